@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    Tag,
+)
 
 Depth = Literal["expres", "completo"]
 Route = Literal["R1", "R2", "R3"]
@@ -59,7 +69,22 @@ class AnyOf(Strict):
     alguna: Annotated[list[Condition], Field(min_length=1)]
 
 
-Condition = Compare | Answered | AllOf | AnyOf
+def _condition_kind(value: object) -> str:
+    if isinstance(value, dict):
+        for key, tag in (("todas", "todas"), ("alguna", "alguna"), ("respondida", "respondida")):
+            if key in value:
+                return tag
+        return "comparacion"
+    return type(value).__name__
+
+
+Condition = Annotated[
+    Annotated[Compare, Tag("comparacion")]
+    | Annotated[Answered, Tag("respondida")]
+    | Annotated[AllOf, Tag("todas")]
+    | Annotated[AnyOf, Tag("alguna")],
+    Discriminator(_condition_kind),
+]
 AllOf.model_rebuild()
 AnyOf.model_rebuild()
 

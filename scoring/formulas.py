@@ -1,0 +1,70 @@
+"""Indicator formulas: safe arithmetic over number answers (+ - * / and parentheses, no eval)."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+import numpy as np
+
+_BINARY = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide}
+_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+
+
+class FormulaError(ValueError):
+    """A formula that is not plain arithmetic over question ids."""
+
+
+@dataclass(frozen=True)
+class Formula:
+    text: str
+    tree: ast.expr
+    names: tuple[str, ...]
+
+    def evaluate(self, values: dict[str, np.ndarray]) -> np.ndarray:
+        """Evaluate over arrays (one element per assessment); division by zero gives NaN."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            result = _eval(self.tree, values)
+        result = np.asarray(result, dtype=float)
+        return np.where(np.isfinite(result), result, np.nan)
+
+
+def parse_formula(text: str) -> Formula:
+    try:
+        tree = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        raise FormulaError(
+            "la fórmula no se puede leer; use solo números, ids de preguntas, + - * / y paréntesis"
+        ) from None
+    names: list[str] = []
+    _check(tree, names)
+    return Formula(text=text, tree=tree, names=tuple(dict.fromkeys(names)))
+
+
+def _check(node: ast.expr, names: list[str]) -> None:
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        _check(node.left, names)
+        _check(node.right, names)
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        _check(node.operand, names)
+    elif isinstance(node, ast.Name):
+        names.append(node.id)
+    elif isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        pass
+    else:
+        fragment = ast.unparse(node)
+        raise FormulaError(
+            f"'{fragment}' no está permitido; use solo números, ids de preguntas, "
+            "+ - * / y paréntesis"
+        )
+
+
+def _eval(node: ast.expr, values: dict[str, np.ndarray]):
+    if isinstance(node, ast.BinOp):
+        return _BINARY[type(node.op)](_eval(node.left, values), _eval(node.right, values))
+    if isinstance(node, ast.UnaryOp):
+        operand = _eval(node.operand, values)
+        return -operand if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.Name):
+        return values[node.id]
+    return float(node.value)  # type: ignore[attr-defined]

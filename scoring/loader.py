@@ -1,0 +1,358 @@
+"""Load a questionnaire file: strict YAML, pydantic structure, whole-file checks, content hash.
+
+One pipeline, one result: ``load_questionnaire`` returns a ``LoadedQuestionnaire`` or raises a
+``QuestionnaireError`` carrying every problem of the file at once.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from scoring import schema
+from scoring.checks import check_questionnaire
+from scoring.errors import Problem, QuestionnaireError
+from scoring.yaml_source import Source, element_of, looks_like_spanish_bool, read_yaml
+
+
+@dataclass(frozen=True)
+class LoadedQuestionnaire:
+    """A validated questionnaire with where it came from and its content hash."""
+
+    model: schema.Questionnaire
+    file: str
+    content_hash: str
+
+    @property
+    def id(self) -> str:
+        return self.model.id
+
+    @property
+    def version(self) -> str:
+        return self.model.version
+
+    @property
+    def short_hash(self) -> str:
+        return self.content_hash[:12]
+
+
+def content_hash(model: schema.Questionnaire) -> str:
+    """SHA-256 of the canonical JSON of the validated content (comments and layout excluded)."""
+    canonical = json.dumps(
+        model.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def load_questionnaire(path: str | Path) -> LoadedQuestionnaire:
+    """Read and validate one questionnaire file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = "no está en UTF-8" if isinstance(exc, UnicodeDecodeError) else exc.strerror
+        raise QuestionnaireError(
+            [
+                Problem(
+                    "E_ARCHIVO",
+                    str(path),
+                    None,
+                    None,
+                    f"No se pudo leer el archivo ({reason}).",
+                    "Revise la ruta y guarde el archivo como texto UTF-8.",
+                )
+            ]
+        ) from None
+    return parse_questionnaire(text, str(path))
+
+
+def parse_questionnaire(text: str, file: str = "<texto>") -> LoadedQuestionnaire:
+    """Validate questionnaire YAML given as text; ``file`` is only used in messages."""
+    source = read_yaml(text, file)
+    if source.data is None:
+        raise QuestionnaireError(source.problems)
+    problems = list(source.problems)
+    trap_lines = {p.line for p in problems}
+    try:
+        model = schema.Questionnaire.model_validate(source.data)
+    except ValidationError as exc:
+        translated = _translate(exc, source, file)
+        problems.extend(p for p in translated if p.line not in trap_lines)
+        problems.extend(_checks_despite_errors(exc, source, file))
+        raise QuestionnaireError(_dedupe(problems)) from None
+    problems.extend(check_questionnaire(model, source, file))
+    if problems:
+        raise QuestionnaireError(_dedupe(problems))
+    return LoadedQuestionnaire(model=model, file=file, content_hash=content_hash(model))
+
+
+_PRUNABLE = ("preguntas", "indicadores", "ejes", "dimensiones", "opciones")
+_PLACEHOLDERS = {"id": "x", "version": "x", "titulo": "x"}
+
+
+def _checks_despite_errors(exc: ValidationError, source: Source, file: str) -> list[Problem]:
+    """Run the whole-file rules on what is left after setting aside the broken elements,
+    so a methodologist sees every problem at once. Problems that mention a set-aside element
+    are dropped, since they would only repeat the structural error."""
+    data = copy.deepcopy(source.data)
+    removed: set[str] = set()
+    for _ in range(4):
+        paths = {_data_path(tuple(e["loc"]), data) for e in exc.errors()}
+        if not _prune(data, paths, removed):
+            return []
+        try:
+            model = schema.Questionnaire.model_validate(data)
+        except ValidationError as again:
+            exc = again
+            continue
+        pruned_source = Source(data=data, lines=_shifted_lines(source, data))
+        found = check_questionnaire(model, pruned_source, file)
+        if any(key in ("niveles",) for key in removed):
+            found = [p for p in found if p.code != "E_UMBRALES"]
+        return [
+            p
+            for p in found
+            if p.code != "E_PROFUNDIDAD" and not any(f"'{r}'" in p.message for r in removed)
+        ]
+    return []
+
+
+def _prune(data: object, paths: set[tuple], removed: set[str]) -> bool:
+    """Delete the smallest list element holding each error; False if nothing can be done."""
+    if not isinstance(data, dict):
+        return False
+    targets: list[tuple] = []
+    for path in paths:
+        if len(path) == 1 and path[0] in _PLACEHOLDERS:
+            data[path[0]] = _PLACEHOLDERS[path[0]]
+            continue
+        cut = None
+        for i in range(len(path) - 1, 0, -1):
+            if path[i - 1] in _PRUNABLE and isinstance(path[i], int):
+                cut = path[: i + 1]
+                break
+        if cut is None and path and path[0] == "niveles":
+            return False
+        if cut is None:
+            return False
+        targets.append(cut)
+    for cut in sorted(set(targets), key=lambda c: (len(c), c), reverse=True):
+        parent = data
+        try:
+            for part in cut[:-1]:
+                parent = parent[part]
+            element = parent[cut[-1]]
+        except (KeyError, IndexError, TypeError):
+            continue
+        if isinstance(element, dict) and isinstance(element.get("id"), str):
+            removed.add(element["id"])
+        del parent[cut[-1]]
+    return True
+
+
+def _shifted_lines(source: Source, data: object) -> dict:
+    """Line numbers keyed by the pruned data's paths, matched through element ids."""
+    lines: dict[tuple, int] = {}
+    original = source.data
+
+    def walk(new: object, old: object, new_path: tuple, old_path: tuple) -> None:
+        if old_path in source.lines:
+            lines[new_path] = source.lines[old_path]
+        if isinstance(new, dict) and isinstance(old, dict):
+            for key, value in new.items():
+                if key in old:
+                    walk(value, old[key], (*new_path, key), (*old_path, key))
+        elif isinstance(new, list) and isinstance(old, list):
+            j = 0
+            for i, item in enumerate(new):
+                while j < len(old) and not _same(item, old[j]):
+                    j += 1
+                if j < len(old):
+                    walk(item, old[j], (*new_path, i), (*old_path, j))
+                    j += 1
+
+    walk(data, original, (), ())
+    return lines
+
+
+def _same(new: object, old: object) -> bool:
+    if isinstance(new, dict) and isinstance(old, dict) and "id" in new:
+        return new.get("id") == old.get("id")
+    return new == old
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple] = set()
+    unique = []
+    for problem in problems:
+        key = (problem.line, problem.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(problem)
+    return sorted(unique, key=lambda p: p.line or 0)
+
+
+# --- pydantic errors to Spanish problems ----------------------------------------------------
+
+_ALL_KEYS = sorted(
+    {
+        name
+        for model in vars(schema).values()
+        if isinstance(model, type) and issubclass(model, BaseModel)
+        for name in model.model_fields
+    }
+)
+
+
+def _data_path(loc: tuple, data: object) -> tuple:
+    """Drop the union tags that pydantic inserts into ``loc`` so it follows the data."""
+    path: list[str | int] = []
+    current = data
+    for part in loc:
+        if (
+            isinstance(current, dict)
+            and part in current
+            or isinstance(current, list)
+            and isinstance(part, int)
+            and part < len(current)
+        ):
+            current = current[part]
+            path.append(part)
+        elif isinstance(current, dict | list):
+            continue  # a union tag such as 'practica' or 'comparacion'
+        else:
+            path.append(part)
+            break
+    return tuple(path)
+
+
+def _translate(exc: ValidationError, source: Source, file: str) -> list[Problem]:
+    problems = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        path = _data_path(loc, source.data)
+        key = str(loc[-1]) if loc else ""
+        line = source.line_of(path)
+        element = element_of(path, source.data)
+        message, fix, code = _explain(error, key, path)
+        kind = "indicador" if path[:1] == ("indicadores",) else "pregunta"
+        problems.append(Problem(code, file, line, element, message, fix, kind))
+    return problems
+
+
+def _explain(error: dict, key: str, path: tuple) -> tuple[str, str, str]:
+    kind = error["type"]
+    value = error.get("input")
+    ctx = error.get("ctx") or {}
+    where = ".".join(str(p) for p in path) or "raíz"
+    if kind == "extra_forbidden":
+        guesses = difflib.get_close_matches(key, _ALL_KEYS, n=1, cutoff=0.6)
+        hint = f"¿Quiso decir '{guesses[0]}'?" if guesses else "Bórrela o revise la guía."
+        return (
+            f"La clave '{key}' no existe en el formato.",
+            hint + " Las claves válidas están en cuestionarios/README.md.",
+            "E_CLAVE_DESCONOCIDA",
+        )
+    if kind == "missing":
+        return (
+            f"Falta la clave obligatoria '{key}' en {where.rsplit('.', 1)[0]}.",
+            f"Agregue '{key}: …' (vea cuestionarios/README.md).",
+            "E_FALTA_CLAVE",
+        )
+    if kind == "union_tag_invalid":
+        tag = ctx.get("tag")
+        valid = "practica, opcion_unica, opcion_multiple, numero, texto"
+        guesses = difflib.get_close_matches(str(tag), valid.split(", "), n=1)
+        hint = f"¿Quiso decir '{guesses[0]}'? " if guesses else ""
+        return f"El tipo '{tag}' no existe.", f"{hint}Use uno de: {valid}.", "E_VALOR"
+    if kind == "union_tag_not_found":
+        return (
+            "La pregunta no dice de qué tipo es.",
+            "Agregue 'tipo: practica' (u opcion_unica, opcion_multiple, numero, texto).",
+            "E_FALTA_CLAVE",
+        )
+    if kind == "bool_type":
+        if looks_like_spanish_bool(value):
+            return (
+                f"'{key}: {value}' no es un sí/no que el programa entienda.",
+                "Escriba true (sí) o false (no), sin comillas.",
+                "E_TIPO",
+            )
+        return f"'{key}' debe ser true o false.", "Escriba true o false, sin comillas.", "E_TIPO"
+    if kind in ("string_type",):
+        return (
+            f"'{key}' debe ser un texto (se leyó {value!r}).",
+            f'Escríbalo entre comillas: {key}: "{value}".',
+            "E_TIPO",
+        )
+    if kind in ("int_type", "float_type", "int_from_float"):
+        return (
+            f"'{key}' debe ser un número (se leyó {value!r}).",
+            "Escriba el número sin comillas, con punto decimal (por ejemplo 2.5).",
+            "E_TIPO",
+        )
+    if kind in ("list_type",):
+        return (
+            f"'{key}' debe ser una lista.",
+            "Escriba cada elemento en su propia línea, empezando con '- '.",
+            "E_TIPO",
+        )
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return (
+            f"'{key}' debe ser un bloque de claves (clave: valor).",
+            "Revise la sangría: las claves del bloque van debajo, con dos espacios más.",
+            "E_TIPO",
+        )
+    if kind == "literal_error":
+        expected = ctx.get("expected", "")
+        guesses = difflib.get_close_matches(
+            str(value), [e.strip(" '") for e in str(expected).replace(" or ", ",").split(",")], n=1
+        )
+        hint = f"¿Quiso decir '{guesses[0]}'? " if guesses else ""
+        return (
+            f"El valor {value!r} no está permitido en '{key}'.",
+            f"{hint}Use uno de: {expected.replace(' or ', ', ')}.",
+            "E_VALOR",
+        )
+    if kind == "string_pattern_mismatch":
+        return (
+            f"El id {value!r} no tiene la forma permitida.",
+            "Use solo minúsculas sin tildes, dígitos y '_', empezando por una letra "
+            "(por ejemplo eco_estrategia_1).",
+            "E_VALOR",
+        )
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        words = {
+            "greater_than": "mayor que",
+            "greater_than_equal": "mayor o igual que",
+            "less_than": "menor que",
+            "less_than_equal": "menor o igual que",
+        }
+        limit = next(iter(ctx.values()), "")
+        code = "E_PESO" if key == "peso" else "E_VALOR"
+        return (
+            f"'{key}' vale {value!r} y debe ser {words[kind]} {limit}.",
+            f"Corrija el valor de '{key}'.",
+            code,
+        )
+    if kind in ("too_short", "too_long"):
+        if key == "niveles" and "preguntas" in path:
+            return (
+                f"Una pregunta de práctica tiene {ctx.get('actual_length')} niveles.",
+                "Escriba exactamente 5 niveles, del 0 al 4, en orden.",
+                "E_VALOR",
+            )
+        size = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        word = "al menos" if kind == "too_short" else "como máximo"
+        return (
+            f"'{key}' tiene {ctx.get('actual_length')} elementos.",
+            f"Debe tener {word} {size}.",
+            "E_VALOR",
+        )
+    return f"'{key}': {error.get('msg')}.", "Revise ese valor con la guía.", "E_VALOR"
