@@ -20,6 +20,8 @@ EXPECTED = "Escriba un número, por ejemplo 1 234,5 o 1234.5."
 
 
 def _fail(text: str) -> ValueError:
+    if not text.strip():
+        return ValueError(f"Falta el número. {EXPECTED}")
     return ValueError(f"No se reconoce «{text}» como número. {EXPECTED}")
 
 
@@ -44,7 +46,7 @@ def parse_number_es(text: str) -> float:
     original = "" if text is None else str(text)
     body = original.strip()
     sign = ""
-    if body[:1] in _MINUS or body[:1] == "+":
+    if body and body[0] in _MINUS + "+":
         sign = "-" if body[0] in _MINUS else ""
         body = body[1:].lstrip()
     if not body or not _ALLOWED.match(body) or not any(c.isdigit() for c in body):
@@ -73,9 +75,10 @@ def parse_number_es(text: str) -> float:
             if not spaced and len(fraction) == 3 and integer.strip("0"):
                 whole = integer + fraction
                 raise ValueError(
-                    f"«{original.strip()}» es ambiguo: puede ser {whole} o {integer},{fraction}. "
-                    f"Si son miles, escríbalo sin separador ({whole}); si son decimales, "
-                    f"agregue un cero al final ({integer},{fraction}0)."
+                    f"«{original.strip()}» es ambiguo: puede significar {whole} (con separador de "
+                    "miles) o un número con tres decimales. Si son miles, escríbalo sin "
+                    f"separador ({whole}); si son decimales, agregue un cero al final "
+                    f"({integer}{mark}{fraction}0)."
                 )
     integer, _, fraction = body.partition(decimal_mark) if decimal_mark else (body, "", "")
     if decimal_mark and (not fraction or not fraction.isdigit()):
@@ -93,20 +96,23 @@ def _pattern(decimals: int) -> str:
     return "#,##0" + ("." + "0" * decimals if decimals else "")
 
 
+def _rounded(x: float | int | Decimal, decimals: int) -> Decimal:
+    value = Decimal(str(x))
+    if not value.is_finite():
+        raise ValueError(f"cannot format non-finite number {x!r}")
+    value = value.quantize(Decimal(1).scaleb(-decimals))
+    return abs(value) if value == 0 else value  # never "-0.0"
+
+
 def format_number_es(x: float | int | Decimal, decimals: int = 1) -> str:
     """``x`` with ``decimals`` decimals in the es_PE convention, e.g. "1,234.5"."""
-    value = Decimal(str(x)).quantize(Decimal(1).scaleb(-decimals)) if decimals else round(x)
-    if value == 0:
-        value = abs(Decimal(value))  # no "-0.0"
+    value = _rounded(x, decimals)
     return format_decimal(value, format=_pattern(decimals), locale=LOCALE)
 
 
 def format_percent_es(x: float | int | Decimal, decimals: int = 0) -> str:
     """A fraction as a percentage: 0.253 → "25%" (es_PE writes no space before %)."""
-    value = Decimal(str(x)) * 100
-    value = value.quantize(Decimal(1).scaleb(-decimals))
-    if value == 0:
-        value = abs(value)
+    value = _rounded(Decimal(str(x)) * 100, decimals)
     return format_percent(value / 100, format=_pattern(decimals) + "%", locale=LOCALE)
 
 

@@ -1,0 +1,270 @@
+"""Answers: check them against the questionnaire and encode them as numeric arrays.
+
+One assessment is a mapping ``question id -> value`` (plus an optional ``sources`` mapping for
+number answers). Many assessments are a table with one row each and one column per question id
+(``<id>__fuente`` for the source of a number). Both go through ``encode_frame``, so one
+assessment and a batch are read by exactly the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from scoring import schema
+from scoring.compiled import CompiledQuestionnaire
+from scoring.conditions import apply_conditions
+
+NO_APLICA = "no_aplica"
+NO_SE = "no_se"
+SOURCES = ("medido", "estimado", "no_se")
+SOURCE_SUFFIX = "__fuente"
+
+# Practice codes in the encoded matrix. Levels are 0..4; every "not a level" state is negative,
+# ordered so that ``code >= UNANSWERED`` means "counts in the denominator".
+DONT_KNOW = -1.0
+UNANSWERED = -2.0
+NOT_APPLICABLE = -3.0
+HIDDEN = -4.0
+
+_PRACTICE_CODES: dict[object, float] = {NO_SE: DONT_KNOW, NO_APLICA: NOT_APPLICABLE}
+for _level in range(5):
+    _PRACTICE_CODES[_level] = float(_level)
+    _PRACTICE_CODES[str(_level)] = float(_level)
+
+
+@dataclass(frozen=True)
+class AnswerProblem:
+    row: int | None  # 1-based data row in a table; None for a single assessment
+    question_id: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"fila {self.row}, " if self.row is not None else ""
+        return f"{where}pregunta {self.question_id}: {self.message}"
+
+
+@dataclass
+class Encoded:
+    """Numeric form of N assessments for one compiled questionnaire."""
+
+    ids: list[str]
+    practice: np.ndarray  # N × P float64 codes (see above)
+    numbers: np.ndarray  # N × M float64, NaN when missing or "no sé"
+    number_sources: np.ndarray  # N × M object: "medido" / "estimado" / "no_se" / None
+    choices: dict[str, np.ndarray] = field(default_factory=dict)  # id -> N objects
+    hidden: dict[str, np.ndarray] = field(default_factory=dict)  # id -> N bools (skipped)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def _blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and np.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() == ""
+
+
+def records_to_frame(
+    records: list[tuple[str, Mapping[str, object], Mapping[str, str] | None]],
+) -> pd.DataFrame:
+    """Turn ``(id, answers, sources)`` triples into the one-row-per-assessment table."""
+    rows = []
+    for ident, answers, sources in records:
+        row: dict[str, object] = {"id": ident}
+        row.update(answers)
+        for qid, source in (sources or {}).items():
+            row[qid + SOURCE_SUFFIX] = source
+        rows.append(row)
+    return pd.DataFrame(rows, dtype=object)
+
+
+def encode_answers(
+    compiled: CompiledQuestionnaire,
+    answers: Mapping[str, object],
+    sources: Mapping[str, str] | None = None,
+    ident: str = "evaluacion",
+) -> tuple[Encoded, list[AnswerProblem]]:
+    """Encode one assessment; problems name the question (no row number)."""
+    frame = records_to_frame([(ident, answers, sources)])
+    encoded, problems, _ = encode_frame(compiled, frame, strict_rows=False)
+    return encoded, [AnswerProblem(None, p.question_id, p.message) for p in problems]
+
+
+def encode_frame(
+    compiled: CompiledQuestionnaire, frame: pd.DataFrame, strict_rows: bool = True
+) -> tuple[Encoded, list[AnswerProblem], np.ndarray]:
+    """Encode a table. With ``strict_rows`` the rows with any problem are left out.
+
+    Returns the encoding, the problems (1-based row numbers) and the mask of kept rows.
+    """
+    n = len(frame)
+    problems: list[AnswerProblem] = []
+    bad = np.zeros(n, dtype=bool)
+    known = set(compiled.all_ids) | {"id"}
+    for column in frame.columns:
+        base = str(column).removesuffix(SOURCE_SUFFIX)
+        if base not in known:
+            problems.append(
+                AnswerProblem(None, str(column), "columna desconocida: no es una pregunta.")
+            )
+
+    def flag(mask: np.ndarray, qid: str, message: str, values: pd.Series | None = None) -> None:
+        for row in np.flatnonzero(mask):
+            shown = f" (se leyó {values.iloc[row]!r})" if values is not None else ""
+            problems.append(AnswerProblem(int(row) + 1, qid, message + shown))
+        bad[mask] = True
+
+    practice = np.full((n, len(compiled.practice)), UNANSWERED, dtype=np.float64)
+    for p, question in enumerate(compiled.practice):
+        if question.id not in frame.columns:
+            continue
+        raw = frame[question.id]
+        blank = raw.map(_blank).to_numpy(dtype=bool)
+        codes = raw.map(_practice_code).to_numpy(dtype=np.float64)
+        flag(
+            ~blank & np.isnan(codes),
+            question.id,
+            "se espera un nivel del 0 al 4, no_aplica o no_se",
+            raw,
+        )
+        if not question.permite_no_aplica:
+            flag(codes == NOT_APPLICABLE, question.id, "esta pregunta no admite 'No aplica'")
+        if not question.permite_no_se:
+            flag(codes == DONT_KNOW, question.id, "esta pregunta no admite 'No sé'")
+        practice[:, p] = np.where(np.isnan(codes), UNANSWERED, codes)
+
+    numbers = np.full((n, len(compiled.numbers)), np.nan, dtype=np.float64)
+    sources = np.full((n, len(compiled.numbers)), None, dtype=object)
+    for m, question in enumerate(compiled.numbers):
+        if question.id in frame.columns:
+            numbers[:, m], sources[:, m] = _encode_number(question, frame, flag)
+
+    choices: dict[str, np.ndarray] = {}
+    for question in compiled.questions:
+        if question.id not in frame.columns:
+            continue
+        if isinstance(question, schema.SingleChoiceQuestion | schema.MultipleChoiceQuestion):
+            choices[question.id] = _encode_choice(question, frame[question.id], flag)
+        elif isinstance(question, schema.TextQuestion):
+            raw = frame[question.id]
+            too_long = raw.map(
+                lambda v: isinstance(v, str) and len(v) > question.max_caracteres
+            ).to_numpy(dtype=bool)
+            flag(too_long, question.id, f"texto de más de {question.max_caracteres} caracteres")
+
+    ids = [str(v) for v in frame["id"]] if "id" in frame.columns else [str(i + 1) for i in range(n)]
+    encoded = Encoded(ids, practice, numbers, sources, choices)
+    apply_conditions(compiled, encoded)
+    keep = ~bad if strict_rows else np.ones(n, dtype=bool)
+    if strict_rows and bad.any():
+        encoded = subset(encoded, keep)
+    return encoded, problems, keep
+
+
+def subset(encoded: Encoded, mask: np.ndarray) -> Encoded:
+    return Encoded(
+        [i for i, k in zip(encoded.ids, mask, strict=True) if k],
+        encoded.practice[mask],
+        encoded.numbers[mask],
+        encoded.number_sources[mask],
+        {k: v[mask] for k, v in encoded.choices.items()},
+        {k: v[mask] for k, v in encoded.hidden.items()},
+    )
+
+
+def _practice_code(value: object) -> float:
+    if isinstance(value, str):
+        value = value.strip().lower()
+    elif isinstance(value, float) and value.is_integer():
+        value = int(value)
+    try:
+        return _PRACTICE_CODES.get(value, np.nan)  # type: ignore[arg-type]
+    except TypeError:
+        return np.nan
+
+
+def _to_float(value: object) -> float:
+    """A number answer as float; NaN for blank or "no sé"; raises ValueError otherwise."""
+    if _blank(value) or value == NO_SE:
+        return np.nan
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, Mapping):
+        return _to_float(value.get("valor"))
+    text = str(value).strip().replace(" ", "").replace("\u00a0", "")
+    try:
+        return float(text)
+    except ValueError:
+        from scoring.numbers import parse_number_es
+
+        return parse_number_es(text)
+
+
+def _encode_number(question: schema.NumberQuestion, frame: pd.DataFrame, flag):
+    raw = frame[question.id]
+    values = np.full(len(raw), np.nan)
+    unreadable = np.zeros(len(raw), dtype=bool)
+    for i, value in enumerate(raw.tolist()):
+        try:
+            values[i] = _to_float(value)
+        except (ValueError, TypeError):
+            unreadable[i] = True
+    flag(unreadable, question.id, f"se espera un número en {question.unidad} o no_se", raw)
+    with np.errstate(invalid="ignore"):
+        out = (values < question.minimo) | (values > question.maximo)
+    flag(
+        out,
+        question.id,
+        f"el valor debe estar entre {question.minimo:g} y {question.maximo:g} {question.unidad}",
+        raw,
+    )
+    dont_know = raw.map(lambda v: v == NO_SE).to_numpy(dtype=bool)
+    if not question.permite_no_se:
+        flag(dont_know, question.id, "esta pregunta no admite 'No sé'")
+    source_column = question.id + SOURCE_SUFFIX
+    sources = np.full(len(raw), None, dtype=object)
+    if source_column in frame.columns:
+        given = frame[source_column].map(lambda v: None if _blank(v) else str(v).strip().lower())
+        wrong = given.map(lambda v: v is not None and v not in SOURCES).to_numpy(dtype=bool)
+        flag(wrong, question.id, "la fuente debe ser medido, estimado o no_se", given)
+        sources = np.where(wrong, None, given.to_numpy(dtype=object))
+    sources = np.where(dont_know, NO_SE, sources)
+    values = np.where(out | unreadable, np.nan, values)
+    return values, sources
+
+
+def _encode_choice(question, raw: pd.Series, flag) -> np.ndarray:
+    allowed = {o.valor for o in question.opciones}
+    multiple = isinstance(question, schema.MultipleChoiceQuestion)
+    result = np.full(len(raw), None, dtype=object)
+    wrong = np.zeros(len(raw), dtype=bool)
+    for i, value in enumerate(raw.tolist()):
+        if _blank(value) if not isinstance(value, list | tuple | set) else False:
+            continue
+        if value in (NO_SE, NO_APLICA):
+            permitted = question.permite_no_se if value == NO_SE else question.permite_no_aplica
+            wrong[i] = not permitted
+            result[i] = value if permitted else None
+            continue
+        if multiple:
+            items = value.split("|") if isinstance(value, str) else list(value)
+            items = [str(item).strip() for item in items if str(item).strip()]
+            if all(item in allowed for item in items):
+                result[i] = frozenset(items)
+            else:
+                wrong[i] = True
+        elif str(value).strip() in allowed:
+            result[i] = str(value).strip()
+        else:
+            wrong[i] = True
+    options = ", ".join(sorted(allowed))
+    flag(wrong, question.id, f"opción no válida; use una de: {options}", raw)
+    return result

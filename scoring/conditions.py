@@ -1,0 +1,94 @@
+"""Skip conditions ("mostrar_si"), evaluated column-wise over encoded answers.
+
+A hidden question counts as not asked: it leaves every denominator, and its answer is ignored.
+A condition on a question without a usable answer (blank, "No sé", "No aplica" or hidden)
+is not met.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from scoring import schema
+
+if TYPE_CHECKING:
+    from scoring.answers import Encoded
+    from scoring.compiled import CompiledQuestionnaire
+
+_NUMERIC = {
+    "igual": np.equal,
+    "distinto": np.not_equal,
+    "mayor": np.greater,
+    "mayor_o_igual": np.greater_equal,
+    "menor": np.less,
+    "menor_o_igual": np.less_equal,
+}
+
+
+def apply_conditions(compiled: CompiledQuestionnaire, encoded: Encoded) -> None:
+    """Hide, in place and in document order, the answers whose condition is not met."""
+    from scoring.answers import HIDDEN
+
+    for question in compiled.conditional:
+        shown = evaluate(question.mostrar_si, compiled, encoded)
+        hidden = ~shown
+        if not hidden.any():
+            continue
+        qid = question.id
+        if qid in compiled.practice_index:
+            encoded.practice[hidden, compiled.practice_index[qid]] = HIDDEN
+        elif qid in compiled.number_index:
+            encoded.numbers[hidden, compiled.number_index[qid]] = np.nan
+            encoded.number_sources[hidden, compiled.number_index[qid]] = None
+        if qid in encoded.choices:
+            encoded.choices[qid][hidden] = None
+        elif isinstance(question, schema.SingleChoiceQuestion | schema.MultipleChoiceQuestion):
+            encoded.choices[qid] = np.full(len(encoded), None, dtype=object)
+        encoded.hidden.setdefault(qid, hidden)
+
+
+def evaluate(condition, compiled: CompiledQuestionnaire, encoded: Encoded) -> np.ndarray:
+    n = len(encoded)
+    if isinstance(condition, schema.AllOf):
+        result = np.ones(n, dtype=bool)
+        for item in condition.todas:
+            result &= evaluate(item, compiled, encoded)
+        return result
+    if isinstance(condition, schema.AnyOf):
+        result = np.zeros(n, dtype=bool)
+        for item in condition.alguna:
+            result |= evaluate(item, compiled, encoded)
+        return result
+    if isinstance(condition, schema.Answered):
+        usable, _ = _values(condition.respondida, compiled, encoded)
+        return usable if condition.es else ~usable
+    usable, values = _values(condition.pregunta, compiled, encoded)
+    op, target = condition.operador, condition.valor
+    if values.dtype == object:
+        if op == "incluye":
+            met = np.array([isinstance(v, frozenset) and target in v for v in values])
+        else:
+            met = np.array([v == target for v in values], dtype=bool)
+            if op == "distinto":
+                met = ~met
+    else:
+        with np.errstate(invalid="ignore"):
+            met = _NUMERIC[op](values, float(target))
+    return usable & met
+
+
+def _values(qid: str, compiled: CompiledQuestionnaire, encoded: Encoded):
+    n = len(encoded)
+    if qid in compiled.practice_index:
+        codes = encoded.practice[:, compiled.practice_index[qid]]
+        return codes >= 0, codes
+    if qid in compiled.number_index:
+        values = encoded.numbers[:, compiled.number_index[qid]]
+        return ~np.isnan(values), values
+    values = encoded.choices.get(qid)
+    if values is None:
+        return np.zeros(n, dtype=bool), np.full(n, None, dtype=object)
+    usable = np.array([v is not None and v not in ("no_se", "no_aplica") for v in values])
+    return usable, values
