@@ -153,9 +153,9 @@ def encode_frame(
             choices[question.id] = _encode_choice(question, frame[question.id], flag)
         elif isinstance(question, schema.TextQuestion):
             raw = frame[question.id]
-            too_long = raw.map(
-                lambda v: isinstance(v, str) and len(v) > question.max_caracteres
-            ).to_numpy(dtype=bool)
+            limit = question.max_caracteres
+            too_long = raw.map(lambda v, limit=limit: isinstance(v, str) and len(v) > limit)
+            too_long = too_long.to_numpy(dtype=bool)
             flag(too_long, question.id, f"texto de más de {question.max_caracteres} caracteres")
 
     ids = [str(v) for v in frame["id"]] if "id" in frame.columns else [str(i + 1) for i in range(n)]
