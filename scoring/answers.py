@@ -125,8 +125,11 @@ def encode_frame(
         if question.id not in frame.columns:
             continue
         raw = frame[question.id]
-        blank = raw.map(_blank).to_numpy(dtype=bool)
-        codes = raw.map(_practice_code).to_numpy(dtype=np.float64)
+        blank = _blank_mask(raw)
+        codes = raw.map(_PRACTICE_CODES).to_numpy(dtype=np.float64)
+        retry = np.isnan(codes) & ~blank
+        if retry.any():  # rare spellings such as " 3 " or "NO_SE"
+            codes[retry] = raw[retry].map(_practice_code).to_numpy(dtype=np.float64)
         flag(
             ~blank & np.isnan(codes),
             question.id,
@@ -178,6 +181,14 @@ def subset(encoded: Encoded, mask: np.ndarray) -> Encoded:
     )
 
 
+def _blank_mask(raw: pd.Series) -> np.ndarray:
+    mask = raw.isna().to_numpy(dtype=bool)
+    strings = raw.map(lambda v: isinstance(v, str)) if raw.dtype == object else None
+    if strings is not None and strings.any():
+        mask |= (raw.where(strings, "x").astype(str).str.strip() == "").to_numpy(dtype=bool)
+    return mask
+
+
 def _practice_code(value: object) -> float:
     if isinstance(value, str):
         value = value.strip().lower()
@@ -210,11 +221,13 @@ def _to_float(value: object) -> float:
 
 def _encode_number(question: schema.NumberQuestion, frame: pd.DataFrame, flag):
     raw = frame[question.id]
-    values = np.full(len(raw), np.nan)
+    blank = _blank_mask(raw)
+    dont_know = (raw == NO_SE).to_numpy(dtype=bool)
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
     unreadable = np.zeros(len(raw), dtype=bool)
-    for i, value in enumerate(raw.tolist()):
-        try:
-            values[i] = _to_float(value)
+    for i in np.flatnonzero(np.isnan(values) & ~blank & ~dont_know):
+        try:  # Spanish spellings such as "1.234,5", or {"valor": …}
+            values[i] = _to_float(raw.iloc[i])
         except (ValueError, TypeError):
             unreadable[i] = True
     flag(unreadable, question.id, f"se espera un número en {question.unidad} o no_se", raw)
@@ -226,7 +239,6 @@ def _encode_number(question: schema.NumberQuestion, frame: pd.DataFrame, flag):
         f"el valor debe estar entre {question.minimo:g} y {question.maximo:g} {question.unidad}",
         raw,
     )
-    dont_know = raw.map(lambda v: v == NO_SE).to_numpy(dtype=bool)
     if not question.permite_no_se:
         flag(dont_know, question.id, "esta pregunta no admite 'No sé'")
     source_column = question.id + SOURCE_SUFFIX

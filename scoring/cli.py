@@ -1,0 +1,189 @@
+"""Command line: ``python -m scoring validar | puntuar | simular`` (Spanish verbs and messages)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from scoring.answers import encode_frame, records_to_frame
+from scoring.compiled import compile_questionnaire
+from scoring.engine import batch_frame, score_batch
+from scoring.errors import QuestionnaireError
+from scoring.loader import load_questionnaire
+from scoring.result import build_result
+from scoring.schema import DEPTHS
+from scoring.simulate import simulate
+
+
+class CliError(Exception):
+    """A user mistake reported as one Spanish line, exit code 2."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except QuestionnaireError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except CliError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m scoring",
+        description="Brújula Circular: valida cuestionarios y puntúa evaluaciones.",
+    )
+    parser._positionals.title = "argumentos"
+    parser._optionals.title = "opciones"
+    verbs = parser.add_subparsers(title="acciones", metavar="ACCIÓN", required=True)
+
+    check = verbs.add_parser("validar", help="valida uno o más cuestionarios YAML")
+    check.add_argument("rutas", nargs="+", metavar="RUTA", help="archivo .yaml o carpeta")
+    check.set_defaults(run=_validate)
+
+    score = verbs.add_parser("puntuar", help="puntúa respuestas (YAML/JSON: una; CSV: muchas)")
+    score.add_argument("cuestionario", metavar="CUESTIONARIO")
+    score.add_argument("respuestas", metavar="RESPUESTAS")
+    score.add_argument("--formato", choices=["json", "csv"], default=None)
+    score.add_argument("--profundidad", choices=DEPTHS, default=None)
+    score.set_defaults(run=_score)
+
+    sim = verbs.add_parser("simular", help="escribe N evaluaciones aleatorias válidas en CSV")
+    sim.add_argument("cuestionario", metavar="CUESTIONARIO")
+    sim.add_argument("--n", type=int, required=True, help="cuántas evaluaciones")
+    sim.add_argument("--semilla", type=int, default=None, help="semilla para repetir el azar")
+    sim.add_argument("--profundidad", choices=DEPTHS, default="completo")
+    sim.add_argument("--salida", default="-", help="archivo CSV (por defecto, la pantalla)")
+    sim.set_defaults(run=_simulate)
+    return parser
+
+
+def _validate(args) -> int:
+    files: list[Path] = []
+    for given in args.rutas:
+        path = Path(given)
+        if path.is_dir():
+            files.extend(sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml")))
+        else:
+            files.append(path)
+    if not files:
+        raise CliError("no se encontró ningún archivo .yaml en las rutas indicadas.")
+    failed = 0
+    for path in files:
+        try:
+            loaded = load_questionnaire(path)
+        except QuestionnaireError as exc:
+            failed += 1
+            print(f"✗ {path}: {exc}", file=sys.stderr)
+            continue
+        count = sum(len(t.preguntas) for d in loaded.model.dimensiones for t in d.ejes)
+        print(
+            f"✓ {path}: cuestionario '{loaded.id}' versión {loaded.version}, "
+            f"{count} preguntas, {len(loaded.model.indicadores)} indicadores, "
+            f"huella {loaded.short_hash}."
+        )
+    return 1 if failed else 0
+
+
+def _score(args) -> int:
+    loaded = load_questionnaire(args.cuestionario)
+    path = Path(args.respuestas)
+    if not path.exists():
+        raise CliError(f"no existe el archivo de respuestas {path}.")
+    if path.suffix.lower() == ".csv":
+        return _score_table(loaded, path, args)
+    return _score_single(loaded, path, args)
+
+
+def _read_single(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise CliError(f"{path} no es un YAML/JSON legible ({exc}).") from None
+    if not isinstance(data, dict):
+        raise CliError(f"{path} debe contener un bloque 'respuestas: {{pregunta: valor}}'.")
+    return data
+
+
+def _score_single(loaded, path: Path, args) -> int:
+    data = _read_single(path)
+    answers = data.get("respuestas", data)
+    sources = data.get("fuentes") or {}
+    depth = args.profundidad or data.get("profundidad", "completo")
+    if depth not in DEPTHS:
+        raise CliError(f"profundidad '{depth}' desconocida; use expres o completo.")
+    compiled = compile_questionnaire(loaded, depth)
+    answers = {k: v for k, v in answers.items() if k not in ("profundidad", "fuentes")}
+    frame = records_to_frame([(str(data.get("id", path.stem)), answers, sources)])
+    encoded, problems, _ = encode_frame(compiled, frame, strict_rows=False)
+    for problem in problems:
+        print(f"Aviso: pregunta {problem.question_id}: {problem.message}", file=sys.stderr)
+    if problems:
+        print("Las respuestas con problemas se tratan como sin respuesta.", file=sys.stderr)
+        encoded, _, _ = encode_frame(compiled, _drop_bad(frame, problems), strict_rows=False)
+    batch = score_batch(compiled, encoded)
+    if (args.formato or "json") == "csv":
+        batch_frame(compiled, batch).to_csv(sys.stdout, index=False)
+    else:
+        result = build_result(compiled, batch, encoded.practice[0], encoded.number_sources[0], 0)
+        json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    return 1 if problems else 0
+
+
+def _drop_bad(frame: pd.DataFrame, problems) -> pd.DataFrame:
+    bad = {p.question_id for p in problems}
+    return frame.drop(columns=[c for c in frame.columns if c in bad])
+
+
+def _score_table(loaded, path: Path, args) -> int:
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise CliError(f"{path} no es un CSV legible ({exc}).") from None
+    if "id" not in frame.columns:
+        raise CliError(f"{path} necesita una columna 'id' (una fila por evaluación).")
+    compiled = compile_questionnaire(loaded, args.profundidad or "completo")
+    encoded, problems, keep = encode_frame(compiled, frame, strict_rows=True)
+    for problem in problems:
+        print(f"Error en {problem}", file=sys.stderr)
+    dropped = int((~keep).sum())
+    if dropped:
+        print(
+            f"{dropped} fila(s) con errores no se puntuaron; {int(keep.sum())} sí.",
+            file=sys.stderr,
+        )
+    scores = score_batch(compiled, encoded)
+    table = batch_frame(compiled, scores)
+    if (args.formato or "csv") == "json":
+        records = json.loads(table.replace({np.nan: None}).to_json(orient="records"))
+        json.dump(records, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        table.to_csv(sys.stdout, index=False, float_format="%.6g")
+    return 1 if problems else 0
+
+
+def _simulate(args) -> int:
+    if args.n < 1:
+        raise CliError("--n debe ser un número entero positivo.")
+    loaded = load_questionnaire(args.cuestionario)
+    frame = simulate(compile_questionnaire(loaded, args.profundidad), args.n, args.semilla)
+    if args.salida == "-":
+        frame.to_csv(sys.stdout, index=False)
+    else:
+        frame.to_csv(args.salida, index=False)
+        print(f"Se escribieron {args.n} evaluaciones en {args.salida}.", file=sys.stderr)
+    return 0
