@@ -126,7 +126,7 @@ def encode_frame(
             continue
         raw = frame[question.id]
         blank = _blank_mask(raw)
-        codes = raw.map(_PRACTICE_CODES).to_numpy(dtype=np.float64)
+        codes = raw.map(_PRACTICE_CODES).to_numpy(dtype=np.float64, copy=True)
         retry = np.isnan(codes) & ~blank
         if retry.any():  # rare spellings such as " 3 " or "NO_SE"
             codes[retry] = raw[retry].map(_practice_code).to_numpy(dtype=np.float64)
@@ -182,10 +182,10 @@ def subset(encoded: Encoded, mask: np.ndarray) -> Encoded:
 
 
 def _blank_mask(raw: pd.Series) -> np.ndarray:
-    mask = raw.isna().to_numpy(dtype=bool)
-    strings = raw.map(lambda v: isinstance(v, str)) if raw.dtype == object else None
-    if strings is not None and strings.any():
-        mask |= (raw.where(strings, "x").astype(str).str.strip() == "").to_numpy(dtype=bool)
+    mask = raw.isna().to_numpy(dtype=bool, copy=True)
+    if raw.dtype == object or pd.api.types.is_string_dtype(raw):
+        stripped = raw.where(~mask, "").astype(str).str.strip()
+        mask |= (stripped == "").to_numpy(dtype=bool)
     return mask
 
 
@@ -223,7 +223,7 @@ def _encode_number(question: schema.NumberQuestion, frame: pd.DataFrame, flag):
     raw = frame[question.id]
     blank = _blank_mask(raw)
     dont_know = (raw == NO_SE).to_numpy(dtype=bool)
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, copy=True)
     unreadable = np.zeros(len(raw), dtype=bool)
     for i in np.flatnonzero(np.isnan(values) & ~blank & ~dont_know):
         try:  # Spanish spellings such as "1.234,5", or {"valor": …}

@@ -7,7 +7,6 @@ import re
 from decimal import Decimal
 
 from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
 
 LOCALE = "es_PE"
 
@@ -90,35 +89,35 @@ def parse_number_es(text: str) -> float:
     return float(f"{sign}{integer or '0'}.{fraction or '0'}")
 
 
-def _pattern(decimals: int) -> str:
+def _rounded(x: float | int | Decimal, decimals: int) -> Decimal:
     if decimals < 0:
         raise ValueError("decimals must be zero or positive")
-    return "#,##0" + ("." + "0" * decimals if decimals else "")
-
-
-def _rounded(x: float | int | Decimal, decimals: int) -> Decimal:
     value = Decimal(str(x))
     if not value.is_finite():
         raise ValueError(f"cannot format non-finite number {x!r}")
     value = value.quantize(Decimal(1).scaleb(-decimals))
-    return abs(value) if value == 0 else value  # never "-0.0"
+    return abs(value) if value == 0 else value  # never "-0,0"
+
+
+# Thousands are grouped with a no-break space and decimals follow a comma ("1 234 567,9"), as
+# the RAE and the SI recommend: neither "1.234" nor "1,234" can then be misread.
+GROUP = "\u00a0"
 
 
 def format_number_es(x: float | int | Decimal, decimals: int = 1) -> str:
-    """``x`` with ``decimals`` decimals in the es_PE convention, e.g. "1,234.5"."""
-    value = _rounded(x, decimals)
-    return format_decimal(value, format=_pattern(decimals), locale=LOCALE)
+    """``x`` with ``decimals`` decimals: 1234567.891 → "1 234 567,9"."""
+    text = f"{_rounded(x, decimals):,.{decimals}f}"
+    return text.replace(",", GROUP).replace(".", ",")
 
 
 def format_percent_es(x: float | int | Decimal, decimals: int = 0) -> str:
-    """A fraction as a percentage: 0.253 → "25%" (es_PE writes no space before %)."""
-    value = _rounded(Decimal(str(x)) * 100, decimals)
-    return format_percent(value / 100, format=_pattern(decimals) + "%", locale=LOCALE)
+    """A fraction as a percentage: 0.253 → "25 %"."""
+    return f"{format_number_es(Decimal(str(x)) * 100, decimals)}{GROUP}%"
 
 
 def format_soles(x: float | int | Decimal, decimals: int = 2) -> str:
-    """An amount in soles: "S/ 1,234.50"."""
-    return f"S/ {format_number_es(x, decimals)}"
+    """An amount in soles: "S/ 1 234,50"."""
+    return f"S/{GROUP}{format_number_es(x, decimals)}"
 
 
 def format_date_es(date: dt.date) -> str:

@@ -1,0 +1,248 @@
+"""A firm's assessments: start, save and resume answers, submit; always scoped to the firm."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import Answer, Assessment, Firm, Result, utcnow
+
+DEPTHS = ("expres", "completo")
+SOURCES = ("medido", "estimado", "no_se")
+# Keys a result summary may carry; the column of the same name receives the value.
+RESULT_COLUMNS = (
+    "overall",
+    "level",
+    "weakest_dimension",
+    "performance",
+    "coverage",
+    "dont_know_count",
+    "economica",
+    "social",
+    "ambiental",
+    "r1",
+    "r2",
+    "r3",
+)
+RESULT_KEYS = (*RESULT_COLUMNS, "scores", "detail")
+
+
+class QuestionnaireMeta(NamedTuple):
+    """Identity of the questionnaire an assessment was answered with."""
+
+    id: str
+    version: str
+    hash: str
+
+
+class AssessmentNotFound(LookupError):
+    """No such assessment for this firm (also when it belongs to another firm)."""
+
+    def __init__(self) -> None:
+        super().__init__("No se encontró esa evaluación para su empresa.")
+
+
+class AssessmentLocked(Exception):
+    """The assessment was submitted: its answers and result can no longer change."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Esta evaluación ya fue enviada y no se puede modificar. "
+            "Inicie una nueva evaluación para registrar cambios."
+        )
+
+
+def start_assessment(
+    session: Session,
+    firm_id: int,
+    questionnaire: QuestionnaireMeta | tuple[str, str, str],
+    depth: str,
+    is_demo: bool = False,
+) -> Assessment:
+    """Create a draft assessment for ``firm_id``; flushes, does not commit."""
+    if depth not in DEPTHS:
+        raise ValueError(f"depth must be one of {DEPTHS}, not {depth!r}")
+    meta = QuestionnaireMeta(*questionnaire)
+    if session.get(Firm, firm_id) is None:
+        raise AssessmentNotFound()
+    now = utcnow()
+    assessment = Assessment(
+        firm_id=firm_id,
+        questionnaire_id=meta.id,
+        questionnaire_version=meta.version,
+        questionnaire_hash=meta.hash,
+        depth=depth,
+        status="borrador",
+        created_at=now,
+        updated_at=now,
+        is_demo=is_demo,
+    )
+    session.add(assessment)
+    session.flush()
+    return assessment
+
+
+def list_assessments(session: Session, firm_id: int) -> list[Assessment]:
+    """The firm's assessments, newest first."""
+    query = (
+        select(Assessment)
+        .where(Assessment.firm_id == firm_id)
+        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+    )
+    return list(session.scalars(query))
+
+
+def get_assessment(
+    session: Session, assessment_id: int, firm_id: int, for_update: bool = False
+) -> Assessment | None:
+    """The assessment if it belongs to ``firm_id``; None otherwise (never another firm's)."""
+    query = select(Assessment).where(Assessment.id == assessment_id, Assessment.firm_id == firm_id)
+    if for_update:  # PostgreSQL locks the row; SQLite serialises writers anyway
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+def _editable(session: Session, assessment_id: int, firm_id: int) -> Assessment:
+    assessment = get_assessment(session, assessment_id, firm_id, for_update=True)
+    if assessment is None:
+        raise AssessmentNotFound()
+    if assessment.status != "borrador":
+        raise AssessmentLocked()
+    return assessment
+
+
+def _check_value(question_id: str, value: object) -> None:
+    """Only JSON kinds an answer can take: level, number, text, list of texts."""
+    if isinstance(value, bool):
+        raise TypeError(f"answer {question_id!r}: booleans are not answers")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"answer {question_id!r}: number must be finite")
+    if isinstance(value, (int, float, str)):
+        return
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return
+    raise TypeError(f"answer {question_id!r}: unsupported value {value!r}")
+
+
+def save_answers(
+    session: Session,
+    assessment_id: int,
+    firm_id: int,
+    answers: Mapping[str, object],
+    sources: Mapping[str, str] | None = None,
+    current_section: str | None = None,
+    comments: Mapping[str, str | None] | None = None,
+) -> None:
+    """Insert or update answers (None deletes one) and remember the section to resume at."""
+    sources = sources or {}
+    comments = comments or {}
+    for question_id, value in answers.items():
+        if value is not None:
+            _check_value(question_id, value)
+    for question_id, source in sources.items():
+        if source is not None and source not in SOURCES:
+            raise ValueError(f"source of {question_id!r} must be one of {SOURCES}")
+    assessment = _editable(session, assessment_id, firm_id)
+    now = utcnow()
+    existing = {
+        row.question_id: row
+        for row in session.scalars(
+            select(Answer).where(
+                Answer.assessment_id == assessment.id, Answer.question_id.in_(list(answers))
+            )
+        )
+    }
+    for question_id, value in answers.items():
+        row = existing.get(question_id)
+        if value is None:
+            if row is not None:
+                session.delete(row)
+            continue
+        if row is None:
+            row = Answer(assessment_id=assessment.id, question_id=question_id)
+            session.add(row)
+        row.value = value
+        row.source = sources.get(question_id)
+        row.comment = comments.get(question_id) or None
+        row.updated_at = now
+    if current_section is not None:
+        assessment.current_section = current_section
+    assessment.updated_at = now
+    session.flush()
+
+
+def load_answers(
+    session: Session, assessment_id: int, firm_id: int
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The saved answers and their sources (only number answers have one)."""
+    if get_assessment(session, assessment_id, firm_id) is None:
+        raise AssessmentNotFound()
+    rows = session.scalars(select(Answer).where(Answer.assessment_id == assessment_id))
+    answers: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for row in rows:
+        answers[row.question_id] = row.value
+        if row.source:
+            sources[row.question_id] = row.source
+    return answers, sources
+
+
+def load_comments(session: Session, assessment_id: int, firm_id: int) -> dict[str, str]:
+    """Comments left on answers, by question id."""
+    if get_assessment(session, assessment_id, firm_id) is None:
+        raise AssessmentNotFound()
+    query = select(Answer.question_id, Answer.comment).where(
+        Answer.assessment_id == assessment_id, Answer.comment.is_not(None)
+    )
+    return {question_id: comment for question_id, comment in session.execute(query)}
+
+
+def submit(
+    session: Session, assessment_id: int, firm_id: int, result_summary: Mapping[str, Any]
+) -> Result:
+    """Mark the assessment "enviada" and store its result, in the caller's transaction.
+
+    ``result_summary`` keys: ``RESULT_COLUMNS`` (``coverage`` required) plus ``scores`` and
+    ``detail`` (JSON-serialisable dicts). The firm's CIIU division, size and region are copied.
+    """
+    unknown = set(result_summary) - set(RESULT_KEYS)
+    if unknown:
+        raise ValueError(f"unknown result keys: {sorted(unknown)}")
+    if "coverage" not in result_summary:
+        raise ValueError("result_summary needs 'coverage'")
+    assessment = _editable(session, assessment_id, firm_id)
+    firm = session.get_one(Firm, firm_id)
+    now = utcnow()
+    result = Result(
+        assessment_id=assessment.id,
+        scored_at=now,
+        scores_json=dict(result_summary.get("scores") or {}),
+        detail_json=dict(result_summary.get("detail") or {}),
+        ciiu_division=firm.ciiu_division,
+        size_class=firm.size_class,
+        region=firm.region,
+        dont_know_count=0,
+    )
+    for key in RESULT_COLUMNS:
+        if key in result_summary:
+            setattr(result, key, result_summary[key])
+    assessment.status = "enviada"
+    assessment.submitted_at = now
+    assessment.updated_at = now
+    session.add(result)
+    session.flush()
+    return result
+
+
+def get_result(session: Session, assessment_id: int, firm_id: int) -> Result | None:
+    """The stored result of the firm's submitted assessment, if any."""
+    query = (
+        select(Result)
+        .join(Assessment, Assessment.id == Result.assessment_id)
+        .where(Assessment.id == assessment_id, Assessment.firm_id == firm_id)
+    )
+    return session.scalar(query)

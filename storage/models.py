@@ -1,0 +1,192 @@
+"""Database tables (SQLAlchemy 2 typed declarative); table names in Spanish, code in English."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.db import metadata
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on both databases (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass a timezone-aware UTC datetime")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class Firm(Base):
+    __tablename__ = "empresas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ruc: Mapped[str] = mapped_column(String(11), unique=True)
+    razon_social: Mapped[str] = mapped_column(String(200))
+    ciiu_division: Mapped[int] = mapped_column(Integer)
+    region: Mapped[str] = mapped_column(String(40))
+    annual_sales: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    sales_year: Mapped[int] = mapped_column(Integer)
+    size_class: Mapped[str] = mapped_column(String(10))
+    workers: Mapped[int] = mapped_column(Integer)
+    email: Mapped[str] = mapped_column(String(254))
+    consent_share_sni: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_statistics: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Account(Base):
+    __tablename__ = "cuentas"
+    __table_args__ = (
+        CheckConstraint("kind IN ('empresa', 'personal')", name="kind"),
+        CheckConstraint("kind <> 'empresa' OR firm_id IS NOT NULL", name="empresa_firm"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    login: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    firm_id: Mapped[int | None] = mapped_column(
+        ForeignKey("empresas.id", ondelete="CASCADE"), index=True
+    )
+    display_name: Mapped[str] = mapped_column(String(200))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    firm: Mapped[Firm | None] = relationship()
+
+
+class AuthSession(Base):
+    __tablename__ = "sesiones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("cuentas.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    account: Mapped[Account] = relationship()
+
+
+class Assessment(Base):
+    __tablename__ = "evaluaciones"
+    __table_args__ = (
+        CheckConstraint("depth IN ('expres', 'completo')", name="depth"),
+        CheckConstraint("status IN ('borrador', 'enviada')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("empresas.id", ondelete="CASCADE"), index=True)
+    questionnaire_id: Mapped[str] = mapped_column(String(60))
+    questionnaire_version: Mapped[str] = mapped_column(String(40))
+    questionnaire_hash: Mapped[str] = mapped_column(String(128))
+    depth: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), default="borrador")
+    current_section: Mapped[str | None] = mapped_column(String(60))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    result: Mapped[Result | None] = relationship(back_populates="assessment")
+
+
+class Answer(Base):
+    __tablename__ = "respuestas"
+    __table_args__ = (
+        UniqueConstraint("assessment_id", "question_id"),
+        CheckConstraint("source IN ('medido', 'estimado', 'no_se')", name="source"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("evaluaciones.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(String(60))
+    value: Mapped[Any] = mapped_column(JSON)
+    source: Mapped[str | None] = mapped_column(String(10))
+    comment: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Result(Base):
+    """Scored summary of a submitted assessment, with denormalised columns for staff views."""
+
+    __tablename__ = "resultados"
+
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("evaluaciones.id", ondelete="CASCADE"), primary_key=True
+    )
+    scored_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    overall: Mapped[float | None] = mapped_column(Float)
+    level: Mapped[int | None] = mapped_column(Integer)
+    weakest_dimension: Mapped[str | None] = mapped_column(String(20))
+    performance: Mapped[float | None] = mapped_column(Float)
+    coverage: Mapped[float] = mapped_column(Float)
+    dont_know_count: Mapped[int] = mapped_column(Integer, default=0)
+    economica: Mapped[float | None] = mapped_column(Float)
+    social: Mapped[float | None] = mapped_column(Float)
+    ambiental: Mapped[float | None] = mapped_column(Float)
+    r1: Mapped[float | None] = mapped_column(Float)
+    r2: Mapped[float | None] = mapped_column(Float)
+    r3: Mapped[float | None] = mapped_column(Float)
+    scores_json: Mapped[dict[str, Any]] = mapped_column(JSON)
+    detail_json: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Copied from the firm at submission, so history keeps the profile it was scored with.
+    ciiu_division: Mapped[int] = mapped_column(Integer, index=True)
+    size_class: Mapped[str] = mapped_column(String(10), index=True)
+    region: Mapped[str] = mapped_column(String(40), index=True)
+
+    assessment: Mapped[Assessment] = relationship(back_populates="result")
+
+
+class AuditLog(Base):
+    __tablename__ = "auditoria"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cuentas.id", ondelete="SET NULL"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

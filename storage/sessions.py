@@ -1,0 +1,71 @@
+"""Server-side login sessions: random tokens, stored only as SHA-256, with a fixed expiry.
+
+The lifetime is fixed at ``SESSION_HOURS`` from login (not sliding): predictable for users, and a
+lookup never writes to the database. Answers are saved per section, so logging in again after
+expiry loses nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import Account, AuthSession, utcnow
+
+SESSION_HOURS = 12
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def open_session(session: Session, account: Account, now: dt.datetime | None = None) -> str:
+    """A new login token; only its SHA-256 is stored. Valid ``SESSION_HOURS`` from now."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    session.add(
+        AuthSession(
+            token_hash=hash_token(token),
+            account_id=account.id,
+            created_at=now,
+            expires_at=now + dt.timedelta(hours=SESSION_HOURS),
+        )
+    )
+    session.flush()
+    return token
+
+
+def _find_session(session: Session, token: str) -> AuthSession | None:
+    if not token:
+        return None
+    digest = hash_token(token)
+    row = session.scalar(select(AuthSession).where(AuthSession.token_hash == digest))
+    if row is None or not hmac.compare_digest(row.token_hash, digest):
+        return None
+    return row
+
+
+def account_for_token(
+    session: Session, token: str, now: dt.datetime | None = None
+) -> Account | None:
+    """The account behind a live token; None for unknown, expired or revoked tokens."""
+    row = _find_session(session, token)
+    now = now or utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    return row.account
+
+
+def revoke_session(session: Session, token: str, now: dt.datetime | None = None) -> bool:
+    """Log out: the token stops working. True if a live session was revoked."""
+    row = _find_session(session, token)
+    if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = now or utcnow()
+    session.flush()
+    return True

@@ -1,0 +1,155 @@
+"""Registration, login with slowdown, and login sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy.orm import Session
+from storage_testdata import PASSWORD, make_firm, registration, valid_ruc
+
+from storage.accounts import (
+    LOGIN_FAILED,
+    LoginError,
+    RegistrationError,
+    account_for_token,
+    authenticate,
+    create_staff,
+    login_delay,
+    open_session,
+    register_firm,
+    revoke_session,
+)
+from storage.models import Account, AuthSession
+
+T0 = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
+
+
+def test_register_firm_creates_account_and_size_class(session: Session) -> None:
+    firm = make_firm(session, annual_sales=150 * 5350, sales_year=2025)
+    assert firm.size_class == "micro"
+    account = session.query(Account).one()
+    assert (account.kind, account.login, account.firm_id) == ("empresa", firm.ruc, firm.id)
+    assert account.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in account.password_hash
+
+
+def test_register_accepts_mapping_and_spaces(session: Session) -> None:
+    data = registration(ruc=" 20100070970 ", annual_sales=20_000_000).__dict__
+    firm = register_firm(session, data)
+    assert firm.ruc == "20100070970"
+    assert firm.size_class == "grande"
+
+
+def test_duplicate_ruc_is_refused(session: Session) -> None:
+    make_firm(session)
+    with pytest.raises(RegistrationError) as info:
+        register_firm(session, registration())
+    assert info.value.errors["ruc"] == (
+        "Ya existe una cuenta para el RUC 20100070970. Inicie sesión o recupere su acceso con SNI."
+    )
+
+
+def test_invalid_fields_are_reported_together(session: Session) -> None:
+    bad = registration(
+        ruc="20100070971",
+        ciiu_division=45,
+        region="Lima",
+        email="no-es-correo",
+        password="corta",
+        sales_year=1990,
+        workers=-1,
+        annual_sales=-5,
+    )
+    with pytest.raises(RegistrationError) as info:
+        register_firm(session, bad)
+    assert set(info.value.errors) == {
+        "ruc",
+        "ciiu_division",
+        "region",
+        "email",
+        "password",
+        "sales_year",
+        "workers",
+        "annual_sales",
+    }
+    assert "dígito verificador" in info.value.errors["ruc"]
+    assert "10 caracteres" in info.value.errors["password"]
+
+
+def test_staff_login_is_case_insensitive(session: Session) -> None:
+    create_staff(session, "Analista@SNI.org.pe", "Ana Analista", PASSWORD)
+    session.commit()
+    assert authenticate(session, "  analista@sni.org.pe", PASSWORD).kind == "personal"
+    with pytest.raises(RegistrationError):
+        create_staff(session, "analista@sni.org.pe", "Otra", PASSWORD)
+
+
+def test_login_success_and_generic_failure(session: Session) -> None:
+    firm = make_firm(session)
+    assert authenticate(session, firm.ruc, PASSWORD).firm_id == firm.id
+    for login, password in [(firm.ruc, "equivocada-123"), ("20999999990", PASSWORD)]:
+        with pytest.raises(LoginError) as info:
+            authenticate(session, login, password)
+        assert str(info.value) == LOGIN_FAILED
+        assert info.value.retry_after is None
+
+
+def test_failures_survive_rollback_and_slow_down(session: Session) -> None:
+    firm = make_firm(session)
+    for attempt in range(1, 5):
+        with pytest.raises(LoginError):
+            authenticate(session, firm.ruc, "mala", now=T0)
+        session.rollback()  # what session_scope does when the error propagates
+        assert session.get(Account, 1).failed_logins == attempt
+    with pytest.raises(LoginError) as info:  # 5th failure: wait 1 s
+        authenticate(session, firm.ruc, "mala", now=T0)
+    assert info.value.retry_after == 1
+    assert "espere 1 segundo" in str(info.value)
+    with pytest.raises(LoginError) as info:  # even the right password must wait
+        authenticate(session, firm.ruc, PASSWORD, now=T0 + dt.timedelta(milliseconds=500))
+    assert "Demasiados intentos" in str(info.value)
+    with pytest.raises(LoginError) as info:  # 6th failure after the wait: 2 s
+        authenticate(session, firm.ruc, "mala", now=T0 + dt.timedelta(seconds=1))
+    assert info.value.retry_after == 2
+    later = T0 + dt.timedelta(seconds=3)
+    assert authenticate(session, firm.ruc, PASSWORD, now=later).id == 1
+    account = session.get(Account, 1)
+    assert (account.failed_logins, account.last_failed_at) == (0, None)
+
+
+def test_login_delay_caps_at_fifteen_minutes() -> None:
+    assert [login_delay(n) for n in (0, 4, 5, 6, 9)] == [0, 0, 1, 2, 16]
+    assert login_delay(50) == 15 * 60
+
+
+def test_long_wait_is_said_in_minutes(session: Session) -> None:
+    firm = make_firm(session)
+    account = session.get(Account, 1)
+    account.failed_logins, account.last_failed_at = 15, T0
+    session.commit()
+    with pytest.raises(LoginError) as info:
+        authenticate(session, firm.ruc, PASSWORD, now=T0 + dt.timedelta(seconds=30))
+    assert "espere 15 minutos" in str(info.value)
+
+
+def test_session_token_lifecycle(session: Session) -> None:
+    make_firm(session)
+    account = session.get(Account, 1)
+    token = open_session(session, account, now=T0)
+    session.commit()
+    stored = session.query(AuthSession).one()
+    assert stored.token_hash != token and len(stored.token_hash) == 64
+    assert account_for_token(session, token, now=T0 + dt.timedelta(hours=11)).id == account.id
+    assert account_for_token(session, token, now=T0 + dt.timedelta(hours=12)) is None
+    assert account_for_token(session, token + "x", now=T0) is None
+    assert account_for_token(session, "", now=T0) is None
+    assert revoke_session(session, token) is True
+    session.commit()
+    assert account_for_token(session, token, now=T0) is None
+    assert revoke_session(session, token) is False
+
+
+def test_other_ruc_prefixes_are_allowed(session: Session) -> None:
+    firm = make_firm(session, first_ten="1012345678")
+    assert firm.ruc == valid_ruc("1012345678")
