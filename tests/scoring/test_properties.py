@@ -42,9 +42,7 @@ def questionnaires(draw):
 def case(draw, rows=1):
     cq = draw(questionnaires())
     ids = [q.id for q in cq.practice]
-    batch = [
-        {qid: a for qid in ids if (a := draw(ANSWER)) is not None} for _ in range(rows)
-    ]
+    batch = [{qid: a for qid in ids if (a := draw(ANSWER)) is not None} for _ in range(rows)]
     return cq, batch
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,8 +10,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # until pytest's `pythonpath` setting covers the project root
-    sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Engine, make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402

@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 from sqlalchemy.orm import Session
-from storage_testdata import PASSWORD, make_firm, registration, valid_ruc
 
 from storage.accounts import (
     LOGIN_FAILED,
@@ -21,6 +20,7 @@ from storage.accounts import (
     revoke_session,
 )
 from storage.models import Account, AuthSession
+from tests.storage.storage_testdata import PASSWORD, make_firm, registration, valid_ruc
 
 T0 = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
 

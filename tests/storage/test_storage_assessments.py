@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy.orm import Session
-from storage_testdata import make_firm
 
 from storage import audit
 from storage.assessments import (
@@ -22,6 +21,7 @@ from storage.assessments import (
 )
 from storage.models import Answer, Assessment
 from storage.peers import PEER_COLUMNS, peer_scores
+from tests.storage.storage_testdata import make_firm
 
 META = QuestionnaireMeta("circular_manufactura", "1.0.0", "sha256:abc")
 
