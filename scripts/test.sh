@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Install the pinned dependencies in .venv and run every check: ruff, questionnaires, tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/python -m scoring validar cuestionarios/
+.venv/bin/python -m pytest "$@"
