@@ -67,7 +67,30 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--profundidad", choices=DEPTHS, default="completo")
     sim.add_argument("--salida", default="-", help="archivo CSV (por defecto, la pantalla)")
     sim.set_defaults(run=_simulate)
+    schema_verb = verbs.add_parser("esquema", help="escribe el esquema JSON del formato")
+    schema_verb.add_argument("--salida", default="-", help="archivo (por defecto, la pantalla)")
+    schema_verb.set_defaults(run=_schema)
     return parser
+
+
+def json_schema_text() -> str:
+    """The JSON Schema of the questionnaire format, for editors."""
+    from scoring.schema import Questionnaire
+
+    document = Questionnaire.model_json_schema()
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["title"] = "Cuestionario de Brújula Circular"
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def _schema(args) -> int:
+    text = json_schema_text()
+    if args.salida == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.salida).write_text(text, encoding="utf-8")
+        print(f"Esquema escrito en {args.salida}.", file=sys.stderr)
+    return 0
 
 
 def _validate(args) -> int:

@@ -1,0 +1,128 @@
+"""Benchmark of the scoring engine: 100 000 simulated Completo assessments, measured in one run.
+
+Run from the project root:  python benchmarks/bench_scoring.py [--n 100000]
+
+Compares, in the same process and moment, the vectorised engine with (a) the plain
+per-assessment Python loop of ``scoring.reference`` and (b) the bare numpy matrix product of the
+same answers with the same weights, then times ``python -m scoring puntuar`` on the CSV end to end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scoring.answers import encode_frame  # noqa: E402
+from scoring.catalog import QUESTIONNAIRE_DIR, DEFAULT_ID  # noqa: E402
+from scoring.compiled import compile_questionnaire  # noqa: E402
+from scoring.engine import score_batch  # noqa: E402
+from scoring.loader import load_questionnaire  # noqa: E402
+from scoring.reference import reference_scores  # noqa: E402
+from scoring.simulate import simulate  # noqa: E402
+
+
+def best_of(runs: int, func) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Mide el motor de puntuación.")
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--bucle", type=int, default=5_000, help="evaluaciones para el bucle")
+    parser.add_argument("--cuestionario", default=str(QUESTIONNAIRE_DIR / f"{DEFAULT_ID}.yaml"))
+    args = parser.parse_args()
+
+    loaded = load_questionnaire(args.cuestionario)
+    compiled = compile_questionnaire(loaded, "completo")
+    frame = simulate(compiled, args.n, seed=7)
+    print(
+        f"Cuestionario {loaded.id} {loaded.version} (completo): {len(compiled.practice)} "
+        f"preguntas de práctica, {len(compiled.indicators)} indicadores; {args.n:,} evaluaciones."
+    )
+
+    encode_time = best_of(3, lambda: encode_frame(compiled, frame))
+    encoded, problems, _ = encode_frame(compiled, frame)
+    assert not problems, problems[:3]
+    score_time = best_of(5, lambda: score_batch(compiled, encoded))
+    engine_time = encode_time + score_time
+
+    levels = np.maximum(encoded.practice, 0.0)
+    weights = compiled.weight_matrix
+    matmul_time = best_of(5, lambda: levels @ weights)
+
+    sample = min(args.bucle, args.n)
+    records = []
+    practice_ids = [q.id for q in compiled.practice]
+    for row in encoded.practice[:sample]:
+        answers = {}
+        for qid, code in zip(practice_ids, row, strict=True):
+            if code >= 0:
+                answers[qid] = int(code)
+            elif code == -1:
+                answers[qid] = "no_se"
+            elif code == -3:
+                answers[qid] = "no_aplica"
+        hidden = {qid for qid, code in zip(practice_ids, row, strict=True) if code == -4}
+        records.append((answers, hidden))
+    start = time.perf_counter()
+    for answers, hidden in records:
+        reference_scores(compiled, answers, hidden)
+    loop_per_assessment = (time.perf_counter() - start) / sample
+    loop_time = loop_per_assessment * args.n
+    score_only_per = score_time / args.n
+
+    with tempfile.TemporaryDirectory() as folder:
+        csv_path = Path(folder) / "evaluaciones.csv"
+        frame.to_csv(csv_path, index=False)
+        command = [sys.executable, "-m", "scoring", "puntuar", args.cuestionario, str(csv_path)]
+        cli_times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+            cli_times.append(time.perf_counter() - start)
+    cli_time = statistics.median(cli_times)
+    peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_cli = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+    def ok(flag: bool) -> str:
+        return "cumple" if flag else "NO cumple"
+
+    print()
+    print("| medida | valor | meta | resultado |")
+    print("|---|---|---|---|")
+    print(f"| motor: codificar respuestas | {encode_time * 1000:.0f} ms | | |")
+    print(f"| motor: puntuar | {score_time * 1000:.0f} ms | | |")
+    print(f"| motor completo (sin leer el CSV) | {engine_time * 1000:.0f} ms | < 1 000 ms "
+          f"| {ok(engine_time < 1)} |")
+    print(f"| bucle Python por evaluación (medido en {sample:,}, proyectado a {args.n:,}) "
+          f"| {loop_time:.1f} s | | |")
+    print(f"| motor frente al bucle (puntuar) | {loop_per_assessment / score_only_per:.0f}× "
+          f"más rápido | ≥ 50× | {ok(loop_per_assessment / score_only_per >= 50)} |")
+    print(f"| motor completo frente al bucle | {loop_time / engine_time:.0f}× más rápido "
+          f"| ≥ 50× | {ok(loop_time / engine_time >= 50)} |")
+    print(f"| producto de matrices numpy desnudo | {matmul_time * 1000:.1f} ms | | |")
+    print(f"| puntuar frente al producto de matrices | {score_time / matmul_time:.1f}× "
+          f"| ≤ 5× | {ok(score_time / matmul_time <= 5)} |")
+    print(f"| `python -m scoring puntuar` de punta a punta (mediana de 3) | {cli_time:.2f} s "
+          f"| < 5 s | {ok(cli_time < 5)} |")
+    print(f"| memoria máxima: este proceso | {peak_self:.0f} MiB | | |")
+    print(f"| memoria máxima: `puntuar` | {peak_cli:.0f} MiB | | |")
+
+
+if __name__ == "__main__":
+    main()
