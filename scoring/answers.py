@@ -52,7 +52,7 @@ class Encoded:
     """Numeric form of N assessments for one compiled questionnaire."""
 
     ids: list[str]
-    practice: np.ndarray  # N × P float64 codes (see above)
+    practice: np.ndarray  # N × P float32 codes (see above); small integers, so exact
     numbers: np.ndarray  # N × M float64, NaN when missing or "no sé"
     number_sources: np.ndarray  # N × M object: "medido" / "estimado" / "no_se" / None
     choices: dict[str, np.ndarray] = field(default_factory=dict)  # id -> N objects
@@ -120,18 +120,14 @@ def encode_frame(
             problems.append(AnswerProblem(int(row) + 1, qid, message + shown))
         bad[mask] = True
 
-    practice = np.full((n, len(compiled.practice)), UNANSWERED, dtype=np.float64)
+    practice = np.full((n, len(compiled.practice)), UNANSWERED, dtype=np.float32)
     for p, question in enumerate(compiled.practice):
         if question.id not in frame.columns:
             continue
         raw = frame[question.id]
-        blank = _blank_mask(raw)
-        codes = raw.map(_PRACTICE_CODES).to_numpy(dtype=np.float64, copy=True)
-        retry = np.isnan(codes) & ~blank
-        if retry.any():  # rare spellings such as " 3 " or "NO_SE"
-            codes[retry] = raw[retry].map(_practice_code).to_numpy(dtype=np.float64)
+        codes = map_cells(raw, _practice_code).astype(np.float64)
         flag(
-            ~blank & np.isnan(codes),
+            np.isnan(codes),
             question.id,
             "se espera un nivel del 0 al 4, no_aplica o no_se",
             raw,
@@ -181,15 +177,31 @@ def subset(encoded: Encoded, mask: np.ndarray) -> Encoded:
     )
 
 
+def map_cells(raw: pd.Series, func) -> np.ndarray:
+    """``func`` applied to each cell, calling it once per distinct value (columns of answers
+    hold a handful of distinct values, so this is vectorised in practice)."""
+    try:
+        codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    except TypeError:  # unhashable cells such as lists: one call per cell
+        return np.array([func(v) for v in raw.tolist()] or [], dtype=object)
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    for i, value in enumerate(uniques):
+        mapped[i] = func(value)
+    mapped[-1] = func(None)
+    return mapped[codes]
+
+
 def _blank_mask(raw: pd.Series) -> np.ndarray:
     mask = raw.isna().to_numpy(dtype=bool, copy=True)
     if raw.dtype == object or pd.api.types.is_string_dtype(raw):
-        stripped = raw.where(~mask, "").astype(str).str.strip()
-        mask |= (stripped == "").to_numpy(dtype=bool)
+        mask |= (raw == "").to_numpy(dtype=bool, na_value=False)
     return mask
 
 
 def _practice_code(value: object) -> float:
+    """Code of one practice answer; UNANSWERED for blank, NaN for something invalid."""
+    if _blank(value):
+        return UNANSWERED
     if isinstance(value, str):
         value = value.strip().lower()
     elif isinstance(value, float) and value.is_integer():
@@ -244,10 +256,20 @@ def _encode_number(question: schema.NumberQuestion, frame: pd.DataFrame, flag):
     source_column = question.id + SOURCE_SUFFIX
     sources = np.full(len(raw), None, dtype=object)
     if source_column in frame.columns:
-        given = frame[source_column].map(lambda v: None if _blank(v) else str(v).strip().lower())
-        wrong = given.map(lambda v: v is not None and v not in SOURCES).to_numpy(dtype=bool)
-        flag(wrong, question.id, "la fuente debe ser medido, estimado o no_se", given)
-        sources = np.where(wrong, None, given.to_numpy(dtype=object))
+        given = map_cells(
+            frame[source_column], lambda v: None if _blank(v) else str(v).strip().lower()
+        )
+        wrong = map_cells(
+            frame[source_column],
+            lambda v: not _blank(v) and str(v).strip().lower() not in SOURCES,
+        ).astype(bool)
+        flag(
+            wrong,
+            question.id,
+            "la fuente debe ser medido, estimado o no_se",
+            frame[source_column],
+        )
+        sources = np.where(wrong, None, given)
     sources = np.where(dont_know, NO_SE, sources)
     values = np.where(out | unreadable, np.nan, values)
     return values, sources
@@ -256,27 +278,23 @@ def _encode_number(question: schema.NumberQuestion, frame: pd.DataFrame, flag):
 def _encode_choice(question, raw: pd.Series, flag) -> np.ndarray:
     allowed = {o.valor for o in question.opciones}
     multiple = isinstance(question, schema.MultipleChoiceQuestion)
-    result = np.full(len(raw), None, dtype=object)
-    wrong = np.zeros(len(raw), dtype=bool)
-    for i, value in enumerate(raw.tolist()):
-        if _blank(value) if not isinstance(value, list | tuple | set) else False:
-            continue
-        if value in (NO_SE, NO_APLICA):
+    invalid = object()
+
+    def read(value: object) -> object:
+        if not isinstance(value, list | tuple | set | frozenset) and _blank(value):
+            return None
+        if isinstance(value, str) and value in (NO_SE, NO_APLICA):
             permitted = question.permite_no_se if value == NO_SE else question.permite_no_aplica
-            wrong[i] = not permitted
-            result[i] = value if permitted else None
-            continue
+            return value if permitted else invalid
         if multiple:
             items = value.split("|") if isinstance(value, str) else list(value)
             items = [str(item).strip() for item in items if str(item).strip()]
-            if all(item in allowed for item in items):
-                result[i] = frozenset(items)
-            else:
-                wrong[i] = True
-        elif str(value).strip() in allowed:
-            result[i] = str(value).strip()
-        else:
-            wrong[i] = True
+            return frozenset(items) if all(item in allowed for item in items) else invalid
+        return str(value).strip() if str(value).strip() in allowed else invalid
+
+    result = map_cells(raw, read)
+    wrong = map_cells(raw, lambda v: read(v) is invalid).astype(bool)
+    result[wrong] = None
     options = ", ".join(sorted(allowed))
     flag(wrong, question.id, f"opción no válida; use una de: {options}", raw)
     return result

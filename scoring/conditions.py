@@ -70,7 +70,7 @@ def evaluate(condition, compiled: CompiledQuestionnaire, encoded: Encoded) -> np
         if op == "incluye":
             met = np.array([isinstance(v, frozenset) and target in v for v in values])
         else:
-            met = np.array([v == target for v in values], dtype=bool)
+            met = (values == target).astype(bool)
             if op == "distinto":
                 met = ~met
     else:
@@ -90,5 +90,5 @@ def _values(qid: str, compiled: CompiledQuestionnaire, encoded: Encoded):
     values = encoded.choices.get(qid)
     if values is None:
         return np.zeros(n, dtype=bool), np.full(n, None, dtype=object)
-    usable = np.array([v is not None and v not in ("no_se", "no_aplica") for v in values])
+    usable = (values != None) & (values != "no_se") & (values != "no_aplica")  # noqa: E711
     return usable, values

@@ -50,13 +50,16 @@ class BatchScores:
 def score_batch(compiled: CompiledQuestionnaire, encoded: Encoded) -> BatchScores:
     codes = encoded.practice
     n_themes = len(compiled.themes)
-    weights = compiled.weight_matrix
+    # Integer sums are exact in float32 while they stay below 2**24; else use float64.
+    exact32 = 4.0 * compiled.weight_matrix.sum(axis=0).max(initial=0.0) < 2**24
+    dtype = np.float32 if exact32 else np.float64
+    weights = compiled.weight_matrix.astype(dtype)
     applicable = codes >= UNANSWERED
-    levels = np.maximum(codes, 0.0)
-    numerators = levels @ weights
-    denominators = applicable.astype(np.float64) @ weights
-    with np.errstate(invalid="ignore", divide="ignore"):
-        means = np.where(denominators > 0, POINTS_PER_LEVEL * numerators / denominators, np.nan)
+    numerators = (np.maximum(codes, 0).astype(dtype, copy=False) @ weights).astype(np.float64)
+    denominators = (applicable.astype(dtype) @ weights).astype(np.float64)
+    means = np.full_like(numerators, np.nan)
+    np.divide(numerators, denominators, out=means, where=denominators > 0)
+    means *= POINTS_PER_LEVEL
     themes = means[:, :n_themes]
     routes = means[:, n_themes:]
     dimensions = _weighted_groups(
@@ -72,11 +75,11 @@ def score_batch(compiled: CompiledQuestionnaire, encoded: Encoded) -> BatchScore
         1,
     )[:, 0]
     counts = {
-        "aplicables": applicable.sum(axis=1),
-        "respondidas": (codes >= 0).sum(axis=1),
-        "no_se": (codes == DONT_KNOW).sum(axis=1),
-        "no_aplica": (codes == NOT_APPLICABLE).sum(axis=1),
-        "sin_respuesta": (codes == UNANSWERED).sum(axis=1),
+        "aplicables": np.count_nonzero(applicable, axis=1),
+        "respondidas": np.count_nonzero(codes >= 0, axis=1),
+        "no_se": np.count_nonzero(codes == DONT_KNOW, axis=1),
+        "no_aplica": np.count_nonzero(codes == NOT_APPLICABLE, axis=1),
+        "sin_respuesta": np.count_nonzero(codes == UNANSWERED, axis=1),
     }
     values, valid, scores, performance = _indicators(compiled, encoded)
     return BatchScores(
@@ -129,9 +132,10 @@ def _weakest(dimensions: np.ndarray) -> np.ndarray:
 
 def _indicators(compiled: CompiledQuestionnaire, encoded: Encoded):
     n, count = len(encoded), len(compiled.indicators)
-    values = np.full((n, count), np.nan)
-    scores = np.full((n, count), np.nan)
-    columns = {q.id: encoded.numbers[:, m] for m, q in enumerate(compiled.numbers)}
+    values = np.full((n, count), np.nan, order="F")
+    scores = np.full((n, count), np.nan, order="F")
+    numbers = np.asfortranarray(encoded.numbers)
+    columns = {q.id: numbers[:, m] for m, q in enumerate(compiled.numbers)}
     weights = np.zeros(count)
     for i, info in enumerate(compiled.indicators):
         indicator = info.model
@@ -139,16 +143,19 @@ def _indicators(compiled: CompiledQuestionnaire, encoded: Encoded):
         weights[i] = indicator.peso
         if indicator.escala is not None:
             zero, hundred = indicator.escala.cero, indicator.escala.cien
-            scaled = 100.0 * (values[:, i] - zero) / (hundred - zero)
+            scaled = (values[:, i] - zero) * (100.0 / (hundred - zero))
             scores[:, i] = np.clip(scaled, 0.0, 100.0)
     minimum = np.array([info.model.minimo for info in compiled.indicators])
     maximum = np.array([info.model.maximo for info in compiled.indicators])
     with np.errstate(invalid="ignore"):
         valid = ~np.isnan(values) & (values >= minimum) & (values <= maximum)
-    scores = np.where(valid, scores, np.nan)
+    scores[~valid] = np.nan
     present = ~np.isnan(scores)
-    numerator = np.where(present, scores * weights, 0.0).sum(axis=1)
-    denominator = np.where(present, weights, 0.0).sum(axis=1)
+    numerator = np.zeros(n)
+    denominator = np.zeros(n)
+    for i in range(count):  # column by column: the same order for any batch size
+        numerator += np.where(present[:, i], scores[:, i] * weights[i], 0.0)
+        denominator += np.where(present[:, i], weights[i], 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         performance = np.where(denominator > 0, numerator / denominator, np.nan)
     return values, valid, scores, performance
