@@ -57,9 +57,29 @@ class Encoded:
     number_sources: np.ndarray  # N × M object: "medido" / "estimado" / "no_se" / None
     choices: dict[str, np.ndarray] = field(default_factory=dict)  # id -> N objects
     hidden: dict[str, np.ndarray] = field(default_factory=dict)  # id -> N bools (skipped)
+    # Derived by ``prepare`` once the codes are final: what the engine multiplies and counts.
+    levels: np.ndarray | None = None  # N × P: the level where there is one, else 0
+    applicable: np.ndarray | None = None  # N × P: 1 where the question counts, else 0
+    counts: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+def prepare(encoded: Encoded) -> Encoded:
+    """Compute the level and applicability matrices and the per-assessment counts."""
+    codes = encoded.practice
+    applicable = codes >= UNANSWERED
+    encoded.levels = np.maximum(codes, 0)
+    encoded.applicable = applicable.astype(codes.dtype)
+    encoded.counts = {
+        "aplicables": np.count_nonzero(applicable, axis=1),
+        "respondidas": np.count_nonzero(codes >= 0, axis=1),
+        "no_se": np.count_nonzero(codes == DONT_KNOW, axis=1),
+        "no_aplica": np.count_nonzero(codes == NOT_APPLICABLE, axis=1),
+        "sin_respuesta": np.count_nonzero(codes == UNANSWERED, axis=1),
+    }
+    return encoded
 
 
 def _blank(value: object) -> bool:
@@ -163,10 +183,11 @@ def encode_frame(
     keep = ~bad if strict_rows else np.ones(n, dtype=bool)
     if strict_rows and bad.any():
         encoded = subset(encoded, keep)
-    return encoded, problems, keep
+    return prepare(encoded), problems, keep
 
 
 def subset(encoded: Encoded, mask: np.ndarray) -> Encoded:
+    """The assessments where ``mask`` is true (derived matrices recomputed by ``prepare``)."""
     return Encoded(
         [i for i, k in zip(encoded.ids, mask, strict=True) if k],
         encoded.practice[mask],

@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 
 from scoring import schema
-from scoring.answers import DONT_KNOW, NOT_APPLICABLE, UNANSWERED, Encoded
+from scoring.answers import Encoded, prepare
 from scoring.compiled import CompiledQuestionnaire
 
 POINTS_PER_LEVEL = 25.0
+TIE_TOLERANCE = 1e-9
 
 
 @dataclass
@@ -48,20 +49,45 @@ class BatchScores:
 
 
 def score_batch(compiled: CompiledQuestionnaire, encoded: Encoded) -> BatchScores:
-    codes = encoded.practice
+    """Practice maturity and measured performance of every assessment in ``encoded``."""
+    themes, routes, dimensions, overall, denominators = practice_scores(compiled, encoded)
+    values, valid, scores, performance = indicator_scores(compiled, encoded)
+    return BatchScores(
+        ids=list(encoded.ids),
+        themes=themes.T,
+        routes=routes.T,
+        dimensions=dimensions.T,
+        overall=overall,
+        level=maturity_levels(compiled.model, overall),
+        weakest=_weakest(dimensions.T),
+        counts=encoded.counts,
+        indicator_values=values,
+        indicator_valid=valid,
+        indicator_scores=scores,
+        performance=performance,
+        theme_denominators=denominators.T,
+    )
+
+
+def practice_scores(compiled: CompiledQuestionnaire, encoded: Encoded):
+    """Theme, route, dimension and overall scores, as rows (item × assessment)."""
+    if encoded.levels is None:
+        prepare(encoded)
     n_themes = len(compiled.themes)
     # Integer sums are exact in float32 while they stay below 2**24; else use float64.
     exact32 = 4.0 * compiled.weight_matrix.sum(axis=0).max(initial=0.0) < 2**24
     dtype = np.float32 if exact32 else np.float64
     weights = compiled.weight_matrix.astype(dtype)
-    applicable = codes >= UNANSWERED
-    numerators = (np.maximum(codes, 0).astype(dtype, copy=False) @ weights).astype(np.float64)
-    denominators = (applicable.astype(dtype) @ weights).astype(np.float64)
+    levels = encoded.levels.astype(dtype, copy=False)
+    applicable = encoded.applicable.astype(dtype, copy=False)
+    # Column-major results (one contiguous row per theme or route) keep the loops below fast.
+    numerators = (weights.T @ levels.T).astype(np.float64)
+    denominators = (weights.T @ applicable.T).astype(np.float64)
     means = np.full_like(numerators, np.nan)
     np.divide(numerators, denominators, out=means, where=denominators > 0)
     means *= POINTS_PER_LEVEL
-    themes = means[:, :n_themes]
-    routes = means[:, n_themes:]
+    themes = means[:n_themes]
+    routes = means[n_themes:]
     dimensions = _weighted_groups(
         themes,
         np.array([t.weight for t in compiled.themes]),
@@ -73,46 +99,26 @@ def score_batch(compiled: CompiledQuestionnaire, encoded: Encoded) -> BatchScore
         np.array([d.peso for d in compiled.dimensions]),
         np.zeros(len(compiled.dimensions), dtype=np.int64),
         1,
-    )[:, 0]
-    counts = {
-        "aplicables": np.count_nonzero(applicable, axis=1),
-        "respondidas": np.count_nonzero(codes >= 0, axis=1),
-        "no_se": np.count_nonzero(codes == DONT_KNOW, axis=1),
-        "no_aplica": np.count_nonzero(codes == NOT_APPLICABLE, axis=1),
-        "sin_respuesta": np.count_nonzero(codes == UNANSWERED, axis=1),
-    }
-    values, valid, scores, performance = _indicators(compiled, encoded)
-    return BatchScores(
-        ids=list(encoded.ids),
-        themes=themes,
-        routes=routes,
-        dimensions=dimensions,
-        overall=overall,
-        level=maturity_levels(compiled.model, overall),
-        weakest=_weakest(dimensions),
-        counts=counts,
-        indicator_values=values,
-        indicator_valid=valid,
-        indicator_scores=scores,
-        performance=performance,
-        theme_denominators=denominators[:, :n_themes],
-    )
+    )[0]
+    return themes, routes, dimensions, overall, denominators[:n_themes]
 
 
 def _weighted_groups(
     scores: np.ndarray, weights: np.ndarray, group: np.ndarray, n_groups: int
 ) -> np.ndarray:
-    """Weighted mean per group of the non-NaN columns, accumulated column by column."""
-    n = scores.shape[0]
-    numerator = np.zeros((n, n_groups))
-    denominator = np.zeros((n, n_groups))
-    for column in range(scores.shape[1]):
-        present = ~np.isnan(scores[:, column])
-        g = group[column]
-        numerator[:, g] += np.where(present, weights[column] * scores[:, column], 0.0)
-        denominator[:, g] += np.where(present, weights[column], 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denominator > 0, numerator / denominator, np.nan)
+    """Weighted mean per group of the non-NaN rows of ``scores`` (items × assessments),
+    accumulated item by item in a fixed order, so any batch size gives the same bits."""
+    n = scores.shape[1]
+    numerator = np.zeros((n_groups, n))
+    denominator = np.zeros((n_groups, n))
+    for item in range(scores.shape[0]):
+        present = ~np.isnan(scores[item])
+        g = group[item]
+        numerator[g] += np.where(present, weights[item] * scores[item], 0.0)
+        denominator[g] += np.where(present, weights[item], 0.0)
+    result = np.full_like(numerator, np.nan)
+    np.divide(numerator, denominator, out=result, where=denominator > 0)
+    return result
 
 
 def maturity_levels(model: schema.Questionnaire, scores: np.ndarray) -> np.ndarray:
@@ -126,11 +132,14 @@ def _weakest(dimensions: np.ndarray) -> np.ndarray:
     if dimensions.shape[1] == 0:
         return np.full(dimensions.shape[0], -1)
     filled = np.where(np.isnan(dimensions), np.inf, dimensions)
-    weakest = np.argmin(filled, axis=1)
-    return np.where(np.isinf(filled.min(axis=1)), -1, weakest)
+    lowest = filled.min(axis=1)
+    # Ties (within rounding) go to the first dimension of the questionnaire.
+    weakest = np.argmax(filled <= lowest[:, None] + TIE_TOLERANCE, axis=1)
+    return np.where(np.isinf(lowest), -1, weakest)
 
 
-def _indicators(compiled: CompiledQuestionnaire, encoded: Encoded):
+def indicator_scores(compiled: CompiledQuestionnaire, encoded: Encoded):
+    """Indicator values, validity, points and the performance score."""
     n, count = len(encoded), len(compiled.indicators)
     values = np.full((n, count), np.nan, order="F")
     scores = np.full((n, count), np.nan, order="F")
