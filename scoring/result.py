@@ -16,6 +16,7 @@ from scoring import schema
 from scoring.answers import DONT_KNOW, HIDDEN, NOT_APPLICABLE, UNANSWERED, encode_answers
 from scoring.compiled import CompiledQuestionnaire
 from scoring.engine import POINTS_PER_LEVEL, BatchScores, score_batch
+from scoring.numbers import format_number_es
 
 RESULT_SCHEMA_VERSION = "1.0"
 
@@ -216,8 +217,9 @@ def _indicator_results(compiled, batch: BatchScores, number_sources, row: int):
             reason = "Faltan datos o el denominador es cero."
         else:
             reason = (
-                f"El resultado ({value:.4g}) está fuera del rango válido "
-                f"({indicator.minimo:g} a {indicator.maximo:g}); revise los datos."
+                f"El resultado ({format_number_es(value, 1)} {indicator.unidad}) está fuera del "
+                f"rango válido ({format_number_es(indicator.minimo, 0)} a "
+                f"{format_number_es(indicator.maximo, 0)}); revise los datos."
             )
         given = [sources_by_id.get(name) for name in info.formula.names]
         if "no_se" in given:
