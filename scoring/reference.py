@@ -94,8 +94,11 @@ def _condition_met(condition, values: dict[str, object]) -> bool:
     }[op]
 
 
-def loop_score_row(compiled: CompiledQuestionnaire, row: Mapping[str, str]) -> dict[str, object]:
-    """Score one CSV row (strings) the plain way: the baseline of the benchmark.
+def loop_score_row(compiled: CompiledQuestionnaire, row: Mapping[str, object]) -> dict[str, object]:
+    """Score one assessment the plain way: the baseline of the benchmark.
+
+    ``row`` maps question ids to CSV text or to decoded values (levels as int, numbers as
+    float, multiple choices as sets).
 
     Produces the same columns as ``scoring.engine.batch_frame`` for valid rows.
     """
@@ -104,22 +107,26 @@ def loop_score_row(compiled: CompiledQuestionnaire, row: Mapping[str, str]) -> d
     hidden: set[str] = set()
     numbers: dict[str, float] = {}
     for question in compiled.questions:
-        raw = (row.get(question.id) or "").strip()
+        raw = row.get(question.id)
+        if isinstance(raw, str):
+            raw = raw.strip()
         if question.mostrar_si is not None and not _condition_met(question.mostrar_si, values):
             hidden.add(question.id)
             continue
-        if raw == "":
+        if raw is None or raw == "":
             continue
         if isinstance(question, schema.PracticeQuestion):
-            answers[question.id] = int(raw) if raw.isdigit() else raw
-            if raw.isdigit():
-                values[question.id] = float(raw)
+            level = int(raw) if isinstance(raw, int) or str(raw).isdigit() else None
+            answers[question.id] = raw if level is None else level
+            if level is not None:
+                values[question.id] = float(level)
         elif isinstance(question, schema.NumberQuestion):
             if raw != "no_se":
                 numbers[question.id] = float(raw)
                 values[question.id] = float(raw)
         elif isinstance(question, schema.MultipleChoiceQuestion):
-            values[question.id] = frozenset(x for x in raw.split("|") if x)
+            items = raw.split("|") if isinstance(raw, str) else raw
+            values[question.id] = frozenset(x for x in items if x)
         elif isinstance(question, schema.SingleChoiceQuestion) and raw not in _CODES:
             values[question.id] = raw
     result: dict[str, object] = dict(reference_scores(compiled, answers, hidden))
