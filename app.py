@@ -1,0 +1,71 @@
+"""Brújula Circular: page setup, who is logged in and the page list for that role.
+
+Every page is registered for every role, each always at the same URL, so that links and reloads
+never hit "page not found"; the role only decides which pages are listed. Each page still checks
+access itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from ui import session
+from ui.widgets import global_css, page_title
+
+ROOT = Path(__file__).resolve().parent
+
+st.set_page_config(
+    page_title="Brújula Circular",
+    page_icon=":material/explore:",
+    layout="centered",
+)
+global_css()
+account = session.identify()
+role = "visitante" if account is None else account.kind  # "empresa" or "personal"
+
+# (file, title, icon, url path, roles that see it listed)
+PAGES = [
+    ("home.py", "Inicio", "home", "inicio", {"visitante"}),
+    ("dashboard.py", "Mi panel", "dashboard", "panel", {"empresa"}),
+    ("fill.py", "Llenar evaluación", "edit_note", "llenar", {"empresa"}),
+    ("review.py", "Revisión y envío", "fact_check", "revision", {"empresa"}),
+    ("results.py", "Resultados", "insights", "resultados", {"empresa"}),
+    *[
+        (
+            path.name,
+            page_title(path),
+            "groups",
+            path.stem.replace("_", "-"),
+            {"personal"},
+        )
+        for path in sorted((ROOT / "ui/pages").glob("staff_*.py"))
+    ],
+    ("method.py", "Metodología", "menu_book", "metodologia", {"visitante", "empresa", "personal"}),
+    (
+        "questionnaire.py",
+        "Cuestionario",
+        "list_alt",
+        "cuestionario",
+        {"visitante", "empresa", "personal"},
+    ),
+    ("login.py", "Ingresar", "login", "ingresar", {"visitante"}),
+    ("register.py", "Registrarse", "person_add", "registrarse", {"visitante"}),
+    ("logout.py", "Cerrar sesión", "logout", "salir", {"empresa", "personal"}),
+]
+# The landing page is the default ("/") for everyone and sends logged-in users on to their
+# start page; a per-role default would give a page a different URL after login or logout.
+pages = [
+    st.Page(
+        f"ui/pages/{file}",
+        title=title,
+        icon=f":material/{icon}:",
+        url_path=url,
+        default=file == "home.py",
+        visibility="visible" if role in roles else "hidden",
+    )
+    for file, title, icon, url, roles in PAGES
+    if (ROOT / "ui/pages" / file).exists()
+]
+st.navigation(pages).run()

@@ -1,0 +1,244 @@
+"""Server time of two pages, measured with AppTest on a throwaway SQLite database.
+
+(a) Results of a Completo assessment with 1 000 consenting peer firms: median script time of
+    reruns after a warm-up (target < 1 s).
+(b) One section of the fill page against a bare Streamlit page with the same widgets and texts:
+    ratio of median rerun times (target ≤ 2×).
+
+Run from the project root: ``python benchmarks/bench_pages.py``. Times are ratios within one run
+on a shared machine; absolute numbers vary between runs.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import select  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from reports.sample import sample_answers  # noqa: E402
+from scoring import compile_questionnaire, score_assessment  # noqa: E402
+from scoring.catalog import default_questionnaire  # noqa: E402
+from scoring.peru import CIIU_DIVISIONS, REGIONS, SIZE_CLASSES, ruc_check_digit  # noqa: E402
+from storage.accounts import register_firm  # noqa: E402
+from storage.assessments import save_answers, start_assessment, submit  # noqa: E402
+from storage.db import make_engine, migrate  # noqa: E402
+from storage.models import Account, Assessment, Firm, Result, utcnow  # noqa: E402
+from storage.sessions import open_session  # noqa: E402
+from ui.formstate import result_summary  # noqa: E402
+from ui.session import ASSESSMENT_PARAM, TOKEN_KEY  # noqa: E402
+
+PEERS = 1000
+RUNS = 10
+RESULTS_TARGET_S = 1.0
+FILL_RATIO_TARGET = 2.0
+
+
+def ruc(number: int) -> str:
+    first_ten = f"20{number:08d}"
+    return first_ten + str(ruc_check_digit(first_ten))
+
+
+def build_database(url: str) -> dict[str, object]:
+    """The firm under test (token, a submitted and a draft Completo assessment) plus peers."""
+    migrate(url)
+    engine = make_engine(url)
+    loaded = default_questionnaire()
+    compiled = compile_questionnaire(loaded, "completo")
+    meta = (loaded.id, loaded.version, loaded.content_hash)
+    with Session(engine, expire_on_commit=False) as db:
+        firm = register_firm(
+            db,
+            {
+                "ruc": ruc(1),
+                "razon_social": "Conservas y Envases del Pacífico S.A.C.",
+                "ciiu_division": 10,
+                "region": "Lima Metropolitana",
+                "annual_sales": 8_500_000,
+                "sales_year": 2025,
+                "workers": 48,
+                "email": "gerencia@ejemplo.pe",
+                "password": "clave-segura-123",
+                "consent_statistics": True,
+            },
+        )
+        db.flush()
+        answers, sources = sample_answers(compiled, seed=7)
+        submitted = start_assessment(db, firm.id, meta, "completo")
+        save_answers(db, submitted.id, firm.id, answers, sources)
+        submit(
+            db, submitted.id, firm.id, result_summary(score_assessment(compiled, answers, sources))
+        )
+        draft = start_assessment(db, firm.id, meta, "completo")
+        save_answers(db, draft.id, firm.id, answers, sources)
+        account = db.scalar(select(Account).where(Account.firm_id == firm.id))
+        token = open_session(db, account)
+        db.commit()
+
+        # Peers straight through the storage models (registering 1 000 accounts would spend
+        # minutes hashing passwords that the benchmark never uses).
+        rng = random.Random(11)
+        summaries = []
+        for seed in range(40):
+            peer_answers, peer_sources = sample_answers(compiled, seed=100 + seed)
+            summaries.append(result_summary(score_assessment(compiled, peer_answers, peer_sources)))
+        divisions = list(CIIU_DIVISIONS)
+        now = utcnow()
+        for i in range(PEERS):
+            size = rng.choice(SIZE_CLASSES)
+            peer = Firm(
+                ruc=ruc(1000 + i),
+                razon_social=f"Empresa par {i}",
+                ciiu_division=10 if i % 4 == 0 else rng.choice(divisions),
+                region=rng.choice(REGIONS),
+                annual_sales=Decimal("1000000.00"),
+                sales_year=2025,
+                size_class=size,
+                workers=30,
+                email=f"par{i}@ejemplo.pe",
+                consent_statistics=True,
+            )
+            assessment = Assessment(
+                questionnaire_id=loaded.id,
+                questionnaire_version=loaded.version,
+                questionnaire_hash=loaded.content_hash,
+                depth="completo",
+                status="enviada",
+                created_at=now,
+                updated_at=now,
+                submitted_at=now,
+            )
+            summary = summaries[i % len(summaries)]
+            columns = {k: v for k, v in summary.items() if k not in ("scores", "detail")}
+            result = Result(
+                scored_at=now,
+                scores_json=summary["scores"],
+                detail_json=summary["detail"],
+                ciiu_division=peer.ciiu_division,
+                size_class=size,
+                region=peer.region,
+                **columns,
+            )
+            db.add(peer)
+            db.flush()
+            assessment.firm_id = peer.id
+            db.add(assessment)
+            db.flush()
+            result.assessment_id = assessment.id
+            db.add(result)
+        db.commit()
+    engine.dispose()
+    return {"token": token, "submitted": submitted.id, "draft": draft.id}
+
+
+def median_rerun(at: AppTest, runs: int = RUNS) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - start)
+        if at.exception:
+            raise RuntimeError(at.exception[0].value)
+    return statistics.median(times)
+
+
+def app_page(token: str, assessment_id: int, page: str) -> tuple[AppTest, float]:
+    """The page reached through app.py as the logged-in firm; returns it and the cold time."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state[TOKEN_KEY] = token
+    at.query_params[ASSESSMENT_PARAM] = str(assessment_id)
+    at.run()
+    at.switch_page(page)
+    start = time.perf_counter()
+    at.run()
+    cold = time.perf_counter() - start
+    if at.exception:
+        raise RuntimeError(at.exception[0].value)
+    at.run()  # warm-up
+    return at, cold
+
+
+def bare_page_like(at: AppTest, folder: Path) -> Path:
+    """A plain script with the same radios, number inputs, buttons and texts as ``at``."""
+    lines = ["import streamlit as st", "st.set_page_config(layout='centered')"]
+    lines.append(f"st.progress(0.5, text={'Avance'!r})")
+    for item in at.markdown:
+        lines.append(f"st.markdown({str(item.value)!r})")
+    for item in at.caption:
+        lines.append(f"st.caption({str(item.value)!r})")
+    for i, radio in enumerate(at.radio):
+        options = [str(o) for o in radio.options]
+        lines.append(f"st.radio({radio.label!r}, {options!r}, index=None, key='r{i}')")
+    for i, number in enumerate(at.number_input):
+        lines.append(f"st.number_input({number.label!r}, value=None, key='n{i}')")
+    for i, text in enumerate(at.text_input):
+        lines.append(f"st.text_input({text.label!r}, key='t{i}')")
+    for i, box in enumerate(at.selectbox):
+        lines.append(f"st.selectbox({box.label!r}, {[str(o) for o in box.options]!r}, key='s{i}')")
+    for i, button in enumerate(at.button):
+        lines.append(f"st.button({button.label!r}, key='b{i}')")
+    path = folder / "pagina_simple.py"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def main() -> int:
+    print("Medición de páginas (AppTest, base SQLite temporal)")
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
+        os.environ["DATABASE_URL"] = url
+        os.environ.pop("BRUJULA_CUESTIONARIO", None)
+        start = time.perf_counter()
+        ids = build_database(url)
+        print(f"Base creada con {PEERS} empresas pares en {time.perf_counter() - start:.1f} s.")
+
+        results, cold = app_page(ids["token"], ids["submitted"], "ui/pages/results.py")
+        charts = len(results.get("vega_lite_chart"))
+        warm = median_rerun(results)
+        ok_a = warm < RESULTS_TARGET_S
+        print(
+            f"(a) Resultados, evaluación Completa, {PEERS} pares: primera carga "
+            f"{cold:.3f} s; mediana de {RUNS} recargas {warm:.3f} s ({charts} gráficos) — "
+            f"meta < {RESULTS_TARGET_S:.0f} s: {'cumple' if ok_a else 'NO cumple'}."
+        )
+
+        fill, _ = app_page(ids["token"], ids["draft"], "ui/pages/fill.py")
+        fill_time = median_rerun(fill)
+        bare_path = bare_page_like(fill, Path(folder))
+        bare = AppTest.from_file(str(bare_path), default_timeout=60)
+        bare.run()
+        bare_time = median_rerun(bare)
+        ratio = fill_time / bare_time
+        ok_b = ratio <= FILL_RATIO_TARGET
+        print(
+            f"(b) Llenado, primera sección ({len(fill.radio)} preguntas de opción, "
+            f"{len(fill.number_input)} numéricas, {len(fill.button)} botones): "
+            f"{fill_time:.3f} s frente a {bare_time:.3f} s de una página simple con los mismos "
+            f"elementos — razón {ratio:.2f}×, meta ≤ {FILL_RATIO_TARGET:.0f}×: "
+            f"{'cumple' if ok_b else 'NO cumple'}."
+        )
+    print(
+        "Resumen: "
+        + (
+            "todas las metas se cumplen."
+            if ok_a and ok_b
+            else "hay metas sin cumplir (ver arriba)."
+        )
+    )
+    return 0 if ok_a and ok_b else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

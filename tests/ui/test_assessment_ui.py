@@ -1,0 +1,174 @@
+"""Filling, resuming, reviewing and submitting an assessment through the pages."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from storage.assessments import AssessmentLocked, load_answers, save_answers
+from storage.db import make_engine, session_scope
+from storage.models import Assessment, Result
+from tests.ui.helpers import firm_id_for, logged_in, make_firm, open_page, texts
+from ui.widgets import widget_key
+
+FILL = "ui/pages/fill.py"
+REVIEW = "ui/pages/review.py"
+
+
+def _start(token: str, depth: str = "expres"):
+    at = logged_in(token)
+    assert at.title[0].value == "Mi panel"
+    at.button(key=f"start_{depth}").click().run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Llenar evaluación"
+    return at, int(
+        at.query_params["evaluacion"][0]
+        if isinstance(at.query_params["evaluacion"], list)
+        else at.query_params["evaluacion"]
+    )
+
+
+def _db(url: str):
+    return session_scope(make_engine(url))
+
+
+def _assessment(url: str, aid: int) -> Assessment:
+    with _db(url) as database:
+        return database.get(Assessment, aid)
+
+
+def test_answers_are_saved_as_they_are_given_and_on_moving_on(app_env: str) -> None:
+    token = make_firm(app_env)
+    firm_id = firm_id_for(app_env, token)
+    at, aid = _start(token)
+    assert (
+        "Avance: 0 de" in at.progress[0].value["text"]
+        if isinstance(at.progress[0].value, dict)
+        else True
+    )
+    at.radio(key=widget_key(aid, "e1")).set_value(2).run()
+    assert not at.exception, at.exception
+    with _db(app_env) as database:
+        assert load_answers(database, aid, firm_id)[0] == {"e1": 2}
+    at.button(key=f"next_{aid}").click().run()
+    assert at.subheader[0].value == "Agua"
+    assert _assessment(app_env, aid).current_section == "agua"
+
+
+def test_skip_condition_shows_follow_up_question_live(app_env: str) -> None:
+    token = make_firm(app_env)
+    at, aid = _start(token)
+    at.button(key=f"next_{aid}").click().run()
+    keys = [r.key for r in at.radio]
+    assert widget_key(aid, "usa_agua") in keys and widget_key(aid, "a1") not in keys
+    at.radio(key=widget_key(aid, "usa_agua")).set_value("si").run()
+    assert widget_key(aid, "a1") in [r.key for r in at.radio]
+    at.radio(key=widget_key(aid, "usa_agua")).set_value("no").run()
+    assert widget_key(aid, "a1") not in [r.key for r in at.radio]
+
+
+def test_resume_after_reload_opens_saved_section_with_answers(app_env: str) -> None:
+    token = make_firm(app_env)
+    at, aid = _start(token)
+    at.radio(key=widget_key(aid, "e1")).set_value(3).run()
+    at.button(key=f"next_{aid}").click().run()
+    at.radio(key=widget_key(aid, "usa_agua")).set_value("si").run()
+    # A reload: a new Streamlit session that only knows the token and the URL.
+    again = open_page(FILL, token, evaluacion=str(aid))
+    assert not again.exception, again.exception
+    assert again.subheader[0].value == "Agua"
+    assert again.radio(key=widget_key(aid, "usa_agua")).value == "si"
+    again.button(key=f"back_{aid}").click().run()
+    assert again.radio(key=widget_key(aid, "e1")).value == 3
+
+
+def test_numbers_accept_spanish_input_and_explain_errors(app_env: str) -> None:
+    token = make_firm(app_env)
+    firm_id = firm_id_for(app_env, token)
+    at, aid = _start(token, "completo")
+    at.button(key=f"next_{aid}").click().run()
+    box = at.text_input(key=widget_key(aid, "agua_total"))
+    box.input("mucha").run()
+    assert any("No se reconoce «mucha»" in e.value for e in at.error)
+    assert at.text_input(key=widget_key(aid, "agua_total")).value == "mucha"
+    at.button(key=f"back_{aid}").click().run()
+    assert "Corrija los datos marcados" in texts(at)  # typed text is not thrown away
+    at.text_input(key=widget_key(aid, "agua_total")).input("2.000.000").run()
+    assert any("debe estar entre 0 y" in e.value for e in at.error)
+    at.text_input(key=widget_key(aid, "agua_total")).input("1.234,5").run()
+    at.radio(key=widget_key(aid, "agua_total", "src")).set_value("medido").run()
+    assert not at.error
+    with _db(app_env) as database:
+        answers, sources = load_answers(database, aid, firm_id)
+    assert answers["agua_total"] == 1234.5 and sources["agua_total"] == "medido"
+    at.radio(key=widget_key(aid, "agua_reusada", "src")).set_value("no_se").run()
+    with _db(app_env) as database:
+        answers, sources = load_answers(database, aid, firm_id)
+    assert answers["agua_reusada"] == "no_se" and sources["agua_reusada"] == "no_se"
+
+
+def test_review_lists_missing_required_and_links_to_the_section(app_env: str) -> None:
+    token = make_firm(app_env)
+    at, aid = _start(token)
+    at.radio(key=widget_key(aid, "e1")).set_value(1).run()
+    review = open_page(REVIEW, token, evaluacion=str(aid))
+    assert not review.exception, review.exception
+    shown = texts(review)
+    assert "Faltan 1 preguntas obligatorias" in shown
+    assert "¿Usa agua en el proceso?" in shown
+    assert review.button(key="submit_open").disabled
+    review.button(key="review_goto_1").click().run()
+    assert review.title[0].value == "Llenar evaluación"
+    assert review.subheader[0].value == "Agua"
+
+
+def test_submit_scores_locks_and_shows_read_only(app_env: str) -> None:
+    token = make_firm(app_env)
+    firm_id = firm_id_for(app_env, token)
+    at, aid = _start(token)
+    at.radio(key=widget_key(aid, "e1")).set_value(4).run()
+    at.button(key=f"next_{aid}").click().run()
+    at.radio(key=widget_key(aid, "usa_agua")).set_value("si").run()
+    at.radio(key=widget_key(aid, "a1")).set_value("no_se").run()
+    at.button(key=f"next_{aid}").click().run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Revisión y envío"
+    assert not at.button(key="submit_open").disabled
+    at.button(key="submit_open").click().run()
+    at.button(key="submit_confirm").click().run()
+    assert not at.exception, at.exception
+    assert _assessment(app_env, aid).status == "enviada"
+    with _db(app_env) as database:
+        result = database.scalar(select(Result).where(Result.assessment_id == aid))
+        assert result.overall == pytest.approx(200 / 3)  # economía 100 (×2), ambiental 0
+        assert result.dont_know_count == 1
+        assert result.detail_json["global"]["puntaje"] == pytest.approx(result.overall)
+        with pytest.raises(AssessmentLocked):
+            save_answers(database, aid, firm_id, {"e1": 0})
+    fill = open_page(FILL, token, evaluacion=str(aid))
+    assert "ya fue enviada" in texts(fill)
+    assert not fill.radio  # read-only: no answer widgets
+
+
+def test_another_firms_assessment_is_not_found(app_env: str) -> None:
+    owner = make_firm(app_env, "2010007097")
+    _, aid = _start(owner)
+    intruder = make_firm(app_env, "2060000001", email="otra@empresa.pe")
+    for page in (FILL, REVIEW):
+        at = open_page(page, intruder, evaluacion=str(aid))
+        assert not at.exception, at.exception
+        assert "No encontramos esa evaluación." in [e.value for e in at.error]
+        assert not at.radio
+    # Also when the id arrives through session state instead of the URL.
+    at = logged_in(intruder)
+    at.session_state["evaluacion_id"] = aid
+    at.switch_page(FILL).run()
+    assert "No encontramos esa evaluación." in [e.value for e in at.error]
+
+
+def test_only_one_draft_per_depth(app_env: str) -> None:
+    token = make_firm(app_env)
+    _start(token)
+    at = logged_in(token)
+    assert "start_expres" not in [b.key for b in at.button]
+    assert "continue_expres" in [b.key for b in at.button]

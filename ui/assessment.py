@@ -1,0 +1,89 @@
+"""Load the firm's selected assessment for a page (always scoped to the firm) and show it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from scoring import CompiledQuestionnaire, LoadedQuestionnaire
+from storage.assessments import get_assessment, load_answers
+from ui import db, session, widgets
+
+
+@dataclass
+class AssessmentView:
+    """A snapshot of one assessment and its saved answers, read at the start of a run."""
+
+    id: int
+    status: str
+    depth: str
+    created_at: dt.datetime
+    submitted_at: dt.datetime | None
+    current_section: str | None
+    questionnaire_id: str
+    questionnaire_hash: str
+    loaded: LoadedQuestionnaire
+    compiled: CompiledQuestionnaire
+    answers: dict[str, object] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+def _not_found() -> None:
+    st.error("No encontramos esa evaluación.")
+    st.page_link(session.DASHBOARD_PAGE, label="Volver a Mi panel", icon=":material/dashboard:")
+    st.stop()
+
+
+def load_assessment_or_stop(firm_id: int) -> AssessmentView:
+    """The assessment chosen by ``?evaluacion=`` or session state, if it is this firm's."""
+    assessment_id = session.selected_assessment_id()
+    if assessment_id is None:
+        st.info("Primero elija o inicie una evaluación en Mi panel.")
+        st.page_link(session.DASHBOARD_PAGE, label="Ir a Mi panel", icon=":material/dashboard:")
+        st.stop()
+    with db.session() as database:
+        assessment = get_assessment(database, assessment_id, firm_id)
+        if assessment is None:
+            _not_found()
+        assert assessment is not None
+        answers, sources = load_answers(database, assessment_id, firm_id)
+        row = {
+            "status": assessment.status,
+            "depth": assessment.depth,
+            "created_at": assessment.created_at,
+            "submitted_at": assessment.submitted_at,
+            "current_section": assessment.current_section,
+            "questionnaire_id": assessment.questionnaire_id,
+            "questionnaire_hash": assessment.questionnaire_hash,
+        }
+    loaded = db.questionnaire_by_id(row["questionnaire_id"])
+    if loaded is None:
+        st.error(
+            "El cuestionario de esta evaluación ya no está disponible. Escriba a SNI para "
+            "recuperarla."
+        )
+        st.stop()
+    assert loaded is not None
+    session.select_assessment(assessment_id)
+    return AssessmentView(
+        id=assessment_id,
+        loaded=loaded,
+        compiled=db.compiled(loaded, row["depth"]),
+        answers=answers,
+        sources=sources,
+        **row,
+    )
+
+
+def show_read_only(view: AssessmentView) -> None:
+    """Every section with the saved answers, as text."""
+    for dimension, theme, questions in view.compiled.sections():
+        with st.expander(f"{dimension.nombre} · {theme.nombre}", expanded=True):
+            for question in questions:
+                answer = widgets.show_answer(
+                    question, view.answers.get(question.id), view.sources.get(question.id)
+                )
+                st.markdown(f"**{question.texto}**")
+                st.write(answer)

@@ -1,0 +1,213 @@
+"""Pure helpers behind the assessment form: visibility, progress, missing answers, summaries.
+
+No streamlit here, so the rules the pages show are tested as plain functions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from scoring import schema
+from scoring.answers import NO_APLICA, NO_SE, encode_answers
+from scoring.compiled import CompiledQuestionnaire
+from scoring.numbers import format_number_es, parse_number_es
+from scoring.result import ScoreResult
+
+SOURCE_LABELS = {"medido": "Medido", "estimado": "Estimado", "no_se": "No sé"}
+
+
+def is_answered(value: object) -> bool:
+    """True when ``value`` is an answer (a level, "No sé", "No aplica", a number, text...)."""
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return value.strip() != ""
+    if isinstance(value, list):
+        return len(value) > 0
+    return not (isinstance(value, float) and math.isnan(value))
+
+
+def hidden_ids(
+    compiled: CompiledQuestionnaire,
+    answers: Mapping[str, object],
+    sources: Mapping[str, str] | None = None,
+) -> set[str]:
+    """Ids of the questions the skip conditions hide, given the answers so far."""
+    clean = {k: v for k, v in answers.items() if is_answered(v)}
+    encoded, _ = encode_answers(compiled, clean, sources)
+    return {qid for qid, mask in encoded.hidden.items() if bool(mask[0])}
+
+
+PAGE_LIMIT = 8  # a dimension with at most this many questions is one page of the form
+
+
+@dataclass(frozen=True)
+class FormPage:
+    """One page of the form: a whole dimension when it is short, otherwise one theme."""
+
+    index: int
+    id: str  # id of its first theme, stored as the assessment's current section
+    title: str
+    dimension: str
+    parts: list[tuple[schema.Theme, list[schema.Question]]]
+
+    @property
+    def questions(self) -> list[schema.Question]:
+        return [q for _, questions in self.parts for q in questions]
+
+
+def form_pages(compiled: CompiledQuestionnaire) -> list[FormPage]:
+    """The form's pages in order. Short dimensions (the Exprés form) fit on one page."""
+    grouped: list[tuple[schema.Dimension, list[tuple[schema.Theme, list[schema.Question]]]]] = []
+    for dimension, theme, questions in compiled.sections():
+        if grouped and grouped[-1][0].id == dimension.id:
+            grouped[-1][1].append((theme, questions))
+        else:
+            grouped.append((dimension, [(theme, questions)]))
+    pages: list[FormPage] = []
+    for dimension, parts in grouped:
+        if sum(len(q) for _, q in parts) <= PAGE_LIMIT:
+            chunks = [parts]
+        else:
+            chunks = [[part] for part in parts]
+        for chunk in chunks:
+            title = dimension.nombre if len(chunk) > 1 else chunk[0][0].nombre
+            pages.append(FormPage(len(pages), chunk[0][0].id, title, dimension.nombre, chunk))
+    return pages
+
+
+@dataclass
+class SectionStatus:
+    """One page of the form (a theme) and how far the firm got in it."""
+
+    index: int
+    id: str
+    title: str
+    dimension: str
+    visible: list[schema.Question]
+    answered: int
+    missing_required: list[schema.Question] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        """ "Dimensión · eje", or just the dimension for a page that holds all of it."""
+        return self.title if self.title == self.dimension else f"{self.dimension} · {self.title}"
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing_required and (self.answered > 0 or not self.visible)
+
+
+def section_statuses(
+    compiled: CompiledQuestionnaire,
+    answers: Mapping[str, object],
+    sources: Mapping[str, str] | None = None,
+) -> list[SectionStatus]:
+    hidden = hidden_ids(compiled, answers, sources)
+    statuses = []
+    for page in form_pages(compiled):
+        visible = [q for q in page.questions if q.id not in hidden]
+        answered = [q for q in visible if is_answered(answers.get(q.id))]
+        missing = [q for q in visible if q.obligatoria and not is_answered(answers.get(q.id))]
+        statuses.append(
+            SectionStatus(
+                page.index, page.id, page.title, page.dimension, visible, len(answered), missing
+            )
+        )
+    return statuses
+
+
+def progress(statuses: list[SectionStatus]) -> tuple[int, int]:
+    """(answered, applicable) questions over the whole form."""
+    answered = sum(s.answered for s in statuses)
+    applicable = sum(len(s.visible) for s in statuses)
+    return answered, applicable
+
+
+def missing_required(statuses: list[SectionStatus]) -> list[SectionStatus]:
+    """The sections that still have required questions without an answer."""
+    return [s for s in statuses if s.missing_required]
+
+
+def section_index(compiled: CompiledQuestionnaire, section_id: str | None) -> int:
+    """Page holding a saved section (theme) id; 0 when unknown (e.g. a changed questionnaire)."""
+    for page in form_pages(compiled):
+        if any(theme.id == section_id for theme, _ in page.parts):
+            return page.index
+    return 0
+
+
+def parse_number_answer(
+    question: schema.NumberQuestion, text: str | None
+) -> tuple[float | None, str | None]:
+    """A typed number as float, or a Spanish message saying what is wrong with it."""
+    if text is None or not str(text).strip():
+        return None, None
+    try:
+        value = parse_number_es(str(text))
+    except ValueError as exc:
+        return None, str(exc)
+    if value < question.minimo or value > question.maximo:
+        low, high = plain_number(question.minimo), plain_number(question.maximo)
+        return None, f"El valor debe estar entre {low} y {high} {question.unidad}."
+    return value, None
+
+
+def plain_number(value: float, decimals: int = 2) -> str:
+    """A limit or amount with decimals only when it has them."""
+    return format_number_es(value, 0 if float(value).is_integer() else decimals)
+
+
+def number_text(value: object, decimals: int) -> str:
+    """A saved number as the text to show in its input box."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return ""
+    full = format_number_es(value, decimals)
+    short = full.rstrip("0").rstrip(".") if "." in full else full
+    # The shortest text that reads back as the same number ("1,500" alone would be ambiguous).
+    for text in (short, short.replace(",", ""), full):
+        try:
+            if math.isclose(parse_number_es(text), float(value), rel_tol=0, abs_tol=1e-9):
+                return text
+        except ValueError:
+            continue
+    return full
+
+
+def choice_value_ok(question: schema.Question, value: object) -> str | None:
+    """Message when a choice answer mixes «No sé» with options, else None."""
+    if isinstance(question, schema.MultipleChoiceQuestion) and isinstance(value, list):
+        if NO_SE in value and len(value) > 1:
+            return "«No sé» no se puede combinar con otras opciones."
+        if NO_APLICA in value and len(value) > 1:
+            return "«No aplica» no se puede combinar con otras opciones."
+    return None
+
+
+def result_summary(result: ScoreResult) -> dict:
+    """What ``storage.assessments.submit`` stores for a scored assessment."""
+    dims = {d.id: d.puntaje for d in result.dimensiones}
+    routes = {r.id.lower(): r.puntaje for r in result.rutas}
+    summary: dict = {
+        "overall": result.global_.puntaje,
+        "level": result.global_.nivel or None,
+        "weakest_dimension": result.dimension_mas_debil,
+        "performance": result.desempeno,
+        "coverage": float(result.cobertura.get("porcentaje", 0.0)),
+        "dont_know_count": len(result.brechas),
+        "scores": {
+            "dimensiones": dims,
+            "ejes": {t.id: t.puntaje for t in result.ejes},
+            "rutas": {r.id: r.puntaje for r in result.rutas},
+        },
+        "detail": result.to_dict(),
+    }
+    for key in ("economica", "social", "ambiental"):
+        if key in dims:
+            summary[key] = dims[key]
+    for key in ("r1", "r2", "r3"):
+        if key in routes:
+            summary[key] = routes[key]
+    return summary

@@ -1,0 +1,205 @@
+"""Mi panel: the firm's assessments, one clear next step, and starting a new assessment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from scoring import peru
+from scoring.numbers import format_number_es
+from storage import audit
+from storage.assessments import list_assessments, load_answers, start_assessment
+from ui import db, session, widgets
+from ui.formstate import progress, section_statuses
+
+FILL_PAGE = "ui/pages/fill.py"
+RESULTS_PAGE = "ui/pages/results.py"
+
+account, firm = session.require_firm()
+loaded = db.current_questionnaire()
+
+
+@dataclass
+class Row:
+    id: int
+    depth: str
+    status: str
+    created_at: object
+    updated_at: object
+    submitted_at: object
+    overall: float | None
+    level: int | None
+    questionnaire_id: str
+
+
+def _rows() -> list[Row]:
+    with db.session() as database:
+        return [
+            Row(
+                a.id,
+                a.depth,
+                a.status,
+                a.created_at,
+                a.updated_at,
+                a.submitted_at,
+                a.result.overall if a.result else None,
+                a.result.level if a.result else None,
+                a.questionnaire_id,
+            )
+            for a in list_assessments(database, firm.id)
+        ]
+
+
+def _open(page: str, assessment_id: int) -> None:
+    session.select_assessment(assessment_id)
+    st.switch_page(page, query_params={session.ASSESSMENT_PARAM: str(assessment_id)})
+
+
+def _start(depth: str) -> None:
+    with db.session() as database:
+        assessment = start_assessment(
+            database, firm.id, (loaded.id, loaded.version, loaded.content_hash), depth
+        )
+        audit.record(database, account.id, "evaluacion_iniciada", str(assessment.id))
+        new_id = assessment.id
+    _open(FILL_PAGE, new_id)
+
+
+def _level_name(level: int | None) -> str:
+    if not level:
+        return ""
+    names = {lv.nivel: lv.nombre for lv in loaded.model.niveles}
+    return names.get(level, "")
+
+
+def _question_count(depth: str) -> int:
+    return len(db.compiled(loaded, depth).questions)
+
+
+rows = _rows()
+drafts = {r.depth: r for r in rows if r.status == "borrador"}
+submitted = [r for r in rows if r.status == "enviada"]
+results_ready = (session.PAGES_DIR / "results.py").exists()
+
+st.title("Mi panel")
+session.show_flash()
+st.caption(
+    f"{firm.razon_social} · RUC {firm.ruc} · {widgets.size_label(firm.size_class)} · "
+    f"{firm.region} · CIIU {firm.ciiu_division} "
+    f"({peru.CIIU_DIVISIONS.get(firm.ciiu_division, '')})"
+)
+
+# One clear next step.
+with st.container(border=True):
+    st.markdown("#### Su siguiente paso")
+    if drafts:
+        draft = drafts.get("expres") or drafts["completo"]
+        compiled = db.compiled(
+            db.questionnaire_by_id(draft.questionnaire_id) or loaded, draft.depth
+        )
+        with db.session() as database:
+            answers, sources = load_answers(database, draft.id, firm.id)
+        done, total = progress(section_statuses(compiled, answers, sources))
+        st.write(
+            f"Continúe su evaluación {widgets.DEPTH_LABELS[draft.depth]}: lleva {done} de "
+            f"{total} preguntas respondidas. Todo lo que respondió está guardado."
+        )
+        if st.button(
+            "Continuar evaluación",
+            key="next_continue",
+            type="primary",
+            icon=":material/edit_note:",
+            width="stretch",
+        ):
+            _open(FILL_PAGE, draft.id)
+    elif submitted and results_ready:
+        latest = submitted[0]
+        st.write(
+            f"Su última evaluación ({widgets.date_es(latest.submitted_at)}) obtuvo "
+            f"{widgets.points(latest.overall)} puntos de 100. Revise su plan de acción."
+        )
+        if st.button(
+            "Ver resultados",
+            key="next_results",
+            type="primary",
+            icon=":material/insights:",
+            width="stretch",
+        ):
+            _open(RESULTS_PAGE, latest.id)
+    else:
+        st.write(
+            "Empiece por la evaluación Exprés: en 10 a 15 minutos sabrá en qué nivel de "
+            "economía circular está su planta."
+        )
+        if st.button(
+            "Iniciar evaluación Exprés",
+            key="next_start",
+            type="primary",
+            icon=":material/play_arrow:",
+            width="stretch",
+        ):
+            _start("expres")
+
+st.subheader("Nueva evaluación")
+left, right = st.columns(2)
+for column, depth, text in (
+    (
+        left,
+        "expres",
+        "Unas {n} preguntas clave, 10 a 15 minutos. Ideal para empezar y para repetir cada año.",
+    ),
+    (
+        right,
+        "completo",
+        "Unas {n} preguntas, con cifras de materiales, agua, energía y personal. Toma de "
+        "1 a 2 horas; puede hacerla en varias sesiones.",
+    ),
+):
+    with column.container(border=True):
+        st.markdown(f"**Evaluación {widgets.DEPTH_LABELS[depth]}**")
+        st.caption(text.format(n=_question_count(depth)))
+        if depth in drafts:
+            st.caption("Ya tiene una en curso: continúela en lugar de empezar otra.")
+            if st.button("Continuar", key=f"continue_{depth}", width="stretch"):
+                _open(FILL_PAGE, drafts[depth].id)
+        elif st.button(
+            f"Iniciar evaluación {widgets.DEPTH_LABELS[depth]}",
+            key=f"start_{depth}",
+            width="stretch",
+        ):
+            _start(depth)
+
+st.subheader("Sus evaluaciones")
+if not rows:
+    st.write("Todavía no tiene evaluaciones.")
+for row in rows:
+    with st.container(border=True):
+        title = f"**Evaluación {widgets.DEPTH_LABELS[row.depth]}** · "
+        title += widgets.STATUS_LABELS.get(row.status, row.status)
+        st.markdown(title)
+        if row.status == "enviada":
+            level = _level_name(row.level)
+            st.write(
+                f"Enviada el {widgets.date_es(row.submitted_at)} · Puntaje "
+                f"{widgets.points(row.overall)} de 100" + (f" · Nivel {level}" if level else "")
+            )
+            cols = st.columns(2)
+            if results_ready and cols[0].button(
+                "Ver resultados", key=f"results_{row.id}", width="stretch"
+            ):
+                _open(RESULTS_PAGE, row.id)
+            if cols[1].button("Ver respuestas", key=f"answers_{row.id}", width="stretch"):
+                _open(FILL_PAGE, row.id)
+        else:
+            st.write(
+                f"Iniciada el {widgets.date_es(row.created_at)} · último cambio el "
+                f"{widgets.date_es(row.updated_at)}"
+            )
+            if st.button("Continuar", key=f"open_{row.id}", width="stretch"):
+                _open(FILL_PAGE, row.id)
+
+st.caption(
+    f"Cuestionario {loaded.model.titulo} · versión {loaded.version} · "
+    f"{format_number_es(len(db.compiled(loaded, 'completo').questions), 0)} preguntas en total."
+)

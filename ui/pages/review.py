@@ -1,0 +1,127 @@
+"""Review before sending: what is still missing, then submit (answers become read-only)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from scoring import score_assessment
+from scoring.schema import DEPTH_NAMES
+from storage import audit
+from storage.assessments import AssessmentLocked, submit
+from storage.results_table import store_result_vector
+from ui import db, session, widgets
+from ui.assessment import AssessmentView, load_assessment_or_stop
+from ui.formstate import missing_required, progress, result_summary, section_statuses
+
+FILL_PAGE = "ui/pages/fill.py"
+RESULTS_PAGE = "ui/pages/results.py"
+
+account, firm = session.require_firm()
+st.title("Revisión y envío")
+view = load_assessment_or_stop(firm.id)
+aid = view.id
+params = {session.ASSESSMENT_PARAM: str(aid)}
+
+
+def _after_submit_page() -> str:
+    return RESULTS_PAGE if (session.PAGES_DIR / "results.py").exists() else session.DASHBOARD_PAGE
+
+
+st.caption(f"Evaluación {DEPTH_NAMES[view.depth]} · iniciada el {widgets.date_es(view.created_at)}")
+
+if view.status != "borrador":
+    st.success(f"Esta evaluación ya fue enviada el {widgets.date_es(view.submitted_at)}.")
+    if st.button("Ver resultados", key="review_results", type="primary"):
+        st.switch_page(_after_submit_page(), query_params=params)
+    st.stop()
+
+statuses = section_statuses(view.compiled, view.answers, view.sources)
+answered, applicable = progress(statuses)
+st.progress(
+    answered / applicable if applicable else 0.0,
+    text=f"Avance: {answered} de {applicable} preguntas respondidas",
+)
+
+pending = missing_required(statuses)
+dont_know = [qid for qid, value in view.answers.items() if value == "no_se"]
+
+if pending:
+    total = sum(len(s.missing_required) for s in pending)
+    st.warning(
+        f"Faltan {total} preguntas obligatorias. Respóndalas para poder enviar la evaluación."
+    )
+    for status in pending:
+        with st.container(border=True):
+            st.markdown(f"**{status.label}**")
+            for question in status.missing_required:
+                st.markdown(f"- {question.texto}")
+            if st.button(
+                "Ir a esta sección", key=f"review_goto_{status.index}", icon=":material/edit:"
+            ):
+                st.session_state[f"section_{aid}"] = status.index
+                st.switch_page(FILL_PAGE, query_params=params)
+else:
+    st.success("Todas las preguntas obligatorias tienen respuesta.", icon=":material/done_all:")
+
+if dont_know:
+    st.info(
+        f"Respondió «No sé» en {len(dont_know)} preguntas. Cuentan como 0 puntos y aparecerán "
+        "en su informe como datos por completar."
+    )
+
+
+CONFIRM_KEY = f"confirm_submit_{aid}"
+
+
+def _close_dialog() -> None:
+    st.session_state[CONFIRM_KEY] = False
+
+
+# The open/closed state lives in session state so the dialog survives full reruns.
+@st.dialog("¿Enviar la evaluación?", on_dismiss=_close_dialog)
+def confirm(view: AssessmentView) -> None:
+    st.write(
+        "Al enviarla calcularemos su resultado y sus respuestas quedarán como registro: ya no "
+        "podrá cambiarlas. Para medir su avance más adelante, podrá iniciar una nueva "
+        "evaluación."
+    )
+    yes, no = st.columns(2)
+    if no.button("Volver", key="submit_cancel", width="stretch"):
+        _close_dialog()
+        st.rerun()
+    if yes.button("Sí, enviar", key="submit_confirm", type="primary", width="stretch"):
+        result = score_assessment(view.compiled, view.answers, view.sources)
+        try:
+            with db.session() as database:
+                submit(database, view.id, firm.id, result_summary(result))
+                store_result_vector(database, view.id, view.compiled, result)
+                audit.record(database, account.id, "evaluacion_enviada", str(view.id))
+        except AssessmentLocked:
+            st.info("Esta evaluación ya había sido enviada.")
+        except Exception:
+            st.error(
+                "No pudimos enviar la evaluación en este momento. Sus respuestas siguen "
+                "guardadas: vuelva a intentarlo en unos minutos."
+            )
+            st.stop()
+        _close_dialog()
+        session.flash("¡Evaluación enviada! Este es su resultado.")
+        st.switch_page(_after_submit_page(), query_params=params)
+
+
+st.divider()
+if st.button(
+    "Enviar evaluación",
+    key="submit_open",
+    type="primary",
+    icon=":material/send:",
+    disabled=bool(pending),
+    width="stretch",
+):
+    st.session_state[CONFIRM_KEY] = True
+if st.session_state.get(CONFIRM_KEY) and not pending:
+    confirm(view)
+if pending:
+    st.caption("El botón se activa cuando no falten preguntas obligatorias.")
+if st.button("Volver al formulario", key="review_back", icon=":material/arrow_back:"):
+    st.switch_page(FILL_PAGE, query_params=params)

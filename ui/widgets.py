@@ -1,0 +1,275 @@
+"""Small shared pieces of the interface: CSS, Spanish labels and the form's question widgets."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from scoring import schema
+from scoring.answers import NO_APLICA, NO_SE
+from scoring.numbers import format_date_es, format_number_es
+from scoring.peru import SIZE_NAMES
+from ui.formstate import (
+    SOURCE_LABELS,
+    choice_value_ok,
+    number_text,
+    parse_number_answer,
+    plain_number,
+)
+
+try:
+    from zoneinfo import ZoneInfo
+
+    LIMA = ZoneInfo("America/Lima")
+except Exception:  # no tz database: Peru has no daylight saving time
+    LIMA = dt.timezone(dt.timedelta(hours=-5))
+
+DEPTH_LABELS = {"expres": "Exprés", "completo": "Completa"}
+STATUS_LABELS = {"borrador": "En curso", "enviada": "Enviada"}
+NO_APLICA_LABEL = "No aplica a mi empresa"
+NO_SE_LABEL = "No sé"
+
+_CSS = """
+<style>
+/* Larger touch targets and readable text on phones and old laptops. */
+.stButton button, .stFormSubmitButton button, .stLinkButton a { min-height: 2.75rem; }
+div[role="radiogroup"] label { padding: 0.35rem 0; align-items: flex-start; }
+div[role="radiogroup"] label p { font-size: 1rem; line-height: 1.4; }
+[data-testid="stCaptionContainer"] { color: #3d4f4a; }
+/* Form questions: the question reads as a heading above its answers. */
+[class*="st-key-pregunta_"] [data-testid="stWidgetLabel"] p {
+  font-size: 1.05rem; font-weight: 600; line-height: 1.4;
+}
+/* The form's progress stays on screen while scrolling long pages. */
+[data-testid="stLayoutWrapper"]:has(> .st-key-avance) {
+  position: sticky; top: 3.75rem; z-index: 50; background: #FFFFFF; padding: 0.25rem 0;
+}
+@media (max-width: 640px) {
+  .block-container { padding-left: 1rem; padding-right: 1rem; padding-top: 3.5rem; }
+  h1 { font-size: 1.75rem !important; }
+}
+</style>
+"""
+
+
+def page_title(path: Path) -> str:
+    """A page's menu title: its docstring up to the first colon ("Panel SNI: ..." → "Panel SNI")."""
+    try:
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+    except (OSError, SyntaxError):
+        doc = ""
+    title = doc.split("\n", 1)[0].split(":", 1)[0].strip()
+    if title and len(title) <= 40:
+        return title
+    return path.stem.removeprefix("staff_").replace("_", " ").capitalize()
+
+
+def global_css() -> None:
+    st.html(_CSS)
+
+
+def date_es(value: dt.datetime | dt.date | None) -> str:
+    """A stored UTC timestamp as a Lima calendar date in words ("—" when missing)."""
+    if value is None:
+        return "—"
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        value = value.astimezone(LIMA).date()
+    return format_date_es(value)
+
+
+def points(value: float | None) -> str:
+    """A 0–100 score for display: "47,5" style via the shared formatter, "—" when none."""
+    return "—" if value is None else format_number_es(value, 1)
+
+
+def size_label(size_class: str) -> str:
+    return SIZE_NAMES.get(size_class, size_class)
+
+
+# --- questions of the form ---------------------------------------------------------------------
+
+
+@dataclass
+class QuestionInput:
+    """What one question's widgets produced in this run."""
+
+    value: object = None  # clean answer value, None when unanswered or invalid
+    source: str | None = None
+    error: str | None = None
+
+
+def widget_key(assessment_id: int, question_id: str, part: str = "v") -> str:
+    return f"a{assessment_id}_{question_id}_{part}"
+
+
+def initial_widget_state(
+    question: schema.Question, value: object, source: str | None
+) -> dict[str, object]:
+    """Widget values (by key suffix) that show a saved answer."""
+    if isinstance(question, schema.NumberQuestion):
+        if value == NO_SE:
+            return {"v": "", "src": NO_SE}
+        return {"v": number_text(value, question.decimales), "src": source}
+    if isinstance(question, schema.MultipleChoiceQuestion):
+        return {"v": list(value) if isinstance(value, list) else []}
+    if isinstance(question, schema.TextQuestion):
+        return {"v": value if isinstance(value, str) else ""}
+    return {"v": value}
+
+
+def prefill(assessment_id: int, question: schema.Question, value: object, source: str | None):
+    """Put a saved answer into the widget state, unless the widget already holds user input."""
+    for part, state in initial_widget_state(question, value, source).items():
+        key = widget_key(assessment_id, question.id, part)
+        if key not in st.session_state:
+            st.session_state[key] = state
+
+
+def read_input(assessment_id: int, question: schema.Question) -> QuestionInput:
+    """The clean answer currently held by a question's widgets (before drawing them)."""
+    raw = st.session_state.get(widget_key(assessment_id, question.id))
+    if isinstance(question, schema.NumberQuestion):
+        source = st.session_state.get(widget_key(assessment_id, question.id, "src"))
+        if source == NO_SE:
+            return QuestionInput(NO_SE, NO_SE)
+        value, error = parse_number_answer(question, raw)
+        return QuestionInput(value, source if value is not None else None, error)
+    if isinstance(question, schema.MultipleChoiceQuestion):
+        chosen = list(raw or [])
+        error = choice_value_ok(question, chosen)
+        return QuestionInput(None if error or not chosen else chosen, None, error)
+    if isinstance(question, schema.TextQuestion):
+        text = (raw or "").strip()
+        return QuestionInput(text or None)
+    return QuestionInput(raw)
+
+
+def _special_options(question: schema.Question) -> list[str]:
+    options = []
+    if question.permite_no_aplica:
+        options.append(NO_APLICA)
+    if question.permite_no_se:
+        options.append(NO_SE)
+    return options
+
+
+def _special_label(value: object) -> str | None:
+    return {NO_APLICA: NO_APLICA_LABEL, NO_SE: NO_SE_LABEL}.get(value)  # type: ignore[arg-type]
+
+
+def draw_question(
+    assessment_id: int,
+    question: schema.Question,
+    number: int,
+    error: str | None = None,
+    disabled: bool = False,
+) -> None:
+    """Draw one question's widgets (their state was prefilled; values are read by read_input)."""
+    key = widget_key(assessment_id, question.id)
+    label = f"{number}. {question.texto}"
+    if not question.obligatoria:
+        label += " (opcional)"
+    help_text = question.ayuda or None
+    with st.container(border=True, key=f"pregunta_{question.id}"):
+        if isinstance(question, schema.PracticeQuestion):
+            descriptions = {i: level.descripcion for i, level in enumerate(question.niveles)}
+            st.radio(
+                label,
+                options=[*descriptions, *_special_options(question)],
+                format_func=lambda v: _special_label(v) or descriptions[v],
+                index=None,
+                key=key,
+                help=help_text,
+                disabled=disabled,
+                captions=None,
+            )
+        elif isinstance(question, schema.SingleChoiceQuestion):
+            labels = {o.valor: o.etiqueta for o in question.opciones}
+            st.radio(
+                label,
+                options=[*labels, *_special_options(question)],
+                format_func=lambda v: _special_label(v) or labels[v],
+                index=None,
+                key=key,
+                help=help_text,
+                disabled=disabled,
+            )
+        elif isinstance(question, schema.MultipleChoiceQuestion):
+            labels = {o.valor: o.etiqueta for o in question.opciones}
+            st.multiselect(
+                label,
+                options=[*labels, *_special_options(question)],
+                format_func=lambda v: _special_label(v) or labels[v],
+                key=key,
+                help=help_text,
+                placeholder="Elija una o varias opciones",
+                disabled=disabled,
+            )
+        elif isinstance(question, schema.NumberQuestion):
+            _draw_number(assessment_id, question, label, help_text, disabled)
+        elif isinstance(question, schema.TextQuestion):
+            st.text_area(
+                label,
+                key=key,
+                help=help_text,
+                max_chars=question.max_caracteres,
+                value=None,
+                disabled=disabled,
+            )
+        if error:
+            st.error(error, icon=":material/error:")
+
+
+def _draw_number(
+    assessment_id: int,
+    question: schema.NumberQuestion,
+    label: str,
+    help_text: str | None,
+    disabled: bool,
+) -> None:
+    low, high = plain_number(question.minimo), plain_number(question.maximo)
+    source_key = widget_key(assessment_id, question.id, "src")
+    dont_know = st.session_state.get(source_key) == NO_SE
+    st.text_input(
+        f"{label} — en {question.unidad}",
+        key=widget_key(assessment_id, question.id),
+        help=help_text,
+        placeholder="Ejemplo: 1.234,5" if not dont_know else "Marcó «No sé»",
+        value=None,
+        disabled=disabled or dont_know,
+    )
+    st.caption(f"Valor entre {low} y {high} {question.unidad}.")
+    sources = [s for s in SOURCE_LABELS if s != NO_SE or question.permite_no_se]
+    st.radio(
+        "¿Cómo obtuvo esta cifra?",
+        options=sources,
+        format_func=lambda s: SOURCE_LABELS[s],
+        index=None,
+        key=source_key,
+        horizontal=True,
+        disabled=disabled,
+    )
+
+
+def show_answer(question: schema.Question, value: object, source: str | None) -> str:
+    """A saved answer in words, for read-only views."""
+    if value is None:
+        return "Sin respuesta"
+    if special := _special_label(value):
+        return special
+    if isinstance(question, schema.PracticeQuestion) and isinstance(value, int):
+        return question.niveles[value].descripcion
+    if isinstance(question, schema.SingleChoiceQuestion | schema.MultipleChoiceQuestion):
+        labels = {o.valor: o.etiqueta for o in question.opciones}
+        items = value if isinstance(value, list) else [value]
+        return ", ".join(labels.get(v, _special_label(v) or str(v)) for v in items)
+    if isinstance(question, schema.NumberQuestion) and isinstance(value, int | float):
+        text = f"{number_text(value, question.decimales)} {question.unidad}"
+        return f"{text} ({SOURCE_LABELS[source].lower()})" if source in SOURCE_LABELS else text
+    return str(value)
