@@ -26,6 +26,7 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
+from streamlit.runtime.scriptrunner.script_runner import ScriptRunner  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from reports.sample import sample_answers  # noqa: E402
@@ -143,12 +144,32 @@ def build_database(url: str) -> dict[str, object]:
     return {"token": token, "submitted": submitted.id, "draft": draft.id}
 
 
+SCRIPT_TIMES: list[float] = []
+
+
+def _timed(run_script):
+    """Record the server script time of every run (AppTest's own polling left out)."""
+
+    def wrapper(self, rerun_data):
+        start = time.perf_counter()
+        try:
+            return run_script(self, rerun_data)
+        finally:
+            SCRIPT_TIMES.append(time.perf_counter() - start)
+
+    return wrapper
+
+
+ScriptRunner._run_script = _timed(ScriptRunner._run_script)
+
+
 def median_rerun(at: AppTest, runs: int = RUNS) -> float:
+    """Median server script time of ``runs`` reruns of the page."""
     times = []
     for _ in range(runs):
-        start = time.perf_counter()
+        SCRIPT_TIMES.clear()
         at.run()
-        times.append(time.perf_counter() - start)
+        times.append(sum(SCRIPT_TIMES))
         if at.exception:
             raise RuntimeError(at.exception[0].value)
     return statistics.median(times)

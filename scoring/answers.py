@@ -17,6 +17,7 @@ import pandas as pd
 from scoring import schema
 from scoring.compiled import CompiledQuestionnaire
 from scoring.conditions import apply_conditions
+from scoring.numbers import parse_number_es
 
 NO_APLICA = "no_aplica"
 NO_SE = "no_se"
@@ -247,8 +248,6 @@ def _to_float(value: object) -> float:
     try:
         return float(text)
     except ValueError:
-        from scoring.numbers import parse_number_es
-
         return parse_number_es(text)
 
 
