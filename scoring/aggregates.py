@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,7 @@ import pandas as pd
 MIN_GROUP = 5
 RESERVED_NOTE = "Menos de 5 empresas: dato reservado"
 LIMA = "America/Lima"
+LIMA_OFFSET_US = -5 * 3600 * 1_000_000
 LEVELS = (1, 2, 3, 4, 5)
 
 
@@ -62,11 +63,23 @@ def apply_filters(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame ordered by firm and submission time (a no-op for load_results_frame output)."""
     firms = frame["firm_id"].to_numpy()
-    times = frame["submitted_at"].to_numpy()
+    times = _micros(frame["submitted_at"])
     ordered = (firms[1:] > firms[:-1]) | ((firms[1:] == firms[:-1]) & (times[1:] >= times[:-1]))
     if ordered.all():
         return frame
     return frame.iloc[np.lexsort((times, firms))]
+
+
+def _micros(times: pd.Series) -> np.ndarray:
+    """UTC timestamps as int64 microseconds (no per-row Timestamp objects)."""
+    return times.to_numpy(dtype="datetime64[us]", na_value=np.datetime64("NaT")).view("int64")
+
+
+def _quarters(times: pd.Series) -> np.ndarray:
+    """Quarter number (year × 4 + quarter − 1) in Lima time; Peru keeps UTC−5 all year."""
+    local = (_micros(times) + LIMA_OFFSET_US).view("datetime64[us]")
+    months = local.astype("datetime64[M]").astype(np.int64) + 1970 * 12
+    return months // 3
 
 
 def latest_per_firm(frame: pd.DataFrame) -> pd.DataFrame:
@@ -131,14 +144,16 @@ def level_distribution(latest: pd.DataFrame) -> pd.DataFrame:
     return _reserve(table, protect_partition(number), ["porcentaje"])
 
 
-def score_summary(latest: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+def score_summary(
+    latest: pd.DataFrame, columns: Sequence[str], medians: bool = True
+) -> pd.DataFrame:
     """Mean and median of each score column over the firms that have it."""
     data = latest[list(columns)].astype("float64")
     table = pd.DataFrame(
         {
             "columna": list(columns),
             "media": data.mean().to_numpy(),
-            "mediana": data.median().to_numpy(),
+            "mediana": data.median().to_numpy() if medians else np.nan,
             "empresas": data.notna().sum().to_numpy().astype(float),
         }
     )
@@ -173,29 +188,31 @@ def heatmap(latest: pd.DataFrame, columns: Sequence[str], by: str = "ciiu_divisi
 def quarterly_trend(filtered: pd.DataFrame, column: str = "global") -> pd.DataFrame:
     """Per quarter (Lima time): firms assessed, mean and median of ``column`` (latest per firm)."""
     frame = _sorted(filtered)
-    local = frame["submitted_at"].dt.tz_convert(LIMA).dt.tz_localize(None)
-    quarter = local.dt.to_period("Q")
-    data = pd.DataFrame(
-        {"firm_id": frame["firm_id"].to_numpy(), "q": quarter.to_numpy(), "v": frame[column]}
-    )
-    data = data[~data.duplicated(["firm_id", "q"], keep="last").to_numpy()]
-    grouped = data.groupby("q", sort=True)["v"]
+    firms = frame["firm_id"].to_numpy()
+    quarter = _quarters(frame["submitted_at"])
+    # Sorted by firm and time, so a firm's rows of one quarter are adjacent: keep the last.
+    last = np.ones(len(frame), dtype=bool)
+    last[:-1] = (firms[1:] != firms[:-1]) | (quarter[1:] != quarter[:-1])
+    values = pd.Series(frame[column].to_numpy(dtype=float)[last])
+    grouped = values.groupby(quarter[last], sort=True)
     table = pd.DataFrame(
         {
-            "media": grouped.mean().astype(float),
-            "mediana": grouped.median().astype(float),
+            "media": grouped.mean(),
+            "mediana": grouped.median(),
             "empresas": grouped.count().astype(float),
         }
-    ).reset_index(names="trimestre")
-    table["etiqueta"] = [f"T{p.quarter} {p.year}" for p in table["trimestre"]]
-    table["inicio"] = [p.start_time.date() for p in table["trimestre"]]
+    )
+    number = table.index.to_numpy()
+    table = table.reset_index(drop=True)
+    table["etiqueta"] = [f"T{q % 4 + 1} {q // 4}" for q in number]
+    table["inicio"] = [dt.date(int(q // 4), int(q % 4) * 3 + 1, 1) for q in number]
     return _reserve(table, (table["empresas"] < MIN_GROUP).to_numpy(), ["media", "mediana"])
 
 
 def weakest_practices(latest: pd.DataFrame, top: int | None = 10) -> pd.DataFrame:
     """Practice questions with the lowest mean level (0–4) across firms; reserved ones last."""
     columns = score_columns(latest, "preg_")
-    summary = score_summary(latest, columns)
+    summary = score_summary(latest, columns, medians=False)
     summary["pregunta"] = [c.removeprefix("preg_") for c in summary["columna"]]
     summary = summary.rename(columns={"media": "nivel_medio", "mediana": "nivel_mediano"})
     summary["puntaje_medio"] = summary["nivel_medio"] * 25.0
@@ -262,7 +279,6 @@ class Dashboard:
     weakest: pd.DataFrame
     indicators: pd.DataFrame
     progress: pd.DataFrame
-    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def dashboard(frame: pd.DataFrame, filters: Filters, top: int = 10) -> Dashboard:

@@ -1,14 +1,25 @@
-"""Command line of the storage package: ``python -m storage migrar``."""
+"""Command line of the storage package: ``python -m storage migrar | crear-personal | demo``."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 import sys
 
-from storage.db import database_url, migrate, normalize_url, safe_url
+from storage.db import database_url, make_engine, migrate, normalize_url, safe_url, session_scope
+
+PASSWORD_ENV = "BRUJULA_CLAVE_PERSONAL"
 
 
-def main(argv: list[str] | None = None) -> int:
+def _url_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--url",
+        help="URL de la base de datos (por defecto DATABASE_URL o el archivo SQLite local).",
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m storage", description="Administración de la base de datos."
     )
@@ -16,19 +27,119 @@ def main(argv: list[str] | None = None) -> int:
     migrar = commands.add_parser(
         "migrar", help="Crea o actualiza las tablas a la última versión del esquema."
     )
-    migrar.add_argument(
-        "--url",
-        help="URL de la base de datos (por defecto DATABASE_URL o el archivo SQLite local).",
+    _url_option(migrar)
+    staff = commands.add_parser(
+        "crear-personal",
+        help="Crea una cuenta del equipo SNI (la contraseña se pide dos veces o se lee de "
+        f"{PASSWORD_ENV}).",
     )
-    args = parser.parse_args(argv)
+    staff.add_argument("--correo", required=True, help="Correo de la persona (su usuario).")
+    staff.add_argument("--nombre", required=True, help="Nombre que verá en la aplicación.")
+    _url_option(staff)
+    demo = commands.add_parser(
+        "demo", help="Crea empresas y evaluaciones sintéticas, marcadas «(DEMO)»."
+    )
+    demo.add_argument("--empresas", type=int, default=300, help="Cuántas empresas (300).")
+    demo.add_argument("--semilla", type=int, default=None, help="Semilla para repetir los datos.")
+    demo.add_argument(
+        "--reemplazar",
+        action="store_true",
+        help="Borra antes los datos de demostración que ya existan.",
+    )
+    _url_option(demo)
+    return parser
+
+
+def _migrar(url: str) -> int:
+    from storage.results_table import backfill
+
+    revision = migrate(url)
+    engine = make_engine(url)
+    try:
+        with session_scope(engine) as session:
+            filled = backfill(session)
+    finally:
+        engine.dispose()
+    print(f"Base de datos al día: {safe_url(url)} (revisión {revision}).")
+    if filled:
+        print(f"Se completaron {filled} filas del panel del equipo SNI.")
+    return 0
+
+
+def _ask_password() -> str | None:
+    password = os.environ.get(PASSWORD_ENV)
+    if password:
+        return password
+    first = getpass.getpass("Contraseña de la nueva cuenta: ")
+    second = getpass.getpass("Repita la contraseña: ")
+    if first != second:
+        print("Las contraseñas no coinciden. No se creó la cuenta.", file=sys.stderr)
+        return None
+    return first
+
+
+def _crear_personal(url: str, email: str, name: str) -> int:
+    from storage.accounts import RegistrationError, create_staff
+
+    password = _ask_password()
+    if password is None:
+        return 1
+    migrate(url)
+    engine = make_engine(url)
+    try:
+        with session_scope(engine) as session:
+            account = create_staff(session, email, name, password)
+            login = account.login
+    except RegistrationError as exc:
+        for message in exc.errors.values():
+            print(message, file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(f"Cuenta del equipo SNI creada: {login}. Ingrese con ese correo en «Ingresar».")
+    return 0
+
+
+def _demo(url: str, firms: int, seed: int | None, replace: bool) -> int:
+    from scoring import compile_questionnaire
+    from scoring.catalog import default_questionnaire
+    from storage.demo import create_demo, remove_demo
+
+    if firms < 1:
+        print("Indique al menos 1 empresa con --empresas.", file=sys.stderr)
+        return 1
+    migrate(url)
+    loaded = default_questionnaire()
+    compiled = {depth: compile_questionnaire(loaded, depth) for depth in ("expres", "completo")}
+    engine = make_engine(url)
+    try:
+        with session_scope(engine) as session:
+            removed = remove_demo(session) if replace else 0
+            summary = create_demo(session, compiled, firms, seed)
+    finally:
+        engine.dispose()
+    if removed:
+        print(f"Se borraron {removed} empresas de demostración anteriores.")
+    print(
+        f"Datos de demostración creados en {safe_url(url)}: {summary.firms} empresas, "
+        f"{summary.assessments} evaluaciones enviadas ({summary.reassessed} empresas "
+        "evaluadas dos veces)."
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     url = normalize_url(args.url or database_url())
     try:
-        revision = migrate(url)
+        if args.command == "crear-personal":
+            return _crear_personal(url, args.correo, args.nombre)
+        if args.command == "demo":
+            return _demo(url, args.empresas, args.semilla, args.reemplazar)
+        return _migrar(url)
     except Exception as exc:  # the one boundary where errors become user-facing text
-        print(f"No se pudo migrar la base de datos {safe_url(url)}: {exc}", file=sys.stderr)
+        print(f"No se pudo completar «{args.command}» en {safe_url(url)}: {exc}", file=sys.stderr)
         return 1
-    print(f"Base de datos al día: {safe_url(url)} (revisión {revision}).")
-    return 0
 
 
 if __name__ == "__main__":

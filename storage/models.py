@@ -13,7 +13,9 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -190,3 +192,41 @@ class AuditLog(Base):
     target: Mapped[str] = mapped_column(String(200))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class PanelLayout(Base):
+    """Column names of the panel vectors of one questionnaire content hash, depth and format."""
+
+    __tablename__ = "panel_formatos"
+
+    questionnaire_hash: Mapped[str] = mapped_column(String(128), primary_key=True)
+    depth: Mapped[str] = mapped_column(String(10), primary_key=True)
+    vector_format: Mapped[int] = mapped_column(Integer, primary_key=True)
+    columns: Mapped[list[str]] = mapped_column(JSON)
+
+
+class PanelRow(Base):
+    """Narrow copy of a submitted result for staff aggregates (see storage.results_table).
+
+    Kept apart from ``resultados`` because its wide ``detail_json`` spills to overflow pages in
+    SQLite, and a scan that reads any later column must walk them.
+    """
+
+    __tablename__ = "panel_resultados"
+    __table_args__ = (Index("ix_panel_resultados_cuestionario", "questionnaire_id", "depth"),)
+
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("evaluaciones.id", ondelete="CASCADE"), primary_key=True
+    )
+    firm_id: Mapped[int] = mapped_column(ForeignKey("empresas.id", ondelete="CASCADE"), index=True)
+    questionnaire_id: Mapped[str] = mapped_column(String(60))
+    questionnaire_version: Mapped[str] = mapped_column(String(40))
+    questionnaire_hash: Mapped[str] = mapped_column(String(128))
+    depth: Mapped[str] = mapped_column(String(10))
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    ciiu_division: Mapped[int] = mapped_column(Integer)
+    size_class: Mapped[str] = mapped_column(String(10))
+    region: Mapped[str] = mapped_column(String(40))
+    vector_format: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,0 +1,165 @@
+"""Bulk loading of already scored assessments with SQLAlchemy Core (benchmarks and imports).
+
+Rows go in with ``executemany`` in chunks, never one ORM object at a time. Answers are not
+stored (the staff panel never reads them); ``detail_json`` keeps only the scores summary, so a
+firm page opened on such a row shows no detail. For real submissions use
+``storage.assessments.submit`` followed by ``storage.results_table.store_result_vector``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, func, select
+
+from scoring import schema
+from scoring.compiled import CompiledQuestionnaire
+from scoring.engine import BatchScores
+from scoring.result import RESULT_SCHEMA_VERSION
+from storage.models import Assessment, Firm, PanelLayout, PanelRow, Result
+from storage.results_table import VECTOR_FORMAT, batch_vectors, vector_columns
+
+CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class ScoredBatch:
+    """Assessment ``i`` belongs to ``firm_ids[i]`` and was submitted at ``submitted_at[i]``."""
+
+    compiled: CompiledQuestionnaire
+    scores: BatchScores
+    codes: np.ndarray  # Encoded.practice
+    firm_ids: Sequence[int]
+    submitted_at: Sequence[dt.datetime]
+    is_demo: bool = False
+
+
+def next_id(connection: Connection, column: Any) -> int:
+    return int(connection.execute(select(func.coalesce(func.max(column), 0))).scalar_one()) + 1
+
+
+def insert_firms(connection: Connection, firms: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert firm rows (``storage.models.Firm`` columns, no id); returns their new ids."""
+    first = next_id(connection, Firm.id)
+    ids = list(range(first, first + len(firms)))
+    rows = [{**firm, "id": ident} for firm, ident in zip(firms, ids, strict=True)]
+    for start in range(0, len(rows), CHUNK):
+        connection.execute(Firm.__table__.insert(), rows[start : start + CHUNK])
+    return ids
+
+
+def _none(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
+
+
+def insert_scored(connection: Connection, batch: ScoredBatch) -> list[int]:
+    """Insert submitted assessments with their results and panel rows; returns assessment ids."""
+    compiled, scores = batch.compiled, batch.scores
+    loaded = compiled.loaded
+    wanted = sorted(set(batch.firm_ids))
+    profiles = {}
+    for start in range(0, len(wanted), CHUNK):  # PostgreSQL takes at most 65 535 parameters
+        query = select(Firm.id, Firm.ciiu_division, Firm.size_class, Firm.region).where(
+            Firm.id.in_(wanted[start : start + CHUNK])
+        )
+        profiles.update({row.id: row for row in connection.execute(query)})
+    columns = vector_columns(compiled)
+    layout_key = {"questionnaire_hash": loaded.content_hash, "depth": compiled.depth}
+    if not connection.execute(
+        select(PanelLayout.columns).filter_by(**layout_key, vector_format=VECTOR_FORMAT)
+    ).first():
+        connection.execute(
+            PanelLayout.__table__.insert(),
+            [{**layout_key, "vector_format": VECTOR_FORMAT, "columns": columns}],
+        )
+    vectors = batch_vectors(compiled, scores, batch.codes)
+    dims = [d.id for d in compiled.dimensions]
+    first = next_id(connection, Assessment.id)
+    ids = list(range(first, first + len(vectors)))
+    for start in range(0, len(ids), CHUNK):
+        stop = min(start + CHUNK, len(ids))
+        assessments, results, panel = [], [], []
+        for i in range(start, stop):
+            firm = profiles[batch.firm_ids[i]]
+            when = batch.submitted_at[i]
+            profile = {
+                "ciiu_division": firm.ciiu_division,
+                "size_class": firm.size_class,
+                "region": firm.region,
+            }
+            assessments.append(
+                {
+                    "id": ids[i],
+                    "firm_id": firm.id,
+                    "questionnaire_id": loaded.id,
+                    "questionnaire_version": loaded.version,
+                    "questionnaire_hash": loaded.content_hash,
+                    "depth": compiled.depth,
+                    "status": "enviada",
+                    "created_at": when,
+                    "updated_at": when,
+                    "submitted_at": when,
+                    "is_demo": batch.is_demo,
+                }
+            )
+            results.append(
+                {
+                    "assessment_id": ids[i],
+                    "scored_at": when,
+                    **profile,
+                    **_summary(compiled, scores, i, dims),
+                }
+            )
+            panel.append(
+                {
+                    "assessment_id": ids[i],
+                    "firm_id": firm.id,
+                    "questionnaire_id": loaded.id,
+                    "questionnaire_version": loaded.version,
+                    "questionnaire_hash": loaded.content_hash,
+                    "depth": compiled.depth,
+                    "submitted_at": when,
+                    "is_demo": batch.is_demo,
+                    **profile,
+                    "vector_format": VECTOR_FORMAT,
+                    "vector": vectors[i].tobytes(),
+                }
+            )
+        connection.execute(Assessment.__table__.insert(), assessments)
+        connection.execute(Result.__table__.insert(), results)
+        connection.execute(PanelRow.__table__.insert(), panel)
+    return ids
+
+
+def _summary(
+    compiled: CompiledQuestionnaire, scores: BatchScores, i: int, dims: list[str]
+) -> dict[str, Any]:
+    """The denormalised result columns of row ``i`` (as ``ui.formstate.result_summary``)."""
+    dimension = {d: _none(scores.dimensions[i, k]) for k, d in enumerate(dims)}
+    route = {r: _none(scores.routes[i, k]) for k, r in enumerate(schema.ROUTES)}
+    weakest = int(scores.weakest[i])
+    level = int(scores.level[i])
+    return {
+        "overall": _none(scores.overall[i]),
+        "level": level or None,
+        "weakest_dimension": dims[weakest] if weakest >= 0 else None,
+        "performance": _none(scores.performance[i]),
+        "coverage": float(scores.coverage[i]),
+        "dont_know_count": int(scores.counts["no_se"][i]),
+        "economica": dimension.get("economica"),
+        "social": dimension.get("social"),
+        "ambiental": dimension.get("ambiental"),
+        "r1": route["R1"],
+        "r2": route["R2"],
+        "r3": route["R3"],
+        "scores_json": {
+            "dimensiones": dimension,
+            "ejes": {t.id: _none(scores.themes[i, k]) for k, t in enumerate(compiled.themes)},
+            "rutas": route,
+        },
+        "detail_json": {"esquema": RESULT_SCHEMA_VERSION, "carga_masiva": True},
+    }

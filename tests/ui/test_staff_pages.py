@@ -1,0 +1,251 @@
+"""SNI staff pages with AppTest: access, suppression, consent, audit and exports."""
+
+from __future__ import annotations
+
+import io
+import json
+from decimal import Decimal
+
+import openpyxl
+import pandas as pd
+import pytest
+from sqlalchemy import select
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+
+from scoring import compile_questionnaire, load_questionnaire, score_assessment
+from scoring.aggregates import RESERVED_NOTE, Filters, dashboard
+from storage.assessments import save_answers, start_assessment, submit
+from storage.db import make_engine, migrate, session_scope
+from storage.models import AuditLog, Firm
+from storage.results_table import load_results_frame, store_result_vector
+from storage.staff import shared_assessments
+from tests.ui.conftest import MINI
+from tests.ui.helpers import logged_in, make_firm, make_staff, open_page, texts, valid_ruc
+from ui.formstate import result_summary
+from ui.staff_exports import aggregate_sheets, aggregates_csv, csv_bytes, firms_table, xlsx_bytes
+from ui.staff_labels import labels_for
+
+STAFF_PAGES = (
+    "ui/pages/staff_dashboard.py",
+    "ui/pages/staff_firms.py",
+    "ui/pages/staff_export.py",
+)
+TITLES = ("Panel SNI", "Empresas que comparten sus resultados", "Exportar datos")
+REFUSED = "Esta página es solo para el equipo de SNI."
+
+
+def seed(url: str, count: int, first: int = 0, **overrides: object) -> list[int]:
+    """``count`` firms (no login) each with one submitted Completo assessment of the mini form."""
+    migrate(url)
+    engine = make_engine(url)
+    compiled = compile_questionnaire(load_questionnaire(MINI), "completo")
+    loaded = compiled.loaded
+    ids = []
+    with session_scope(engine) as database:
+        for i in range(first, first + count):
+            data = {
+                "ruc": valid_ruc(f"205{i:07d}"),
+                "razon_social": f"Empresa {i} S.A.C.",
+                "ciiu_division": 10,
+                "region": "Piura",
+                "annual_sales": Decimal("500000"),
+                "sales_year": 2025,
+                "size_class": "micro",
+                "workers": 5,
+                "email": f"e{i}@ejemplo.pe",
+                "consent_share_sni": True,
+                "consent_statistics": True,
+            }
+            data.update(overrides)
+            firm = Firm(**data)
+            database.add(firm)
+            database.flush()
+            answers = {"e1": i % 5, "e2": (i + 2) % 5, "usa_agua": "si", "a1": 2}
+            answers |= {"agua_total": 100.0, "agua_reusada": 10.0 * (i % 10)}
+            sources = {"agua_total": "medido", "agua_reusada": "estimado"}
+            meta = (loaded.id, loaded.version, loaded.content_hash)
+            assessment = start_assessment(database, firm.id, meta, "completo")
+            save_answers(database, assessment.id, firm.id, answers, sources)
+            result = score_assessment(compiled, answers, sources)
+            submit(database, assessment.id, firm.id, result_summary(result))
+            store_result_vector(database, assessment.id, compiled, result)
+            ids.append(firm.id)
+    engine.dispose()
+    return ids
+
+
+def audit_actions(url: str) -> list[tuple[str, str, dict | None]]:
+    engine = make_engine(url)
+    with session_scope(engine) as database:
+        rows = database.scalars(select(AuditLog).order_by(AuditLog.id))
+        found = [(row.action, row.target, row.detail) for row in rows]
+    engine.dispose()
+    return found
+
+
+def charts(at) -> list[dict]:
+    """Chart specs, with the data Streamlit sends apart (Arrow) put back under ``values``."""
+    specs = []
+    for chart in at.get("vega_lite_chart"):
+        spec = json.loads(chart.proto.spec)
+        for part in ("text", "subtitle"):  # titles are wrapped into lines for phones
+            spec["title"][part] = " ".join(spec["title"][part])
+        spec["values"] = convert_arrow_bytes_to_pandas_df(chart.proto.data.data)
+        specs.append(spec)
+    return specs
+
+
+# --- access ------------------------------------------------------------------------------------
+
+
+def test_staff_lands_on_the_panel_and_opens_every_staff_page(app_env: str) -> None:
+    seed(app_env, 6)
+    token = make_staff(app_env)
+    at = logged_in(token)
+    assert not at.exception
+    assert at.title[0].value == "Panel SNI"
+    for page, title in zip(STAFF_PAGES, TITLES, strict=True):
+        at = open_page(page, token)
+        assert not at.exception, page
+        assert at.title[0].value == title
+
+
+@pytest.mark.parametrize("page", STAFF_PAGES)
+def test_firm_user_and_visitor_are_refused(app_env: str, page: str) -> None:
+    seed(app_env, 6)
+    firm_token = make_firm(app_env)
+    at = open_page(page, firm_token)
+    assert not at.exception
+    assert REFUSED in [e.value for e in at.error]
+    assert not any(t.value in TITLES for t in at.title)
+    assert not at.get("vega_lite_chart") and not at.dataframe
+    visitor = open_page(page)
+    assert "Inicie sesión para continuar." in texts(visitor)
+    assert not any(t.value in TITLES for t in visitor.title)
+    assert not visitor.get("arrow_vega_lite_chart") and not visitor.dataframe
+
+
+# --- dashboard ---------------------------------------------------------------------------------
+
+
+def test_under_five_firms_nothing_is_shown(app_env: str) -> None:
+    seed(app_env, 4)
+    at = logged_in(make_staff(app_env))
+    assert not at.exception
+    assert any(RESERVED_NOTE in w.value for w in at.warning)
+    assert not charts(at)
+    assert [m.value for m in at.metric][0] == "menos de 5"
+
+
+def test_dashboard_shows_charts_and_greys_small_sectors(app_env: str) -> None:
+    seed(app_env, 6)
+    seed(app_env, 2, first=10, ciiu_division=22)
+    seed(app_env, 3, first=20, ciiu_division=31)
+    seed(app_env, 3, first=30, consent_statistics=False)  # never counted
+    at = logged_in(make_staff(app_env))
+    assert not at.exception
+    assert at.metric[0].value == "11"
+    specs = charts(at)
+    assert len(specs) >= 6
+    for spec in specs:
+        assert spec["title"]["text"]
+    heat = next(s for s in specs if s["title"]["text"].startswith("Puntaje medio por sector"))
+    assert RESERVED_NOTE in heat["title"]["subtitle"]
+    cells = heat["values"]
+    assert cells.loc[cells["sector"].str.startswith("22"), "reservado"].all()
+    assert (cells.loc[cells["reservado"], "texto"] == "<5").all()
+    assert cells.loc[cells["reservado"], "media"].isna().all()
+    assert not cells.loc[cells["sector"].str.startswith("10"), "reservado"].any()
+    captions = " ".join(c.value for c in at.caption)
+    assert "Puntaje global más alto: 10 · Alimentos" in captions
+
+
+def test_filter_down_to_a_small_group_hides_results(app_env: str) -> None:
+    seed(app_env, 6)
+    seed(app_env, 2, first=10, ciiu_division=22)
+    at = logged_in(make_staff(app_env))
+    at.multiselect(key="sni_sectores").set_value([22]).run()
+    assert not at.exception
+    assert any(RESERVED_NOTE in w.value for w in at.warning)
+    assert not charts(at)
+
+
+# --- firms and consent -------------------------------------------------------------------------
+
+
+def test_only_consenting_firms_are_listed_and_views_are_audited(app_env: str) -> None:
+    sharing = seed(app_env, 2, razon_social="Comparte S.A.C.")
+    hidden = seed(app_env, 1, first=10, consent_share_sni=False, razon_social="Reservada S.A.C.")
+    token = make_staff(app_env)
+    at = open_page("ui/pages/staff_firms.py", token)
+    assert not at.exception
+    listed = " ".join(at.selectbox(key="sni_empresa").options)
+    assert "Comparte" in listed and "Reservada" not in listed
+    assert "Reservada" not in at.dataframe[0].value.to_string()
+    at.text_input(key="sni_buscar").input("Reservada").run()
+    assert "No hay empresas" in texts(at)
+    at.text_input(key="sni_buscar").input("").run()
+    with pytest.raises(ValueError):  # not an option: a non-consenting firm cannot be chosen
+        at.selectbox(key="sni_empresa").set_value(hidden[0]).run()
+    at = open_page("ui/pages/staff_firms.py", token)
+    at.selectbox(key="sni_empresa").set_value(sharing[0]).run()
+    assert not at.exception
+    assert at.subheader[0].value == "Comparte S.A.C."
+    at.run()  # a rerun of the same view is not logged twice
+    views = [a for a in audit_actions(app_env) if a[0] == "ver_empresa"]
+    assert views == [("ver_empresa", f"empresa:{sharing[0]}", views[0][2])]
+
+
+def test_firm_pdf_is_audited(app_env: str) -> None:
+    firm_id = seed(app_env, 1)[0]
+    at = open_page("ui/pages/staff_firms.py", make_staff(app_env))
+    at.selectbox(key="sni_empresa").set_value(firm_id).run()
+    if not [b for b in at.button if b.key == "sni_pdf_preparar"]:
+        pytest.skip("reports.pdf no está disponible")
+    at.button(key="sni_pdf_preparar").click().run()
+    assert not at.exception
+    assert [a[0] for a in audit_actions(app_env)][-1] == "pdf_empresa"
+
+
+# --- exports -----------------------------------------------------------------------------------
+
+
+def test_export_page_records_each_export(app_env: str) -> None:
+    seed(app_env, 6)
+    at = open_page("ui/pages/staff_export.py", make_staff(app_env))
+    assert not at.exception
+    at.button(key="sni_prep_agregados").click().run()
+    at.button(key="sni_prep_empresas").click().run()
+    assert not at.exception
+    actions = [a for a in audit_actions(app_env) if a[0].startswith("exportacion")]
+    assert [a[0] for a in actions] == ["exportacion_agregados", "exportacion_empresas"]
+    assert "Evaluación Completo" in actions[0][2]["filtros"]
+    assert actions[1][2]["filas"] == 6
+
+
+def test_exports_read_back_and_are_formula_safe(app_env: str) -> None:
+    seed(app_env, 5, razon_social='=HYPERLINK("http://x")')
+    seed(app_env, 1, first=10, razon_social="@SUMA(A1)", region="Lima Metropolitana")
+    seed(app_env, 1, first=20, consent_share_sni=False, razon_social="Sin permiso")
+    engine = make_engine(app_env)
+    with session_scope(engine) as database:
+        shared = shared_assessments(database, questionnaire_id="mini", depth="completo")
+        frame = load_results_frame(database, "mini", "completo")
+    engine.dispose()
+    table = firms_table(shared)
+    back = pd.read_csv(io.BytesIO(csv_bytes(table)), encoding="utf-8-sig", dtype={"RUC": str})
+    assert len(back) == 6 and "Sin permiso" not in back["Razón social"].tolist()
+    assert back["Razón social"].str.startswith("'").all()
+    assert back["Puntaje global"].dtype.kind == "f"  # numbers stay numbers
+    assert back["RUC"].str.len().eq(11).all()
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes({"Empresas": table})))
+    sheet = book["Empresas"]
+    names = [cell.value for cell in sheet["B"][1:]]
+    assert all(isinstance(v, str) and v.startswith("'") for v in names)
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    compiled = compile_questionnaire(load_questionnaire(MINI), "completo")
+    sheets = aggregate_sheets(dashboard(frame, Filters()), labels_for(compiled), "prueba")
+    long = pd.read_csv(io.BytesIO(aggregates_csv(sheets)), encoding="utf-8-sig")
+    assert set(long["tabla"]) >= {"Niveles", "Puntajes", "Sectores", "Indicadores"}
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(sheets)))
+    assert "Sectores" in book.sheetnames and book["Puntajes"]["A1"].value == "Medida"

@@ -1,0 +1,143 @@
+"""Panel SNI: aggregate results of the firms that accept anonymous statistics (staff only)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from scoring.aggregates import RESERVED_NOTE
+from ui import session, staff
+from ui.staff_charts import (
+    StaffFigure,
+    heatmap_chart,
+    level_chart,
+    progress_chart,
+    score_bars,
+    trend_chart,
+)
+from ui.staff_labels import count_text, num
+
+account = session.require_staff()
+
+st.title("Panel SNI")
+st.caption(
+    "Resultados agregados de las empresas que aceptaron contar en estadísticas anónimas. "
+    "Cada empresa cuenta una vez, con su última evaluación del periodo. "
+    f"{RESERVED_NOTE}."
+)
+questionnaire_id, depth, compiled = staff.choose_questionnaire()
+panel = staff.panel_data(questionnaire_id, depth)
+frame = panel.frame
+chosen = staff.filters(frame)
+st.caption(staff.describe(chosen, depth))
+
+if frame.empty:
+    st.info(
+        "Todavía no hay evaluaciones enviadas de este cuestionario y profundidad. Para probar "
+        "el panel con datos de demostración ejecute `python -m storage demo --empresas 300`."
+    )
+    st.stop()
+
+labels = staff.labels(compiled)
+board = panel.board(chosen)
+
+
+def show(figure: StaffFigure) -> None:
+    st.vega_lite_chart(spec=figure.spec, width="stretch", theme=None)
+    if figure.reading:
+        st.caption(figure.reading)
+
+
+counts = board.counts
+first, second, third = st.columns(3)
+hidden = counts.reservado  # even the counts of a group under 5 firms stay reserved
+first.metric("Empresas", "menos de 5" if hidden else num(counts.empresas, 0))
+second.metric("Evaluaciones enviadas", "—" if hidden else num(counts.evaluaciones, 0))
+third.metric("Empresas reevaluadas", "—" if hidden else num(counts.reevaluadas, 0))
+if counts.reservado:
+    st.warning(
+        f"{RESERVED_NOTE}. Con estos filtros hay menos de 5 empresas: amplíe el periodo, el "
+        "sector, el tamaño o la región para ver resultados.",
+        icon=":material/lock:",
+    )
+    st.stop()
+
+st.subheader("Niveles de madurez")
+show(level_chart(board.levels, labels))
+
+st.subheader("Puntajes por dimensión, ruta y eje")
+scores = board.scores.set_index("columna", drop=False)
+headline = [c for c in scores.index if c == "global" or c.startswith("dim_")]
+dimensions, routes, themes = st.tabs(["Dimensiones", "Rutas ODS 9", "Ejes temáticos"])
+with dimensions:
+    show(score_bars(scores.loc[headline], labels, "Puntaje medio global y por dimensión"))
+with routes:
+    route_rows = scores.loc[[c for c in scores.index if c.startswith("ruta_")]]
+    show(score_bars(route_rows, labels, "Puntaje medio por ruta de la Mesa ODS 9"))
+with themes:
+    theme_rows = scores.loc[[c for c in scores.index if c.startswith("eje_")]]
+    show(score_bars(theme_rows, labels, "Puntaje medio por eje temático", by_dimension=True))
+
+st.subheader("Sectores")
+show(heatmap_chart(board.heatmap, labels))
+
+st.subheader("Evolución trimestral")
+if board.trend.empty:
+    st.info("No hay evaluaciones en el periodo elegido.")
+else:
+    show(trend_chart(board.trend))
+
+st.subheader("Prácticas más débiles")
+st.caption(
+    "Las 10 preguntas de práctica con el nivel medio más bajo (0 a 4; «No sé» cuenta 0, "
+    "«No aplica» no cuenta). Son candidatas para programas de apoyo."
+)
+if board.weakest.empty:
+    st.info(RESERVED_NOTE + ".")
+else:
+    weakest = pd.DataFrame(
+        {
+            "Práctica": [labels.questions.get(q, (q, ""))[0] for q in board.weakest["pregunta"]],
+            "Ruta": [labels.questions.get(q, ("", "—"))[1] for q in board.weakest["pregunta"]],
+            "Nivel medio (0–4)": [num(v) for v in board.weakest["nivel_medio"]],
+            "Empresas": [num(v, 0) for v in board.weakest["empresas"]],
+        }
+    )
+    st.table(weakest, hide_index=True)  # a static table wraps the long question texts
+
+st.subheader("Indicadores de desempeño")
+st.caption(
+    "Valores válidos declarados por las empresas: la mitad de ellas está entre el 1.er y el "
+    "3.er cuartil."
+)
+indicators = board.indicators
+if indicators.empty:
+    st.info("Esta profundidad no tiene indicadores cuantitativos.")
+else:
+    names = [labels.indicators.get(i, (i, "")) for i in indicators["indicador"]]
+    st.table(
+        pd.DataFrame(
+            {
+                "Indicador (unidad)": [
+                    f"{name} ({unit})" if unit else name for name, unit in names
+                ],
+                "Mediana": [num(v) for v in indicators["mediana"]],
+                "Mitad central (1.er a 3.er cuartil)": [
+                    "—" if r else f"{num(a)} a {num(b)}"
+                    for a, b, r in zip(
+                        indicators["q1"], indicators["q3"], indicators["reservado"], strict=True
+                    )
+                ],
+                "Empresas": [count_text(v) for v in indicators["empresas"]],
+            }
+        ),
+        hide_index=True,
+    )
+    if indicators["reservado"].any():
+        st.caption(f"«—»: {RESERVED_NOTE}.")
+
+st.subheader("Empresas que repitieron la evaluación")
+if board.progress.empty or board.progress["reservado"].all():
+    st.info(f"{RESERVED_NOTE}: aún no hay 5 empresas con dos evaluaciones en este filtro.")
+else:
+    show(progress_chart(board.progress, labels))

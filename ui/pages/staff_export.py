@@ -1,0 +1,101 @@
+"""Exportar: aggregate tables and consenting firms' results as CSV and Excel (staff only)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from scoring.aggregates import apply_filters
+from storage.staff import shared_assessments
+from ui import db, session, staff
+from ui.staff_exports import aggregate_sheets, aggregates_csv, csv_bytes, firms_table, xlsx_bytes
+from ui.staff_labels import num
+
+CSV = "text/csv"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+account = session.require_staff()
+
+st.title("Exportar datos")
+st.caption(
+    "Descargue los resultados con los mismos filtros del Panel SNI. Cada exportación queda "
+    "registrada con su autor, fecha y filtros."
+)
+questionnaire_id, depth, compiled = staff.choose_questionnaire()
+panel = staff.panel_data(questionnaire_id, depth)
+frame = panel.frame
+chosen = staff.filters(frame)
+description = staff.describe(chosen, depth)
+st.caption(description)
+stamp = f"{questionnaire_id}_{depth}"
+
+
+def downloads(kind: str, files: dict[str, bytes]) -> None:
+    left, right = st.columns(2)
+    left.download_button(
+        "Descargar CSV",
+        files["csv"],
+        file_name=f"{kind}_{stamp}.csv",
+        mime=CSV,
+        key=f"sni_{kind}_csv",
+        icon=":material/download:",
+        width="stretch",
+    )
+    right.download_button(
+        "Descargar Excel",
+        files["xlsx"],
+        file_name=f"{kind}_{stamp}.xlsx",
+        mime=XLSX,
+        key=f"sni_{kind}_xlsx",
+        icon=":material/download:",
+        width="stretch",
+    )
+
+
+st.subheader("Resultados agregados")
+st.write(
+    "Niveles, puntajes por dimensión, ruta y eje, sectores, trimestres, prácticas más débiles, "
+    "indicadores y reevaluaciones. Las celdas con menos de 5 empresas salen vacías y "
+    "marcadas como dato reservado."
+)
+if st.button("Preparar archivos de agregados", key="sni_prep_agregados", icon=":material/table:"):
+    board = panel.board(chosen)
+    sheets = aggregate_sheets(board, staff.labels(compiled), description)
+    st.session_state["sni_files_agregados"] = {
+        "filtros": description,
+        "csv": aggregates_csv(sheets),
+        "xlsx": xlsx_bytes(sheets),
+    }
+    staff.record(
+        account,
+        "exportacion_agregados",
+        stamp,
+        {"filtros": description, "empresas": board.counts.empresas},
+    )
+if (files := st.session_state.get("sni_files_agregados")) and files["filtros"] == description:
+    downloads("agregados", files)
+
+st.subheader("Empresas que comparten sus resultados")
+st.write(
+    "Una fila por evaluación enviada, solo de las empresas que autorizaron a SNI a ver sus "
+    "resultados individuales, con los mismos filtros."
+)
+if st.button("Preparar archivos de empresas", key="sni_prep_empresas", icon=":material/domain:"):
+    with db.session() as database:
+        shared = shared_assessments(database, questionnaire_id=questionnaire_id, depth=depth)
+    shared = apply_filters(shared, chosen)
+    table = firms_table(shared)
+    st.session_state["sni_files_empresas"] = {
+        "filtros": description,
+        "filas": len(table),
+        "csv": csv_bytes(table),
+        "xlsx": xlsx_bytes({"Empresas": table}),
+    }
+    staff.record(
+        account,
+        "exportacion_empresas",
+        stamp,
+        {"filtros": description, "filas": len(table), "empresas": int(shared["firm_id"].nunique())},
+    )
+if (files := st.session_state.get("sni_files_empresas")) and files["filtros"] == description:
+    st.caption(f"{num(files['filas'], 0)} evaluaciones en el archivo.")
+    downloads("empresas", files)

@@ -1,0 +1,196 @@
+"""Empresas que comparten: firms that let SNI see their individual results (staff only).
+
+Only firms with ``consent_share_sni`` are listed or opened; every detail view and every PDF
+is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from scoring import score_assessment
+from scoring.schema import DEPTH_NAMES
+from storage.assessments import load_answers
+from storage.staff import shared_assessment, shared_assessments, sharing_firm, sharing_firms
+from ui import db, session, staff, widgets
+from ui.staff_labels import LEVEL_NAMES, num, sector_label, size_label
+
+LIST_LIMIT = 200
+
+account = session.require_staff()
+
+st.title("Empresas que comparten sus resultados")
+st.caption(
+    "Solo aparecen las empresas que autorizaron a SNI a ver sus resultados individuales. "
+    "Cada consulta del detalle queda registrada."
+)
+search = st.text_input(
+    "Buscar por razón social o RUC", key="sni_buscar", placeholder="Ejemplo: Plásticos o 2010"
+)
+with db.session() as database:
+    firms = sharing_firms(database, search)
+
+if firms.empty:
+    st.info(
+        "No hay empresas que coincidan. Solo se listan las que autorizaron compartir sus "
+        "resultados con SNI."
+    )
+    st.stop()
+
+shown = firms.head(LIST_LIMIT)
+st.dataframe(
+    pd.DataFrame(
+        {
+            "Razón social": shown["razon_social"],
+            "RUC": shown["ruc"],
+            "Sector": [sector_label(d) for d in shown["ciiu_division"]],
+            "Tamaño": [size_label(s) for s in shown["size_class"]],
+            "Región": shown["region"],
+            "Evaluaciones": shown["evaluaciones"].astype(int),
+            "Última": [widgets.date_es(d) if pd.notna(d) else "—" for d in shown["ultima"]],
+        }
+    ),
+    hide_index=True,
+    width="stretch",
+    height=min(400, 38 + 35 * len(shown)),
+)
+if len(firms) > LIST_LIMIT:
+    st.caption(
+        f"Se muestran {LIST_LIMIT} de {num(len(firms), 0)} empresas: use la búsqueda para "
+        "encontrar otras."
+    )
+
+names = dict(zip(shown["firm_id"], shown["razon_social"] + " · RUC " + shown["ruc"], strict=True))
+firm_id = st.selectbox(
+    "Ver el detalle de",
+    list(names),
+    index=None,
+    key="sni_empresa",
+    format_func=names.get,
+    placeholder="Elija una empresa",
+)
+if firm_id is None:
+    st.stop()
+
+with db.session() as database:
+    firm = sharing_firm(database, int(firm_id))
+    history = shared_assessments(database, [int(firm_id)]) if firm else pd.DataFrame()
+if firm is None:  # consent withdrawn since the list was drawn
+    st.warning("Esta empresa ya no comparte sus resultados con SNI.")
+    st.stop()
+
+if st.session_state.get("sni_empresa_auditada") != firm.id:
+    staff.record(account, "ver_empresa", f"empresa:{firm.id}", {"ruc": firm.ruc})
+    st.session_state["sni_empresa_auditada"] = firm.id
+
+st.subheader(firm.razon_social)
+st.markdown(
+    f"**RUC** {firm.ruc} · **Sector** {sector_label(firm.ciiu_division)} · "
+    f"**Tamaño** {size_label(firm.size_class)} · **Región** {firm.region} · "
+    f"**Trabajadores** {num(firm.workers, 0)} · **Correo** {firm.email}"
+)
+if history.empty:
+    st.info("Esta empresa todavía no envió ninguna evaluación.")
+    st.stop()
+
+latest = history.iloc[0]
+first, second, third = st.columns(3)
+first.metric("Puntaje global", num(latest["overall"]))
+second.metric("Nivel", LEVEL_NAMES.get(int(latest["level"] or 0), "—"))
+third.metric("Evaluaciones enviadas", num(len(history), 0))
+st.caption(f"Última evaluación enviada el {widgets.date_es(latest['submitted_at'])}.")
+
+st.dataframe(
+    pd.DataFrame(
+        {
+            "Fecha": [widgets.date_es(d) for d in history["submitted_at"]],
+            "Profundidad": [DEPTH_NAMES.get(d, d) for d in history["depth"]],
+            "Global": [num(v) for v in history["overall"]],
+            "Nivel": [LEVEL_NAMES.get(int(v or 0), "—") for v in history["level"]],
+            "Económica": [num(v) for v in history["economica"]],
+            "Social": [num(v) for v in history["social"]],
+            "Ambiental": [num(v) for v in history["ambiental"]],
+            "R1": [num(v) for v in history["r1"]],
+            "R2": [num(v) for v in history["r2"]],
+            "R3": [num(v) for v in history["r3"]],
+            "Cobertura (%)": [num(v, 0) for v in history["coverage"]],
+        }
+    ),
+    hide_index=True,
+    width="stretch",
+)
+
+
+def _pdf_available() -> bool:
+    try:
+        from reports.context import ReportContext  # noqa: F401
+        from reports.pdf import build_pdf  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _build_pdf(assessment_id: int) -> bytes | None:
+    """The firm's report for one assessment, or None when its questionnaire changed since."""
+    from reports.context import Firm as ReportFirm
+    from reports.context import ReportContext
+    from reports.pdf import build_pdf
+
+    with db.session() as database:
+        shared = shared_assessment(database, firm.id, assessment_id)
+        if shared is None:
+            return None
+        answers, sources = load_answers(database, assessment_id, firm.id)
+        assessment = shared.assessment
+    loaded = db.questionnaire_by_id(assessment.questionnaire_id)
+    if loaded is None or loaded.content_hash != assessment.questionnaire_hash:
+        return None
+    compiled = db.compiled(loaded, assessment.depth)
+    context = ReportContext(
+        firm=ReportFirm(
+            razon_social=firm.razon_social,
+            ruc=firm.ruc,
+            ciiu_division=str(firm.ciiu_division),
+            ciiu_nombre=sector_label(firm.ciiu_division),
+            region=firm.region,
+            tamano=size_label(firm.size_class),
+            trabajadores=firm.workers,
+        ),
+        assessment_date=shared.submitted_at,
+        submitted=True,
+        compiled=compiled,
+        answers=answers,
+        sources=sources,
+    )
+    return build_pdf(score_assessment(compiled, answers, sources), context)
+
+
+if _pdf_available():
+    st.subheader("Informe en PDF")
+    dates = {
+        int(row.assessment_id): f"{widgets.date_es(row.submitted_at)} · {DEPTH_NAMES[row.depth]}"
+        for row in history.itertuples()
+    }
+    chosen = st.selectbox("Evaluación", list(dates), format_func=dates.get, key="sni_pdf_eval")
+    if st.button("Preparar informe PDF", key="sni_pdf_preparar", icon=":material/picture_as_pdf:"):
+        with st.spinner("Preparando el informe…"):
+            pdf = _build_pdf(int(chosen))
+        if pdf is None:
+            st.warning(
+                "No se puede generar el informe: el cuestionario de esta evaluación cambió "
+                "desde que se envió."
+            )
+        else:
+            staff.record(account, "pdf_empresa", f"evaluacion:{chosen}", {"empresa": firm.id})
+            st.session_state["sni_pdf"] = (firm.id, int(chosen), pdf)
+    ready = st.session_state.get("sni_pdf")
+    if ready and ready[:2] == (firm.id, int(chosen)):
+        st.download_button(
+            "Descargar informe PDF",
+            ready[2],
+            file_name=f"informe_{firm.ruc}_{chosen}.pdf",
+            mime="application/pdf",
+            key="sni_pdf_descargar",
+            icon=":material/download:",
+        )

@@ -1,0 +1,219 @@
+"""Shared pieces of the SNI staff pages: cached panel data, filters and the audit trail.
+
+The loaded panel frame is aggregate staff data, never one firm's page, so it is cached globally
+with ``st.cache_resource`` keyed by database, questionnaire, depth and a data version that
+changes with every submission or consent change. ``cache_resource`` hands every run the same
+object instead of unpickling ~40 MB per rerun as ``cache_data`` would; this is safe because
+pandas 3 copies on write and the aggregates never modify their input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from scoring.aggregates import Dashboard, Filters, dashboard
+from scoring.compiled import CompiledQuestionnaire
+from scoring.peru import REGIONS, SIZE_NAMES
+from scoring.schema import DEPTH_NAMES
+from storage import audit
+from storage.db import database_url
+from storage.results_table import data_version, load_results_frame
+from ui import db
+from ui.session import AccountInfo
+from ui.staff_labels import Labels, labels_for, sector_label, size_label
+from ui.widgets import LIMA
+
+KEEP = "_sni_keep_"  # copies of filter values that survive switching between staff pages
+
+
+@st.cache_resource(max_entries=4, ttl=3600, show_spinner="Cargando resultados…")
+def _panel_frame(url: str, questionnaire_id: str, depth: str, version: tuple) -> pd.DataFrame:
+    with db.session() as session:
+        return load_results_frame(session, questionnaire_id, depth)
+
+
+@st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
+def _board(url: str, questionnaire_id: str, depth: str, version: tuple, chosen: Filters):
+    frame = _panel_frame(url, questionnaire_id, depth, version)
+    return dashboard(frame, chosen)
+
+
+@dataclass(frozen=True)
+class PanelData:
+    """The loaded frame and the cache key it came from (read-only: shared by all staff)."""
+
+    frame: pd.DataFrame
+    key: tuple
+
+    def board(self, chosen: Filters) -> Dashboard:
+        """The aggregates for ``chosen``, remembered per data version and filters."""
+        return _board(*self.key, chosen)
+
+
+def panel_data(questionnaire_id: str, depth: str) -> PanelData:
+    """Every consenting firm's submitted results for one questionnaire and depth."""
+    with db.session() as session:
+        version = data_version(session, questionnaire_id, depth)
+    key = (database_url(), questionnaire_id, depth, version)
+    return PanelData(_panel_frame(*key), key)
+
+
+def record(account: AccountInfo, action: str, target: str, detail: dict | None = None) -> None:
+    """Write an audit entry for a staff action."""
+    with db.session() as session:
+        audit.record(session, account.id, action, target, detail)
+
+
+def _kept(key: str, default: Any) -> Any:
+    """Carry a filter widget's value to the next staff page.
+
+    Re-assigning the value detaches it from the previous page's widget (which would otherwise
+    hand the new widget its default); the KEEP copy covers pages that had no such widget.
+    """
+    if key in st.session_state:
+        st.session_state[key] = st.session_state[key]
+    else:
+        st.session_state[key] = st.session_state.get(KEEP + key, default)
+    return st.session_state[key]
+
+
+def _keep(*keys: str) -> None:
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[KEEP + key] = st.session_state[key]
+
+
+def choose_questionnaire() -> tuple[str, str, CompiledQuestionnaire | None]:
+    """Questionnaire and depth pickers; returns their ids and the compiled questionnaire."""
+    found = db.questionnaires()
+    ids = list(found)
+    current = db.current_questionnaire().id
+    left, right = st.columns([3, 2])
+    _kept("sni_cuestionario", current)
+    if st.session_state.get("sni_cuestionario") not in ids:
+        st.session_state["sni_cuestionario"] = current
+    questionnaire_id = left.selectbox(
+        "Cuestionario",
+        ids,
+        key="sni_cuestionario",
+        format_func=lambda i: found[i].model.titulo if i in found else i,
+    )
+    _kept("sni_profundidad", "completo")
+    depth = right.radio(
+        "Profundidad",
+        list(DEPTH_NAMES),
+        key="sni_profundidad",
+        format_func=DEPTH_NAMES.get,
+        horizontal=True,
+    )
+    _keep("sni_cuestionario", "sni_profundidad")
+    loaded = found.get(questionnaire_id)
+    return questionnaire_id, depth or "completo", db.compiled(loaded, depth) if loaded else None
+
+
+def labels(compiled: CompiledQuestionnaire | None) -> Labels:
+    return labels_for(compiled)
+
+
+def _date_range(frame: pd.DataFrame) -> tuple[dt.date, dt.date]:
+    if frame.empty:
+        today = dt.datetime.now(LIMA).date()
+        return today - dt.timedelta(days=730), today
+    local = frame["submitted_at"].agg(["min", "max"]).dt.tz_convert(LIMA)
+    return local.iloc[0].date(), local.iloc[1].date()
+
+
+def _present(column: pd.Series) -> set[str]:
+    """Distinct values, read from the categorical's codes (never row by row)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        used = np.unique(column.cat.codes.to_numpy())
+        return {str(column.cat.categories[i]) for i in used if i >= 0}
+    return {str(v) for v in column.unique()}
+
+
+def filters(frame: pd.DataFrame) -> Filters:
+    """Filter widgets in an expander; returns the chosen filters (kept across staff pages)."""
+    first, last = _date_range(frame)
+    versions = sorted(_present(frame["questionnaire_version"]))
+    sectors = sorted(int(d) for d in np.unique(frame["ciiu_division"].to_numpy()))
+    sizes = [s for s in SIZE_NAMES if s in _present(frame["size_class"])]
+    regions = [r for r in REGIONS if r in _present(frame["region"])]
+    real = bool(len(frame)) and not frame["is_demo"].to_numpy().all()
+    keys = (
+        "sni_versiones",
+        "sni_periodo",
+        "sni_sectores",
+        "sni_tamanos",
+        "sni_regiones",
+        "sni_demo",
+    )
+    for key, options in zip(keys[:1] + keys[2:5], (versions, sectors, sizes, regions), strict=True):
+        kept = _kept(key, [])
+        st.session_state[key] = [v for v in kept if v in options]
+    _kept("sni_periodo", (first, last))
+    _kept("sni_demo", not real)
+    with st.expander("Filtros: periodo, sector, tamaño, región", icon=":material/filter_list:"):
+        period = st.date_input(
+            "Periodo de envío",
+            key="sni_periodo",
+            min_value=dt.date(2020, 1, 1),
+            max_value=max(last, dt.datetime.now(LIMA).date()),
+            format="DD/MM/YYYY",
+        )
+        st.multiselect(
+            "Sector (división CIIU)",
+            sectors,
+            key="sni_sectores",
+            format_func=sector_label,
+            placeholder="Todos los sectores",
+        )
+        st.multiselect(
+            "Tamaño de empresa",
+            sizes,
+            key="sni_tamanos",
+            format_func=size_label,
+            placeholder="Todos los tamaños",
+        )
+        st.multiselect("Región", regions, key="sni_regiones", placeholder="Todas las regiones")
+        st.multiselect(
+            "Versión del cuestionario",
+            versions,
+            key="sni_versiones",
+            placeholder="Todas las versiones",
+        )
+        st.checkbox("Incluir empresas de demostración («DEMO»)", key="sni_demo")
+    _keep(*keys)
+    start, end = (tuple(period) + (None, None))[:2] if isinstance(period, tuple) else (period, None)
+    return Filters(
+        versions=tuple(st.session_state["sni_versiones"]),
+        start=start,
+        end=end,
+        ciiu=tuple(st.session_state["sni_sectores"]),
+        sizes=tuple(st.session_state["sni_tamanos"]),
+        regions=tuple(st.session_state["sni_regiones"]),
+        include_demo=bool(st.session_state["sni_demo"]),
+    )
+
+
+def describe(filters: Filters, depth: str) -> str:
+    """The active filters in one line, for captions and export files."""
+    parts = [f"Evaluación {DEPTH_NAMES.get(depth, depth)}"]
+    if filters.start or filters.end:
+        dates = [d.strftime("%d/%m/%Y") if d else "…" for d in (filters.start, filters.end)]
+        parts.append(f"del {dates[0]} al {dates[1]}")
+    if filters.ciiu:
+        parts.append("sectores " + ", ".join(str(s) for s in filters.ciiu))
+    if filters.sizes:
+        parts.append(", ".join(size_label(s).lower() for s in filters.sizes))
+    if filters.regions:
+        parts.append(", ".join(filters.regions))
+    if filters.versions:
+        parts.append("versión " + ", ".join(filters.versions))
+    parts.append("con empresas DEMO" if filters.include_demo else "sin empresas DEMO")
+    return " · ".join(parts)
