@@ -7,6 +7,7 @@ access itself.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -25,6 +26,9 @@ global_css()
 account = session.identify()
 role = "visitante" if account is None else account.kind  # "empresa" or "personal"
 
+PAGE_DIR = ROOT / "ui/pages"
+PRESENT = {name for name in os.listdir(PAGE_DIR) if name.endswith(".py")}  # one directory read
+
 # (file, title, icon, url path, roles that see it listed)
 PAGES = [
     ("home.py", "Inicio", "home", "inicio", {"visitante"}),
@@ -40,7 +44,7 @@ PAGES = [
             path.stem.replace("_", "-"),
             {"personal"},
         )
-        for path in sorted((ROOT / "ui/pages").glob("staff_*.py"))
+        for path in sorted(PAGE_DIR / name for name in PRESENT if name.startswith("staff_"))
     ],
     ("method.py", "Metodología", "menu_book", "metodologia", {"visitante", "empresa", "personal"}),
     (
@@ -66,6 +70,6 @@ pages = [
         visibility="visible" if role in roles else "hidden",
     )
     for file, title, icon, url, roles in PAGES
-    if (ROOT / "ui/pages" / file).exists()
+    if file in PRESENT
 ]
 st.navigation(pages).run()

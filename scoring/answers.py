@@ -295,26 +295,61 @@ def _encode_number(question: schema.NumberQuestion, frame: pd.DataFrame, flag):
     return values, sources
 
 
-def _encode_choice(question, raw: pd.Series, flag) -> np.ndarray:
+_INVALID = object()  # a choice cell that is not one of the question's options
+
+
+def _read_choice(question, value: object) -> object:
+    """One choice cell: None when blank, the option (a frozenset for multiple choice),
+    "no_se"/"no_aplica" when the question allows them, otherwise ``_INVALID``."""
+    if not isinstance(value, list | tuple | set | frozenset) and _blank(value):
+        return None
+    if isinstance(value, str) and value in (NO_SE, NO_APLICA):
+        permitted = question.permite_no_se if value == NO_SE else question.permite_no_aplica
+        return value if permitted else _INVALID
     allowed = {o.valor for o in question.opciones}
-    multiple = isinstance(question, schema.MultipleChoiceQuestion)
-    invalid = object()
+    if isinstance(question, schema.MultipleChoiceQuestion):
+        items = value.split("|") if isinstance(value, str) else list(value)
+        items = [str(item).strip() for item in items if str(item).strip()]
+        return frozenset(items) if all(item in allowed for item in items) else _INVALID
+    return str(value).strip() if str(value).strip() in allowed else _INVALID
 
-    def read(value: object) -> object:
-        if not isinstance(value, list | tuple | set | frozenset) and _blank(value):
-            return None
-        if isinstance(value, str) and value in (NO_SE, NO_APLICA):
-            permitted = question.permite_no_se if value == NO_SE else question.permite_no_aplica
-            return value if permitted else invalid
-        if multiple:
-            items = value.split("|") if isinstance(value, str) else list(value)
-            items = [str(item).strip() for item in items if str(item).strip()]
-            return frozenset(items) if all(item in allowed for item in items) else invalid
-        return str(value).strip() if str(value).strip() in allowed else invalid
 
-    result = map_cells(raw, read)
-    wrong = map_cells(raw, lambda v: read(v) is invalid).astype(bool)
+def _encode_choice(question, raw: pd.Series, flag) -> np.ndarray:
+    result = map_cells(raw, lambda v: _read_choice(question, v))
+    wrong = map_cells(raw, lambda v: _read_choice(question, v) is _INVALID).astype(bool)
     result[wrong] = None
-    options = ", ".join(sorted(allowed))
+    options = ", ".join(sorted(o.valor for o in question.opciones))
     flag(wrong, question.id, f"opción no válida; use una de: {options}", raw)
     return result
+
+
+def condition_value(compiled: CompiledQuestionnaire, question_id: str, value: object) -> object:
+    """What a skip condition sees of one stored answer, cell by cell as ``encode_frame``
+    encodes it: a practice level (float32) or a number (float), a choice as text (a frozenset for
+    multiple choice), or None when there is no usable answer (blank, invalid, out of range,
+    "No sé", "No aplica", a text question or a question not asked at this depth).
+
+    Answers are JSON values (what storage keeps); this is the per-assessment twin of the
+    column-wise ``scoring.conditions._values``.
+    """
+    if question_id in compiled.practice_index:
+        code = _practice_code(value)
+        # float32 like the practice matrix, so comparisons round exactly as there.
+        return np.float32(code) if code >= 0 else None  # NaN (invalid) is not >= 0 either
+    if question_id in compiled.number_index:
+        question = compiled.numbers[compiled.number_index[question_id]]
+        try:
+            # pandas reads booleans as 0/1 before ``_to_float`` sees the other cells.
+            number = float(value) if isinstance(value, bool) else _to_float(value)
+        except (ValueError, TypeError):
+            return None
+        if np.isnan(number) or number < question.minimo or number > question.maximo:
+            return None
+        return number
+    question = compiled.by_id.get(question_id)
+    if not isinstance(question, schema.SingleChoiceQuestion | schema.MultipleChoiceQuestion):
+        return None
+    read = _read_choice(question, value)
+    if read is _INVALID or read is None or read in (NO_SE, NO_APLICA):
+        return None
+    return read

@@ -1,4 +1,5 @@
-"""Skip conditions ("mostrar_si"), evaluated column-wise over encoded answers.
+"""Skip conditions ("mostrar_si"): column-wise over encoded answers (batches, scoring) and
+one assessment at a time in plain Python (the form, which reruns on every click).
 
 A hidden question counts as not asked: it leaves every denominator, and its answer is ignored.
 A condition on a question without a usable answer (blank, "No sé", "No aplica" or hidden)
@@ -7,6 +8,8 @@ is not met.
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,6 +27,14 @@ _NUMERIC = {
     "mayor_o_igual": np.greater_equal,
     "menor": np.less,
     "menor_o_igual": np.less_equal,
+}
+_SCALAR = {
+    "igual": operator.eq,
+    "distinto": operator.ne,
+    "mayor": operator.gt,
+    "mayor_o_igual": operator.ge,
+    "menor": operator.lt,
+    "menor_o_igual": operator.le,
 }
 
 
@@ -92,3 +103,47 @@ def _values(qid: str, compiled: CompiledQuestionnaire, encoded: Encoded):
         return np.zeros(n, dtype=bool), np.full(n, None, dtype=object)
     usable = (values != None) & (values != "no_se") & (values != "no_aplica")  # noqa: E711
     return usable, values
+
+
+def hidden_questions(compiled: CompiledQuestionnaire, answers: Mapping[str, object]) -> set[str]:
+    """Ids of the questions one assessment's skip conditions hide.
+
+    The same rules as ``apply_conditions`` without building arrays (the form asks this on
+    every rerun): document order, so a hidden question's answer no longer counts for the
+    conditions after it; a condition on a question without a usable answer is not met.
+    """
+    from scoring.answers import condition_value
+
+    hidden: set[str] = set()
+    seen: dict[str, object] = {}
+
+    def value_of(qid: str) -> object:
+        if qid in hidden:
+            return None
+        if qid not in seen:
+            seen[qid] = condition_value(compiled, qid, answers.get(qid))
+        return seen[qid]
+
+    for question in compiled.conditional:
+        if not _met(question.mostrar_si, value_of):
+            hidden.add(question.id)
+    return hidden
+
+
+def _met(condition, value_of: Callable[[str], object]) -> bool:
+    if isinstance(condition, schema.AllOf):
+        return all(_met(item, value_of) for item in condition.todas)
+    if isinstance(condition, schema.AnyOf):
+        return any(_met(item, value_of) for item in condition.alguna)
+    if isinstance(condition, schema.Answered):
+        return (value_of(condition.respondida) is not None) == condition.es
+    value = value_of(condition.pregunta)
+    if value is None:
+        return False
+    op, target = condition.operador, condition.valor
+    if isinstance(value, float | np.floating):  # a practice level or a number
+        return bool(_SCALAR[op](value, float(target)))
+    if op == "incluye":
+        return isinstance(value, frozenset) and target in value
+    # Choices compare by equality, as the object column does for every other operator.
+    return (value == target) != (op == "distinto")

@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Connection, RowMapping, bindparam, select
 from sqlalchemy.orm import Session
 
 from storage.models import Answer, Assessment, Firm, Result, utcnow
@@ -189,6 +189,41 @@ def load_answers(
         if row.source:
             sources[row.question_id] = row.source
     return answers, sources
+
+
+# Read on every rerun of the form, so built once with bound parameters (SQLAlchemy reuses the
+# compiled statements). Two small queries: a join would repeat and re-parse the assessment's
+# dates on every answer row.
+_ASSESSMENT_ROW = select(
+    Assessment.status,
+    Assessment.depth,
+    Assessment.created_at,
+    Assessment.submitted_at,
+    Assessment.current_section,
+    Assessment.questionnaire_id,
+    Assessment.questionnaire_hash,
+).where(Assessment.id == bindparam("assessment_id"), Assessment.firm_id == bindparam("firm_id"))
+_ANSWER_ROWS = select(Answer.question_id, Answer.value, Answer.source).where(
+    Answer.assessment_id == bindparam("assessment_id")
+)
+
+
+def assessment_with_answers(
+    connection: Connection | Session, assessment_id: int, firm_id: int
+) -> tuple[RowMapping, dict[str, Any], dict[str, str]] | None:
+    """The firm's assessment (status, depth, dates, section, questionnaire) with its saved
+    answers and sources; None when it is not this firm's (or does not exist)."""
+    params = {"assessment_id": assessment_id, "firm_id": firm_id}
+    row = connection.execute(_ASSESSMENT_ROW, params).mappings().first()
+    if row is None:
+        return None
+    answers: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for question_id, value, source in connection.execute(_ANSWER_ROWS, params):
+        answers[question_id] = value
+        if source:
+            sources[question_id] = source
+    return row, answers, sources
 
 
 def load_comments(session: Session, assessment_id: int, firm_id: int) -> dict[str, str]:

@@ -12,10 +12,10 @@ import hashlib
 import hmac
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import Connection, RowMapping, bindparam, select
 from sqlalchemy.orm import Session
 
-from storage.models import Account, AuthSession, utcnow
+from storage.models import Account, AuthSession, Firm, utcnow
 
 SESSION_HOURS = 12
 
@@ -59,6 +59,54 @@ def account_for_token(
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
     return row.account
+
+
+# What a page needs to know about who is logged in, read in one query on every run. Built
+# once with a bound parameter: SQLAlchemy then reuses its compiled form and cache key, which
+# costs more than the query itself when the statement is rebuilt per call.
+_IDENTITY = (
+    select(
+        AuthSession.token_hash,
+        AuthSession.expires_at,
+        AuthSession.revoked_at,
+        Account.id.label("account_id"),
+        Account.kind,
+        Account.login,
+        Account.display_name,
+        Account.firm_id,
+        Firm.ruc,
+        Firm.razon_social,
+        Firm.ciiu_division,
+        Firm.region,
+        Firm.size_class,
+        Firm.workers,
+        Firm.sales_year,
+        Firm.consent_share_sni,
+        Firm.consent_statistics,
+    )
+    .join(Account, Account.id == AuthSession.account_id)
+    .outerjoin(Firm, Firm.id == Account.firm_id)
+    .where(AuthSession.token_hash == bindparam("digest"))
+)
+
+
+def identity_for_token(
+    connection: Connection | Session, token: str, now: dt.datetime | None = None
+) -> RowMapping | None:
+    """The account behind a live token and, for a firm account, its firm (``ruc`` is None when
+    the firm is gone), in one query; None for unknown, expired or revoked tokens.
+
+    The same rules as ``account_for_token``, without loading ORM objects.
+    """
+    if not token:
+        return None
+    digest = hash_token(token)
+    row = connection.execute(_IDENTITY, {"digest": digest}).mappings().first()
+    if row is None or not hmac.compare_digest(row["token_hash"], digest):
+        return None
+    if row["revoked_at"] is not None or row["expires_at"] <= (now or utcnow()):
+        return None
+    return row
 
 
 def revoke_session(session: Session, token: str, now: dt.datetime | None = None) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from scoring import CompiledQuestionnaire, LoadedQuestionnaire
-from storage.assessments import get_assessment, load_answers
+from storage.assessments import assessment_with_answers
 from ui import db, session, widgets
 
 
@@ -30,6 +30,17 @@ class AssessmentView:
     sources: dict[str, str] = field(default_factory=dict)
 
 
+_ROW_FIELDS = (
+    "status",
+    "depth",
+    "created_at",
+    "submitted_at",
+    "current_section",
+    "questionnaire_id",
+    "questionnaire_hash",
+)
+
+
 def _not_found() -> None:
     st.error("No encontramos esa evaluación.")
     st.page_link(session.DASHBOARD_PAGE, label="Volver a Mi panel", icon=":material/dashboard:")
@@ -43,21 +54,13 @@ def load_assessment_or_stop(firm_id: int) -> AssessmentView:
         st.info("Primero elija o inicie una evaluación en Mi panel.")
         st.page_link(session.DASHBOARD_PAGE, label="Ir a Mi panel", icon=":material/dashboard:")
         st.stop()
-    with db.session() as database:
-        assessment = get_assessment(database, assessment_id, firm_id)
-        if assessment is None:
-            _not_found()
-        assert assessment is not None
-        answers, sources = load_answers(database, assessment_id, firm_id)
-        row = {
-            "status": assessment.status,
-            "depth": assessment.depth,
-            "created_at": assessment.created_at,
-            "submitted_at": assessment.submitted_at,
-            "current_section": assessment.current_section,
-            "questionnaire_id": assessment.questionnaire_id,
-            "questionnaire_hash": assessment.questionnaire_hash,
-        }
+    with db.connection() as connection:
+        found = assessment_with_answers(connection, assessment_id, firm_id)
+    if found is None:
+        _not_found()
+    assert found is not None
+    record, answers, sources = found
+    row = {key: record[key] for key in _ROW_FIELDS}
     loaded = db.questionnaire_by_id(row["questionnaire_id"])
     if loaded is None:
         st.error(

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import streamlit as st
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from scoring import CompiledQuestionnaire, LoadedQuestionnaire, compile_questionnaire
@@ -21,6 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 FALLBACK_QUESTIONNAIRE = ROOT / "tests" / "scoring" / "fixtures" / "mini.yaml"
 QUESTIONNAIRE_ENV = "BRUJULA_CUESTIONARIO"
 
+# The cached functions below are called with keyword arguments: for positional ones Streamlit
+# inspects the function's signature on every lookup, which costs more than the lookup itself
+# (every run makes several).
+
 
 @st.cache_resource(show_spinner=False)
 def _engine_for(url: str) -> Engine:
@@ -31,7 +35,7 @@ def _engine_for(url: str) -> Engine:
 
 
 def engine() -> Engine:
-    return _engine_for(database_url())
+    return _engine_for(url=database_url())
 
 
 @contextmanager
@@ -39,6 +43,13 @@ def session() -> Iterator[Session]:
     """A database session that commits on success and rolls back on error."""
     with session_scope(engine()) as db:
         yield db
+
+
+@contextmanager
+def connection() -> Iterator[Connection]:
+    """A plain connection for the reads every run makes (no ORM session; rolled back on close)."""
+    with engine().connect() as conn:
+        yield conn
 
 
 @st.cache_resource(show_spinner=False)
@@ -55,7 +66,7 @@ def _questionnaires(override: str | None) -> dict[str, LoadedQuestionnaire]:
 
 def questionnaires() -> dict[str, LoadedQuestionnaire]:
     """Every questionnaire the app can show, by id (``BRUJULA_CUESTIONARIO`` pins one file)."""
-    return _questionnaires(os.environ.get(QUESTIONNAIRE_ENV) or None)
+    return _questionnaires(override=os.environ.get(QUESTIONNAIRE_ENV) or None)
 
 
 def current_questionnaire() -> LoadedQuestionnaire:
@@ -76,4 +87,4 @@ def _compiled(questionnaire_id: str, content_hash: str, depth: str) -> CompiledQ
 
 def compiled(loaded: LoadedQuestionnaire, depth: str) -> CompiledQuestionnaire:
     """The questionnaire flattened for one depth (cached by id, content hash and depth)."""
-    return _compiled(loaded.id, loaded.content_hash, depth)
+    return _compiled(questionnaire_id=loaded.id, content_hash=loaded.content_hash, depth=depth)

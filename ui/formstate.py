@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from scoring import schema
-from scoring.answers import NO_APLICA, NO_SE, encode_answers
+from scoring.answers import NO_APLICA, NO_SE
 from scoring.compiled import CompiledQuestionnaire
+from scoring.conditions import hidden_questions
 from scoring.numbers import format_number_es, parse_number_es
 from scoring.result import ScoreResult
 
@@ -27,17 +28,6 @@ def is_answered(value: object) -> bool:
     if isinstance(value, list):
         return len(value) > 0
     return not (isinstance(value, float) and math.isnan(value))
-
-
-def hidden_ids(
-    compiled: CompiledQuestionnaire,
-    answers: Mapping[str, object],
-    sources: Mapping[str, str] | None = None,
-) -> set[str]:
-    """Ids of the questions the skip conditions hide, given the answers so far."""
-    clean = {k: v for k, v in answers.items() if is_answered(v)}
-    encoded, _ = encode_answers(compiled, clean, sources)
-    return {qid for qid, mask in encoded.hidden.items() if bool(mask[0])}
 
 
 PAGE_LIMIT = 8  # a dimension with at most this many questions is one page of the form
@@ -58,8 +48,27 @@ class FormPage:
         return [q for _, questions in self.parts for q in questions]
 
 
+# The pages depend only on the compiled questionnaire, which the app keeps for the life of
+# the process, and the form asks for them on every rerun. Keyed by identity (the compiled
+# object is held, so its id cannot be reused while cached); plain dict operations, safe across
+# session threads. Treat the result as read-only.
+_PAGES_CACHE: dict[int, tuple[CompiledQuestionnaire, list[FormPage]]] = {}
+_PAGES_CACHE_SIZE = 16
+
+
 def form_pages(compiled: CompiledQuestionnaire) -> list[FormPage]:
     """The form's pages in order. Short dimensions (the Exprés form) fit on one page."""
+    hit = _PAGES_CACHE.get(id(compiled))
+    if hit is not None and hit[0] is compiled:
+        return hit[1]
+    pages = _build_pages(compiled)
+    if len(_PAGES_CACHE) >= _PAGES_CACHE_SIZE:
+        _PAGES_CACHE.clear()
+    _PAGES_CACHE[id(compiled)] = (compiled, pages)
+    return pages
+
+
+def _build_pages(compiled: CompiledQuestionnaire) -> list[FormPage]:
     grouped: list[tuple[schema.Dimension, list[tuple[schema.Theme, list[schema.Question]]]]] = []
     for dimension, theme, questions in compiled.sections():
         if grouped and grouped[-1][0].id == dimension.id:
@@ -105,15 +114,17 @@ def section_statuses(
     answers: Mapping[str, object],
     sources: Mapping[str, str] | None = None,
 ) -> list[SectionStatus]:
-    hidden = hidden_ids(compiled, answers, sources)
+    """Every page's visible questions and progress (``sources`` never decide visibility)."""
+    done = {qid for qid, value in answers.items() if is_answered(value)}
+    hidden = hidden_questions(compiled, {qid: answers[qid] for qid in done})
     statuses = []
     for page in form_pages(compiled):
         visible = [q for q in page.questions if q.id not in hidden]
-        answered = [q for q in visible if is_answered(answers.get(q.id))]
-        missing = [q for q in visible if q.obligatoria and not is_answered(answers.get(q.id))]
+        answered = sum(1 for q in visible if q.id in done)
+        missing = [q for q in visible if q.obligatoria and q.id not in done]
         statuses.append(
             SectionStatus(
-                page.index, page.id, page.title, page.dimension, visible, len(answered), missing
+                page.index, page.id, page.title, page.dimension, visible, answered, missing
             )
         )
     return statuses

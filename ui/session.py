@@ -17,12 +17,13 @@ import streamlit as st
 from storage import audit
 from storage.accounts import SESSION_HOURS, authenticate, open_session, revoke_session
 from storage.models import Account, Firm
-from storage.sessions import account_for_token
+from storage.sessions import identity_for_token
 from ui import db
 
 COOKIE_NAME = "brujula_sesion"
 TOKEN_KEY = "auth_token"
 ACCOUNT_KEY = "auth_account"
+FIRM_KEY = "auth_firm"
 COOKIE_ACTION_KEY = "auth_cookie_action"
 STALE_COOKIE_KEY = "auth_stale_cookie"
 ASSESSMENT_KEY = "evaluacion_id"
@@ -97,20 +98,51 @@ def _cookie_token() -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _identity(token: str | None) -> tuple[AccountInfo, FirmInfo | None] | None:
+    if not isinstance(token, str) or not token:
+        return None
+    with db.connection() as connection:
+        row = identity_for_token(connection, token)
+    if row is None:
+        return None
+    account = AccountInfo(
+        row["account_id"], row["kind"], row["login"], row["display_name"], row["firm_id"]
+    )
+    firm = None
+    if row["firm_id"] is not None and row["ruc"] is not None:
+        firm = FirmInfo(
+            row["firm_id"],
+            row["ruc"],
+            row["razon_social"],
+            row["ciiu_division"],
+            row["region"],
+            row["size_class"],
+            row["workers"],
+            row["sales_year"],
+            row["consent_share_sni"],
+            row["consent_statistics"],
+        )
+    return account, firm
+
+
 def identify() -> AccountInfo | None:
-    """Validate the session token against the database; called by app.py on every run."""
-    candidates = [st.session_state.get(TOKEN_KEY), _cookie_token()]
-    account: AccountInfo | None = None
-    with db.session() as database:
-        for token in candidates:
-            if not isinstance(token, str) or not token:
-                continue
-            found = account_for_token(database, token)
-            if found is not None:
-                account = _account_info(found)
-                st.session_state[TOKEN_KEY] = token
-                break
-    if account is None:
+    """Validate the session token against the database; called by app.py on every run.
+
+    One query reads the session, the account and its firm, so pages asking for the firm
+    (``require_firm``) get what the database said in this very run.
+    """
+    token = st.session_state.get(TOKEN_KEY)
+    found = _identity(token)
+    if found is None:
+        # A reload starts a new Streamlit session: the cookie brings the token back.
+        cookie = _cookie_token()
+        if cookie is not None and cookie != token:
+            token = cookie
+            found = _identity(token)
+    account, firm = found if found is not None else (None, None)
+    if account is not None:
+        st.session_state[TOKEN_KEY] = token
+    else:
         st.session_state.pop(TOKEN_KEY, None)
         stale = _cookie_token()
         if stale and st.session_state.get(STALE_COOKIE_KEY) != stale:
@@ -118,6 +150,7 @@ def identify() -> AccountInfo | None:
             st.session_state[STALE_COOKIE_KEY] = stale
             st.session_state.setdefault(COOKIE_ACTION_KEY, "delete")
     st.session_state[ACCOUNT_KEY] = account
+    st.session_state[FIRM_KEY] = firm
     _sync_cookie()
     return account
 
@@ -172,7 +205,9 @@ def require_firm() -> tuple[AccountInfo, FirmInfo]:
     if not account.is_firm or account.firm_id is None:
         st.warning("Esta página es para las empresas registradas.")
         st.stop()
-    firm = load_firm(account.firm_id)
+    firm = st.session_state.get(FIRM_KEY)
+    if not isinstance(firm, FirmInfo) or firm.id != account.firm_id:
+        firm = load_firm(account.firm_id)  # identify() did not run first (e.g. a page test)
     if firm is None:
         _ask_login("No encontramos su empresa. Inicie sesión de nuevo.")
     assert firm is not None
@@ -203,6 +238,7 @@ def login(login_name: str, password: str) -> AccountInfo:
         info = _account_info(account)
     st.session_state[TOKEN_KEY] = token
     st.session_state[ACCOUNT_KEY] = info
+    st.session_state.pop(FIRM_KEY, None)  # read again with the account on the next run
     st.session_state[COOKIE_ACTION_KEY] = "set"
     return info
 
@@ -225,7 +261,8 @@ def logout() -> None:
 def select_assessment(assessment_id: int) -> None:
     """Remember which assessment the firm is working on (session state and the URL)."""
     st.session_state[ASSESSMENT_KEY] = int(assessment_id)
-    st.query_params[ASSESSMENT_PARAM] = str(int(assessment_id))
+    if st.query_params.get(ASSESSMENT_PARAM) != str(int(assessment_id)):
+        st.query_params[ASSESSMENT_PARAM] = str(int(assessment_id))
 
 
 def selected_assessment_id() -> int | None:

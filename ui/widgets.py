@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +59,16 @@ div[role="radiogroup"] label p { font-size: 1rem; line-height: 1.4; }
 
 def page_title(path: Path) -> str:
     """A page's menu title: its docstring up to the first colon ("Panel SNI: ..." → "Panel SNI")."""
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    return _page_title(path, stamp)
+
+
+@functools.lru_cache(maxsize=128)
+def _page_title(path: Path, stamp: int | None) -> str:
+    # app.py asks on every run; parsing the file is what costs, so it is done once per version.
     try:
         doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
     except (OSError, SyntaxError):

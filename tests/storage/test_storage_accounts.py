@@ -20,6 +20,7 @@ from storage.accounts import (
     revoke_session,
 )
 from storage.models import Account, AuthSession
+from storage.sessions import identity_for_token
 from tests.storage.storage_testdata import PASSWORD, make_firm, registration, valid_ruc
 
 T0 = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
@@ -148,6 +149,32 @@ def test_session_token_lifecycle(session: Session) -> None:
     session.commit()
     assert account_for_token(session, token, now=T0) is None
     assert revoke_session(session, token) is False
+
+
+def test_identity_for_token_follows_the_session_rules(session: Session) -> None:
+    firm = make_firm(session)
+    account = session.get(Account, 1)
+    token = open_session(session, account, now=T0)
+    staff = create_staff(session, "analista@sni.org.pe", "Analista SNI", PASSWORD)
+    staff_token = open_session(session, staff, now=T0)
+    session.commit()
+    with session.get_bind().connect() as connection:  # the app reads with a plain connection
+        row = identity_for_token(connection, token, now=T0 + dt.timedelta(hours=11))
+    assert (row["account_id"], row["kind"], row["firm_id"]) == (account.id, "empresa", firm.id)
+    assert (row["ruc"], row["razon_social"], row["size_class"]) == (
+        firm.ruc,
+        firm.razon_social,
+        firm.size_class,
+    )
+    staff_row = identity_for_token(session, staff_token, now=T0)
+    assert staff_row["kind"] == "personal" and staff_row["firm_id"] is None
+    assert staff_row["ruc"] is None
+    for wrong, when in ((token, T0 + dt.timedelta(hours=12)), (token + "x", T0), ("", T0)):
+        assert identity_for_token(session, wrong, now=when) is None
+    revoke_session(session, token)
+    session.commit()
+    assert identity_for_token(session, token, now=T0) is None
+    assert identity_for_token(session, staff_token, now=T0) is not None
 
 
 def test_other_ruc_prefixes_are_allowed(session: Session) -> None:

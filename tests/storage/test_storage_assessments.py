@@ -10,6 +10,7 @@ from storage.assessments import (
     AssessmentLocked,
     AssessmentNotFound,
     QuestionnaireMeta,
+    assessment_with_answers,
     get_assessment,
     get_result,
     list_assessments,
@@ -71,6 +72,15 @@ def test_answers_round_trip_all_json_kinds(session: Session) -> None:
     session.commit()
     session.expire_all()
     assert load_answers(session, assessment.id, firm.id) == (answers, sources)
+    with session.get_bind().connect() as connection:  # the app reads with a plain connection
+        row, read, read_sources = assessment_with_answers(connection, assessment.id, firm.id)
+    assert (read, read_sources) == (answers, sources)
+    assert (row["status"], row["depth"], row["current_section"]) == (
+        "borrador",
+        "completo",
+        "ambiental",
+    )
+    assert row["questionnaire_hash"] == META.hash and row["created_at"].tzinfo is not None
     assert load_comments(session, assessment.id, firm.id) == {"practica_1": "Desde 2024"}
     assert get_assessment(session, assessment.id, firm.id).current_section == "ambiental"
 
@@ -115,7 +125,13 @@ def test_firm_cannot_touch_another_firms_assessment(session: Session) -> None:
     with pytest.raises(AssessmentNotFound):
         submit(session, mine.id, firm_b.id, summary(50))
     assert get_result(session, mine.id, firm_b.id) is None
+    assert assessment_with_answers(session, mine.id, firm_b.id) is None
+    assert assessment_with_answers(session, mine.id + 1, firm_a.id) is None
     assert load_answers(session, mine.id, firm_a.id)[0] == {"q1": 2}
+    fresh = start_assessment(session, firm_b.id, META, "expres")
+    session.commit()
+    row, answers, sources = assessment_with_answers(session, fresh.id, firm_b.id)
+    assert row["status"] == "borrador" and answers == {} and sources == {}
 
 
 def test_submit_stores_result_and_locks(session: Session) -> None:

@@ -1,0 +1,33 @@
+"""The form's pure helpers: pages, visibility and progress (no Streamlit run needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scoring import compile_questionnaire
+from scoring.loader import load_questionnaire
+from ui.formstate import form_pages, progress, section_statuses
+
+MINI = Path(__file__).resolve().parents[1] / "scoring" / "fixtures" / "mini.yaml"
+
+
+def test_skip_conditions_decide_what_counts():
+    compiled = compile_questionnaire(load_questionnaire(MINI), "completo")
+    dry = section_statuses(compiled, {"e1": 2, "usa_agua": "no", "a1": 3})
+    wet = section_statuses(compiled, {"e1": 2, "usa_agua": "si", "a1": 3})
+    visible = {q.id for s in dry for q in s.visible}
+    assert "a1" not in visible and "usa_agua" in visible
+    assert "a1" in {q.id for s in wet for q in s.visible}
+    # The hidden answer is neither answered nor applicable; a blank answer is not answered.
+    assert progress(dry)[0] == progress(wet)[0] - 1
+    assert progress(dry)[1] == progress(wet)[1] - 1
+    assert progress(section_statuses(compiled, {"e1": "", "usa_agua": None}))[0] == 0
+
+
+def test_pages_are_built_once_per_compiled_questionnaire():
+    loaded = load_questionnaire(MINI)
+    compiled = compile_questionnaire(loaded, "completo")
+    assert form_pages(compiled) is form_pages(compiled)
+    other = compile_questionnaire(loaded, "expres")
+    assert [p.id for p in form_pages(other)] == [p.id for p in form_pages(other)]
+    assert form_pages(other) is not form_pages(compiled)
