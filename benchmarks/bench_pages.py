@@ -39,11 +39,15 @@ from scoring import compile_questionnaire, score_assessment  # noqa: E402
 from scoring.catalog import default_questionnaire  # noqa: E402
 from scoring.peru import CIIU_DIVISIONS, REGIONS, SIZE_CLASSES, ruc_check_digit  # noqa: E402
 from storage.accounts import register_firm  # noqa: E402
-from storage.assessments import save_answers, start_assessment, submit  # noqa: E402
+from storage.assessments import (  # noqa: E402
+    result_summary,  # noqa: E402
+    save_answers,
+    start_assessment,
+    submit,
+)
 from storage.db import make_engine, migrate  # noqa: E402
 from storage.models import Account, Assessment, Firm, Result, utcnow  # noqa: E402
 from storage.sessions import open_session  # noqa: E402
-from ui.formstate import result_summary  # noqa: E402
 from ui.session import ASSESSMENT_PARAM, TOKEN_KEY  # noqa: E402
 
 PEERS = 1000

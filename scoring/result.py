@@ -105,6 +105,27 @@ class ScoreResult:
     def dimension(self, ident: str) -> Score:
         return next(d for d in self.dimensiones if d.id == ident)
 
+    @classmethod
+    def from_dict(cls, data: Mapping) -> ScoreResult:
+        """Rebuild a result stored with ``to_dict`` (for example at submission)."""
+        return cls(
+            cuestionario_id=data["cuestionario_id"],
+            cuestionario_version=data["cuestionario_version"],
+            cuestionario_hash=data["cuestionario_hash"],
+            profundidad=data["profundidad"],
+            global_=Score(**data["global"]),
+            dimensiones=[Score(**s) for s in data["dimensiones"]],
+            ejes=[Score(**s) for s in data["ejes"]],
+            rutas=[Score(**s) for s in data["rutas"]],
+            dimension_mas_debil=data.get("dimension_mas_debil"),
+            cobertura=dict(data.get("cobertura") or {}),
+            desempeno=data.get("desempeno"),
+            indicadores=[IndicatorResult(**i) for i in data.get("indicadores") or []],
+            preguntas=[QuestionScore(**q) for q in data.get("preguntas") or []],
+            plan=[Action(**a) for a in data.get("plan") or []],
+            brechas=list(data.get("brechas") or []),
+        )
+
 
 def score_assessment(
     compiled: CompiledQuestionnaire,

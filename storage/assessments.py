@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, RowMapping, bindparam, select
 from sqlalchemy.orm import Session
 
+from scoring.result import ScoreResult
 from storage.models import Answer, Assessment, Firm, Result, utcnow
 
 DEPTHS = ("expres", "completo")
@@ -281,3 +282,30 @@ def get_result(session: Session, assessment_id: int, firm_id: int) -> Result | N
         .where(Assessment.id == assessment_id, Assessment.firm_id == firm_id)
     )
     return session.scalar(query)
+
+
+def result_summary(result: ScoreResult) -> dict:
+    """What ``storage.assessments.submit`` stores for a scored assessment."""
+    dims = {d.id: d.puntaje for d in result.dimensiones}
+    routes = {r.id.lower(): r.puntaje for r in result.rutas}
+    summary: dict = {
+        "overall": result.global_.puntaje,
+        "level": result.global_.nivel or None,
+        "weakest_dimension": result.dimension_mas_debil,
+        "performance": result.desempeno,
+        "coverage": float(result.cobertura.get("porcentaje", 0.0)),
+        "dont_know_count": len(result.brechas),
+        "scores": {
+            "dimensiones": dims,
+            "ejes": {t.id: t.puntaje for t in result.ejes},
+            "rutas": {r.id: r.puntaje for r in result.rutas},
+        },
+        "detail": result.to_dict(),
+    }
+    for key in ("economica", "social", "ambiental"):
+        if key in dims:
+            summary[key] = dims[key]
+    for key in ("r1", "r2", "r3"):
+        if key in routes:
+            summary[key] = routes[key]
+    return summary

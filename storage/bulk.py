@@ -138,7 +138,7 @@ def insert_scored(connection: Connection, batch: ScoredBatch) -> list[int]:
 def _summary(
     compiled: CompiledQuestionnaire, scores: BatchScores, i: int, dims: list[str]
 ) -> dict[str, Any]:
-    """The denormalised result columns of row ``i`` (as ``ui.formstate.result_summary``)."""
+    """The denormalised result columns of row ``i`` (as ``storage.assessments.result_summary``)."""
     dimension = {d: _none(scores.dimensions[i, k]) for k, d in enumerate(dims)}
     route = {r: _none(scores.routes[i, k]) for k, r in enumerate(schema.ROUTES)}
     weakest = int(scores.weakest[i])

@@ -21,7 +21,7 @@ from scoring.answers import NO_APLICA, NO_SE
 from scoring.compiled import CompiledQuestionnaire
 from scoring.peru import ruc_check_digit, size_class, uit_for_year
 from scoring.result import score_assessment
-from storage.assessments import save_answers, start_assessment, submit
+from storage.assessments import result_summary, save_answers, start_assessment, submit
 from storage.models import Firm, utcnow
 from storage.results_table import store_result_vector
 
@@ -202,7 +202,6 @@ def _store(
     sources: dict[str, str],
     when: dt.datetime,
 ) -> None:
-    from ui.formstate import result_summary  # pure helper (no streamlit) that the review page uses
 
     loaded = compiled.loaded
     meta = (loaded.id, loaded.version, loaded.content_hash)

@@ -14,7 +14,6 @@ from scoring.answers import NO_APLICA, NO_SE
 from scoring.compiled import CompiledQuestionnaire
 from scoring.conditions import hidden_questions
 from scoring.numbers import format_number_es, parse_number_es
-from scoring.result import ScoreResult
 
 SOURCE_LABELS = {"medido": "Medido", "estimado": "Estimado", "no_se": "No sé"}
 
@@ -195,30 +194,3 @@ def choice_value_ok(question: schema.Question, value: object) -> str | None:
         if NO_APLICA in value and len(value) > 1:
             return "«No aplica» no se puede combinar con otras opciones."
     return None
-
-
-def result_summary(result: ScoreResult) -> dict:
-    """What ``storage.assessments.submit`` stores for a scored assessment."""
-    dims = {d.id: d.puntaje for d in result.dimensiones}
-    routes = {r.id.lower(): r.puntaje for r in result.rutas}
-    summary: dict = {
-        "overall": result.global_.puntaje,
-        "level": result.global_.nivel or None,
-        "weakest_dimension": result.dimension_mas_debil,
-        "performance": result.desempeno,
-        "coverage": float(result.cobertura.get("porcentaje", 0.0)),
-        "dont_know_count": len(result.brechas),
-        "scores": {
-            "dimensiones": dims,
-            "ejes": {t.id: t.puntaje for t in result.ejes},
-            "rutas": {r.id: r.puntaje for r in result.rutas},
-        },
-        "detail": result.to_dict(),
-    }
-    for key in ("economica", "social", "ambiental"):
-        if key in dims:
-            summary[key] = dims[key]
-    for key in ("r1", "r2", "r3"):
-        if key in routes:
-            summary[key] = routes[key]
-    return summary

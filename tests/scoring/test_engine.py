@@ -167,3 +167,13 @@ def test_batch_of_nothing_applicable_gives_nan_not_zero():
     assert batch.overall[0] == 0.0  # unanswered counts as zero, not as "not applicable"
     encoded, _ = encode_answers(cq, {"b": "no_aplica"})
     assert not math.isnan(score_batch(cq, encoded).themes[0, 0])
+
+
+def test_result_round_trips_through_its_dict():
+    import json
+
+    from scoring.result import ScoreResult
+
+    result = score_assessment(two_dimensions(), {"a": 4, "b": "no_se", "c": 2, "d": 3})
+    stored = json.loads(json.dumps(result.to_dict()))
+    assert ScoreResult.from_dict(stored) == result

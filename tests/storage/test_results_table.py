@@ -16,7 +16,7 @@ from scoring.answers import encode_frame, records_to_frame
 from scoring.catalog import default_questionnaire
 from scoring.engine import score_batch
 from storage import __main__ as cli
-from storage.assessments import save_answers, start_assessment, submit
+from storage.assessments import result_summary, save_answers, start_assessment, submit
 from storage.bulk import ScoredBatch, insert_firms, insert_scored
 from storage.demo import create_demo
 from storage.models import Account, Firm, PanelRow
@@ -31,7 +31,6 @@ from storage.results_table import (
     vector_columns,
 )
 from tests.storage.storage_testdata import make_firm
-from ui.formstate import result_summary
 
 MINI = Path(__file__).resolve().parents[1] / "scoring" / "fixtures" / "mini.yaml"
 

@@ -22,11 +22,15 @@ from scoring import compile_questionnaire, load_questionnaire, score_assessment 
 from scoring.peers import NOT_ENOUGH  # noqa: E402
 from scoring.peru import ruc_check_digit  # noqa: E402
 from storage.accounts import register_firm  # noqa: E402
-from storage.assessments import save_answers, start_assessment, submit  # noqa: E402
+from storage.assessments import (  # noqa: E402
+    result_summary,  # noqa: E402
+    save_answers,
+    start_assessment,
+    submit,
+)
 from storage.db import make_engine, migrate  # noqa: E402
 from storage.models import Account  # noqa: E402
 from storage.sessions import open_session  # noqa: E402
-from ui.formstate import result_summary  # noqa: E402
 from ui.session import ASSESSMENT_PARAM, TOKEN_KEY  # noqa: E402
 
 APP = ROOT / "app.py"
@@ -160,6 +164,8 @@ def test_renders_submitted_assessment_with_charts_and_peers(engine, run_page):
     assert "Mediana del grupo" in charts[0]
     assert "Lectura:" in shown
     assert len(at.table) == 2  # peer medians and quartiles; indicators
+    downloads = [b.proto.label for b in at.get("download_button")]
+    assert downloads == ["Informe PDF", "Datos en Excel", "Datos en JSON"]
 
 
 def test_peers_hidden_under_five_firms(engine, run_page):

@@ -14,14 +14,13 @@ from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 
 from scoring import compile_questionnaire, load_questionnaire, score_assessment
 from scoring.aggregates import RESERVED_NOTE, Filters, dashboard
-from storage.assessments import save_answers, start_assessment, submit
+from storage.assessments import result_summary, save_answers, start_assessment, submit
 from storage.db import make_engine, migrate, session_scope
 from storage.models import AuditLog, Firm
 from storage.results_table import load_results_frame, store_result_vector
 from storage.staff import shared_assessments
 from tests.ui.conftest import MINI
 from tests.ui.helpers import logged_in, make_firm, make_staff, open_page, texts, valid_ruc
-from ui.formstate import result_summary
 from ui.staff_exports import aggregate_sheets, aggregates_csv, csv_bytes, firms_table, xlsx_bytes
 from ui.staff_labels import labels_for
 
@@ -196,15 +195,14 @@ def test_only_consenting_firms_are_listed_and_views_are_audited(app_env: str) ->
     assert views == [("ver_empresa", f"empresa:{sharing[0]}", views[0][2])]
 
 
-def test_firm_pdf_is_audited(app_env: str) -> None:
+def test_consenting_firm_reports_can_be_downloaded(app_env: str) -> None:
     firm_id = seed(app_env, 1)[0]
     at = open_page("ui/pages/staff_firms.py", make_staff(app_env))
     at.selectbox(key="sni_empresa").set_value(firm_id).run()
-    if not [b for b in at.button if b.key == "sni_pdf_preparar"]:
-        pytest.skip("reports.pdf no está disponible")
-    at.button(key="sni_pdf_preparar").click().run()
     assert not at.exception
-    assert [a[0] for a in audit_actions(app_env)][-1] == "pdf_empresa"
+    buttons = at.get("download_button")
+    labels = [b.proto.label for b in buttons]
+    assert labels == ["Informe PDF", "Datos en Excel", "Datos en JSON"]
 
 
 # --- exports -----------------------------------------------------------------------------------

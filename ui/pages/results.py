@@ -7,8 +7,6 @@ the anonymous peer table (other consenting firms' scores) is cached.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import importlib.util
 from typing import Any
 
 import pandas as pd
@@ -16,18 +14,15 @@ import streamlit as st
 
 from scoring import schema
 from scoring.peers import NOT_ENOUGH, peer_group, peer_stats
-from scoring.peru import CIIU_DIVISIONS
 from scoring.result import (
     Action,
-    IndicatorResult,
-    QuestionScore,
-    Score,
     ScoreResult,
     score_assessment,
 )
 from storage.assessments import get_assessment, get_result, list_assessments, load_answers
 from storage.peers import peer_scores
 from ui import charts, db, session, widgets
+from ui.report_downloads import download_buttons, report_context
 
 FILL_PAGE = "ui/pages/fill.py"
 PLAN_SHOWN_PER_ROUTE = 3
@@ -55,27 +50,6 @@ def _peer_table(questionnaire_id: str, depth: str, exclude_firm_id: int) -> pd.D
     """
     with db.session() as database:
         return peer_scores(database, questionnaire_id, depth, exclude_firm_id=exclude_firm_id)
-
-
-def result_from_detail(detail: dict[str, Any]) -> ScoreResult:
-    """Rebuild the ScoreResult stored at submission (``ScoreResult.to_dict``)."""
-    return ScoreResult(
-        cuestionario_id=detail["cuestionario_id"],
-        cuestionario_version=detail["cuestionario_version"],
-        cuestionario_hash=detail["cuestionario_hash"],
-        profundidad=detail["profundidad"],
-        global_=Score(**detail["global"]),
-        dimensiones=[Score(**s) for s in detail["dimensiones"]],
-        ejes=[Score(**s) for s in detail["ejes"]],
-        rutas=[Score(**s) for s in detail["rutas"]],
-        dimension_mas_debil=detail.get("dimension_mas_debil"),
-        cobertura=dict(detail.get("cobertura") or {}),
-        desempeno=detail.get("desempeno"),
-        indicadores=[IndicatorResult(**i) for i in detail.get("indicadores") or []],
-        preguntas=[QuestionScore(**q) for q in detail.get("preguntas") or []],
-        plan=[Action(**a) for a in detail.get("plan") or []],
-        brechas=list(detail.get("brechas") or []),
-    )
 
 
 def _choose_assessment_id(firm_id: int) -> int | None:
@@ -134,7 +108,7 @@ def _result(data: dict[str, Any]) -> tuple[ScoreResult | None, str]:
     detail = data.get("detail") or {}
     if detail.get("global") is not None:
         try:
-            return result_from_detail(detail), "guardado"
+            return ScoreResult.from_dict(detail), "guardado"
         except (KeyError, TypeError):
             pass  # an older or damaged detail: fall back to re-scoring
     loaded = db.questionnaire_by_id(data["questionnaire_id"])
@@ -383,61 +357,24 @@ def _history(data: dict[str, Any], levels) -> None:
 
 
 def _downloads(result: ScoreResult, firm, assessment: dict[str, Any], peers, loaded) -> None:
-    """PDF, Excel and JSON of this (own, submitted) assessment; builders run only on click."""
-    builders = []
-    for module, function, label, ext, mime in (
-        ("reports.pdf", "build_pdf", "Informe PDF", "pdf", "application/pdf"),
-        (
-            "reports.excel",
-            "build_xlsx",
-            "Datos en Excel",
-            "xlsx",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-        ("reports.json_report", "build_json", "Datos en JSON", "json", "application/json"),
-    ):
-        if importlib.util.find_spec(module) is None:
-            continue
-        builder = getattr(importlib.import_module(module), function, None)
-        if builder is not None:
-            builders.append((builder, label, ext, mime))
-    if not builders or loaded is None or loaded.content_hash != assessment["questionnaire_hash"]:
+    """PDF, Excel and JSON of this (own, submitted) assessment; built only on click."""
+    if loaded is None or loaded.content_hash != assessment["questionnaire_hash"]:
+        st.caption(
+            "Las descargas no están disponibles: el cuestionario de esta evaluación ya no es el "
+            "que ofrece la aplicación."
+        )
         return
-    from reports.context import Firm as ReportFirm
-    from reports.context import ReportContext
-
-    context = ReportContext(
-        firm=ReportFirm(
-            razon_social=firm.razon_social,
-            ruc=firm.ruc,
-            ciiu_division=str(firm.ciiu_division),
-            ciiu_nombre=CIIU_DIVISIONS.get(firm.ciiu_division, ""),
-            region=firm.region,
-            tamano=widgets.size_label(firm.size_class),
-            trabajadores=firm.workers,
-        ),
-        assessment_date=assessment["submitted_at"],
-        submitted=True,
-        compiled=db.compiled(loaded, assessment["depth"]),
-        answers=assessment["answers"],
-        sources=assessment["sources"],
-        peers=peers,
+    context = report_context(
+        firm,
+        assessment["submitted_at"],
+        db.compiled(loaded, assessment["depth"]),
+        assessment["answers"],
+        assessment["sources"],
+        peers,
     )
     st.subheader("Descargar", divider="gray")
     stem = f"brujula_{firm.ruc}_evaluacion_{assessment['id']}"
-    columns = st.columns(len(builders))
-    for column, (builder, label, ext, mime) in zip(columns, builders, strict=True):
-        with column:
-            st.download_button(
-                label,
-                data=functools.partial(builder, result, context),
-                file_name=f"{stem}.{ext}",
-                mime=mime,
-                key=f"descarga_{ext}_{assessment['id']}",
-                on_click="ignore",
-                icon=":material/download:",
-                width="stretch",
-            )
+    download_buttons(result, context, stem, key=f"descarga_{assessment['id']}")
 
 
 # --- page --------------------------------------------------------------------------------------

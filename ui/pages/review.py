@@ -7,11 +7,11 @@ import streamlit as st
 from scoring import score_assessment
 from scoring.schema import DEPTH_NAMES
 from storage import audit
-from storage.assessments import AssessmentLocked, submit
+from storage.assessments import AssessmentLocked, result_summary, submit
 from storage.results_table import store_result_vector
 from ui import db, session, widgets
 from ui.assessment import AssessmentView, load_assessment_or_stop
-from ui.formstate import missing_required, progress, result_summary, section_statuses
+from ui.formstate import missing_required, progress, section_statuses
 
 FILL_PAGE = "ui/pages/fill.py"
 RESULTS_PAGE = "ui/pages/results.py"

@@ -6,6 +6,8 @@ is written to the audit log.
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import streamlit as st
 
@@ -14,6 +16,7 @@ from scoring.schema import DEPTH_NAMES
 from storage.assessments import load_answers
 from storage.staff import shared_assessment, shared_assessments, sharing_firm, sharing_firms
 from ui import db, session, staff, widgets
+from ui.report_downloads import download_buttons, report_context
 from ui.staff_labels import LEVEL_NAMES, num, sector_label, size_label
 
 LIST_LIMIT = 200
@@ -122,21 +125,8 @@ st.dataframe(
 )
 
 
-def _pdf_available() -> bool:
-    try:
-        from reports.context import ReportContext  # noqa: F401
-        from reports.pdf import build_pdf  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _build_pdf(assessment_id: int) -> bytes | None:
-    """The firm's report for one assessment, or None when its questionnaire changed since."""
-    from reports.context import Firm as ReportFirm
-    from reports.context import ReportContext
-    from reports.pdf import build_pdf
-
+def _report(assessment_id: int):
+    """(result, context) of one shared assessment, or None when its questionnaire changed."""
     with db.session() as database:
         shared = shared_assessment(database, firm.id, assessment_id)
         if shared is None:
@@ -147,50 +137,32 @@ def _build_pdf(assessment_id: int) -> bytes | None:
     if loaded is None or loaded.content_hash != assessment.questionnaire_hash:
         return None
     compiled = db.compiled(loaded, assessment.depth)
-    context = ReportContext(
-        firm=ReportFirm(
-            razon_social=firm.razon_social,
-            ruc=firm.ruc,
-            ciiu_division=str(firm.ciiu_division),
-            ciiu_nombre=sector_label(firm.ciiu_division),
-            region=firm.region,
-            tamano=size_label(firm.size_class),
-            trabajadores=firm.workers,
-        ),
-        assessment_date=shared.submitted_at,
-        submitted=True,
-        compiled=compiled,
-        answers=answers,
-        sources=sources,
+    context = report_context(firm, shared.submitted_at, compiled, answers, sources)
+    return score_assessment(compiled, answers, sources), context
+
+
+def _audit_download(assessment_id: int, ext: str) -> None:
+    staff.record(
+        account, f"descarga_{ext}_empresa", f"evaluacion:{assessment_id}", {"empresa": firm.id}
     )
-    return build_pdf(score_assessment(compiled, answers, sources), context)
 
 
-if _pdf_available():
-    st.subheader("Informe en PDF")
-    dates = {
-        int(row.assessment_id): f"{widgets.date_es(row.submitted_at)} · {DEPTH_NAMES[row.depth]}"
-        for row in history.itertuples()
-    }
-    chosen = st.selectbox("Evaluación", list(dates), format_func=dates.get, key="sni_pdf_eval")
-    if st.button("Preparar informe PDF", key="sni_pdf_preparar", icon=":material/picture_as_pdf:"):
-        with st.spinner("Preparando el informe…"):
-            pdf = _build_pdf(int(chosen))
-        if pdf is None:
-            st.warning(
-                "No se puede generar el informe: el cuestionario de esta evaluación cambió "
-                "desde que se envió."
-            )
-        else:
-            staff.record(account, "pdf_empresa", f"evaluacion:{chosen}", {"empresa": firm.id})
-            st.session_state["sni_pdf"] = (firm.id, int(chosen), pdf)
-    ready = st.session_state.get("sni_pdf")
-    if ready and ready[:2] == (firm.id, int(chosen)):
-        st.download_button(
-            "Descargar informe PDF",
-            ready[2],
-            file_name=f"informe_{firm.ruc}_{chosen}.pdf",
-            mime="application/pdf",
-            key="sni_pdf_descargar",
-            icon=":material/download:",
-        )
+st.subheader("Informe y datos de una evaluación")
+dates = {
+    int(row.assessment_id): f"{widgets.date_es(row.submitted_at)} · {DEPTH_NAMES[row.depth]}"
+    for row in history.itertuples()
+}
+chosen = int(st.selectbox("Evaluación", list(dates), format_func=dates.get, key="sni_informe_eval"))
+report = _report(chosen)
+if report is None:
+    st.warning(
+        "No se puede generar el informe: el cuestionario de esta evaluación cambió desde que se "
+        "envió."
+    )
+else:
+    download_buttons(
+        *report,
+        stem=f"informe_{firm.ruc}_{chosen}",
+        key=f"sni_informe_{chosen}",
+        on_download=functools.partial(_audit_download, chosen),
+    )
