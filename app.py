@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui import session
-from ui.widgets import global_css, page_title
+from ui.widgets import global_css
 
 ROOT = Path(__file__).resolve().parent
 
@@ -36,16 +36,9 @@ PAGES = [
     ("fill.py", "Llenar evaluación", "edit_note", "llenar", {"empresa"}),
     ("review.py", "Revisión y envío", "fact_check", "revision", {"empresa"}),
     ("results.py", "Resultados", "insights", "resultados", {"empresa"}),
-    *[
-        (
-            path.name,
-            page_title(path),
-            "groups",
-            path.stem.replace("_", "-"),
-            {"personal"},
-        )
-        for path in sorted(PAGE_DIR / name for name in PRESENT if name.startswith("staff_"))
-    ],
+    ("staff_dashboard.py", "Panel SNI", "monitoring", "staff-dashboard", {"personal"}),
+    ("staff_firms.py", "Empresas que comparten", "groups", "staff-firms", {"personal"}),
+    ("staff_export.py", "Exportar", "download", "staff-export", {"personal"}),
     ("method.py", "Metodología", "menu_book", "metodologia", {"visitante", "empresa", "personal"}),
     (
         "questionnaire.py",

@@ -177,6 +177,7 @@ def encode_frame(
             too_long = raw.map(lambda v, limit=limit: isinstance(v, str) and len(v) > limit)
             too_long = too_long.to_numpy(dtype=bool)
             flag(too_long, question.id, f"texto de más de {question.max_caracteres} caracteres")
+            choices[question.id] = map_cells(raw, _read_text)
 
     ids = [str(v) for v in frame["id"]] if "id" in frame.columns else [str(i + 1) for i in range(n)]
     encoded = Encoded(ids, practice, numbers, sources, choices)
@@ -323,11 +324,18 @@ def _encode_choice(question, raw: pd.Series, flag) -> np.ndarray:
     return result
 
 
+def _read_text(value: object) -> str | None:
+    """A free-text answer as conditions see it: None when blank, "No sé" or "No aplica"."""
+    if not isinstance(value, str) or not value.strip() or value in (NO_SE, NO_APLICA):
+        return None
+    return value
+
+
 def condition_value(compiled: CompiledQuestionnaire, question_id: str, value: object) -> object:
     """What a skip condition sees of one stored answer, cell by cell as ``encode_frame``
     encodes it: a practice level (float32) or a number (float), a choice as text (a frozenset for
     multiple choice), or None when there is no usable answer (blank, invalid, out of range,
-    "No sé", "No aplica", a text question or a question not asked at this depth).
+    "No sé", "No aplica", or a question not asked at this depth); a text answer as text.
 
     Answers are JSON values (what storage keeps); this is the per-assessment twin of the
     column-wise ``scoring.conditions._values``.
@@ -347,6 +355,8 @@ def condition_value(compiled: CompiledQuestionnaire, question_id: str, value: ob
             return None
         return number
     question = compiled.by_id.get(question_id)
+    if isinstance(question, schema.TextQuestion):
+        return _read_text(value)
     if not isinstance(question, schema.SingleChoiceQuestion | schema.MultipleChoiceQuestion):
         return None
     read = _read_choice(question, value)

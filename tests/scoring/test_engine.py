@@ -177,3 +177,23 @@ def test_result_round_trips_through_its_dict():
     result = score_assessment(two_dimensions(), {"a": 4, "b": "no_se", "c": 2, "d": 3})
     stored = json.loads(json.dumps(result.to_dict()))
     assert ScoreResult.from_dict(stored) == result
+
+
+def test_condition_on_an_answered_text_question():
+    from scoring.conditions import hidden_questions
+
+    note = {
+        "id": "nota",
+        "tipo": "texto",
+        "texto": "¿Qué certificaciones tiene?",
+        "ruta": "R2",
+        "profundidades": ["expres", "completo"],
+        "obligatoria": False,
+    }
+    follow = practice("f", mostrar_si={"respondida": "nota"})
+    cq = compiled(questionnaire([dimension("d", [theme("t", [practice("a"), note, follow])])]))
+    shown = score_assessment(cq, {"a": 4, "nota": "ISO 14001", "f": 0})
+    hidden = score_assessment(cq, {"a": 4, "nota": "  ", "f": 0})
+    assert shown.global_.puntaje == 50.0 and hidden.global_.puntaje == 100.0
+    assert hidden_questions(cq, {"nota": "ISO 14001"}) == set()
+    assert hidden_questions(cq, {"nota": "no_se"}) == {"f"}
