@@ -1,6 +1,7 @@
 """Reports of one assessment: ScoreResult + ReportContext -> PDF, XLSX or JSON bytes.
 
-No streamlit and no database here; charts are shared with the app through ``reports.charts``.
+No streamlit and no database here; the PDF template draws its charts from
+``reports.charts`` data.
 """
 
 from reports.context import Firm, ReportContext

@@ -1,4 +1,4 @@
-"""The PDF report: a static typst template fed with JSON, charts as vector SVG.
+"""The PDF report: a static typst template fed with JSON; it draws its own vector charts.
 
 Firm text never becomes typst markup: the whole document's data travels as one JSON string in
 ``sys.inputs`` and the template shows it as plain strings.
@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import typst
-import vl_convert as vlc
 
 from reports import charts, content, fmt
 from reports.context import ReportContext
@@ -44,10 +43,6 @@ def _get_compiler() -> typst.Compiler:
 def _breakable(text: str) -> str:
     """Let unbroken runs longer than 40 characters wrap (zero-width spaces every 20)."""
     return LONG_TOKEN.sub(lambda m: "\u200b".join(re.findall(".{1,20}", m.group(0))), text)
-
-
-def _svg(kind: str, result: ScoreResult, peers) -> str:
-    return vlc.vegalite_to_svg(charts.chart_spec(kind, result, peers))
 
 
 def _level_text(level: int, name: str) -> str:
@@ -316,7 +311,8 @@ def report_data(result: ScoreResult, context: ReportContext) -> dict[str, Any]:
             "nota": "Solo se publican cifras de grupos con al menos 5 empresas.",
         },
         "charts": {
-            kind: _svg(kind, result, context.peers) for kind in ("dimensiones", "rutas", "ejes")
+            kind: charts.chart_data(kind, result, context.peers)
+            for kind in ("dimensiones", "rutas", "ejes")
         },
         "lecturas": {
             "dimensiones": dim_reading,
