@@ -8,6 +8,7 @@ assessment and a batch are read by exactly the same code.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -225,6 +226,8 @@ def _practice_code(value: object) -> float:
     """Code of one practice answer; UNANSWERED for blank, NaN for something invalid."""
     if _blank(value):
         return UNANSWERED
+    if isinstance(value, bool):  # True == 1 in Python: never read a yes/no as a level
+        return np.nan
     if isinstance(value, str):
         value = value.strip().lower()
     elif isinstance(value, float) and value.is_integer():
@@ -233,6 +236,9 @@ def _practice_code(value: object) -> float:
         return _PRACTICE_CODES.get(value, np.nan)  # type: ignore[arg-type]
     except TypeError:
         return np.nan
+
+
+AMBIGUOUS_NUMBER = re.compile(r"^[+-]?[1-9]\d{0,2}[.,]\d{3}$")
 
 
 def _to_float(value: object) -> float:
@@ -245,9 +251,11 @@ def _to_float(value: object) -> float:
         return float(value)
     if isinstance(value, Mapping):
         return _to_float(value.get("valor"))
-    text = str(value).strip().replace(" ", "").replace("\u00a0", "")
+    text = str(value).strip()
+    if AMBIGUOUS_NUMBER.match(text):
+        return parse_number_es(text)  # raises: "1.234" may be 1,234 or 1234
     try:
-        return float(text)
+        return float(text.replace(" ", "").replace("\u00a0", ""))
     except ValueError:
         return parse_number_es(text)
 
@@ -257,13 +265,22 @@ def _encode_number(question: schema.NumberQuestion, frame: pd.DataFrame, flag):
     blank = _blank_mask(raw)
     dont_know = (raw == NO_SE).to_numpy(dtype=bool)
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, copy=True)
+    if raw.dtype == object or pd.api.types.is_string_dtype(raw):
+        # "1.234" or "1,234": thousands or decimals? Never guess: send them to the check below.
+        ambiguous = raw.astype(str).str.match(AMBIGUOUS_NUMBER.pattern).to_numpy(dtype=bool)
+        values[ambiguous & ~blank] = np.nan
     unreadable = np.zeros(len(raw), dtype=bool)
     for i in np.flatnonzero(np.isnan(values) & ~blank & ~dont_know):
         try:  # Spanish spellings such as "1.234,5", or {"valor": …}
             values[i] = _to_float(raw.iloc[i])
         except (ValueError, TypeError):
             unreadable[i] = True
-    flag(unreadable, question.id, f"se espera un número en {question.unidad} o no_se", raw)
+    flag(
+        unreadable,
+        question.id,
+        f"se espera un número en {question.unidad} (por ejemplo 1234,5 o 1 234,5) o no_se",
+        raw,
+    )
     with np.errstate(invalid="ignore"):
         out = (values < question.minimo) | (values > question.maximo)
     flag(

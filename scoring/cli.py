@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import re
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from scoring.answers import encode_frame, records_to_frame
 from scoring.compiled import compile_questionnaire
@@ -19,6 +21,7 @@ from scoring.loader import load_questionnaire
 from scoring.result import build_result
 from scoring.schema import DEPTHS
 from scoring.simulate import simulate
+from scoring.yaml_source import read_yaml
 
 
 class CliError(Exception):
@@ -38,6 +41,20 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except RecursionError:
+        print(
+            "Error: el archivo tiene referencias (&ancla / *alias) que se contienen a sí "
+            "mismas; quítelas.",
+            file=sys.stderr,
+        )
+        return 2
+    except Exception as exc:  # noqa: BLE001 - last resort: never a traceback for a user
+        print(
+            f"Error inesperado ({type(exc).__name__}: {exc}). Revise los archivos de entrada; "
+            "si el problema sigue, repórtelo con este mensaje.",
+            file=sys.stderr,
+        )
+        return 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -132,17 +149,28 @@ def _score(args) -> int:
 
 def _read_single(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise CliError(f"{path} no es un YAML/JSON legible ({exc}).") from None
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise CliError(f"{path} no está en UTF-8.") from None
+    source = read_yaml(text, str(path))
+    blocking = [p for p in source.problems if p.code in ("E_YAML", "E_CLAVE_DUPLICADA")]
+    if blocking:
+        raise CliError("\n".join(str(p) for p in blocking))
+    data = source.data
     if not isinstance(data, dict):
         raise CliError(f"{path} debe contener un bloque 'respuestas: {{pregunta: valor}}'.")
+    for key in ("respuestas", "fuentes"):
+        if key in data and not isinstance(data[key], dict | type(None)):
+            raise CliError(
+                f"{path}: '{key}' debe ser un bloque 'pregunta: valor', uno por línea "
+                "(no una lista)."
+            )
     return data
 
 
 def _score_single(loaded, path: Path, args) -> int:
     data = _read_single(path)
-    answers = data.get("respuestas", data)
+    answers = data.get("respuestas", data) or {}
     sources = data.get("fuentes") or {}
     depth = args.profundidad or data.get("profundidad", "completo")
     if depth not in DEPTHS:
@@ -198,14 +226,46 @@ def _score_table(loaded, path: Path, args) -> int:
 
 def read_answers_csv(path: Path) -> pd.DataFrame:
     """Every cell as text; Arrow's multithreaded reader, or pandas' own for its messages."""
+    _check_header(path)
     try:
-        return pd.read_csv(path, dtype=str, engine="pyarrow")
+        return pd.read_csv(path, dtype=str, engine="pyarrow", keep_default_na=False, na_values=[""])
     except Exception:  # noqa: BLE001 - fall back to the reader with the clearer error messages
         pass
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise CliError(f"{path} no es un CSV legible ({exc}).") from None
+        with warnings.catch_warnings():
+            # A row longer than the header would be cut silently: make it an error.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(path, dtype=str, keep_default_na=False, index_col=False)
+    except (
+        pd.errors.ParserError,
+        pd.errors.ParserWarning,
+        UnicodeDecodeError,
+        pd.errors.EmptyDataError,
+    ) as exc:
+        line = re.search(r"line (\d+)", str(exc))
+        where = f" (revise la línea {line.group(1)})" if line else ""
+        raise CliError(
+            f"{path} no es un CSV legible{where}: cada fila debe tener tantos valores como "
+            "columnas, separados por comas, y las comillas deben cerrarse."
+        ) from None
+
+
+def _check_header(path: Path) -> None:
+    """Duplicate column names would be renamed silently by pandas: refuse them."""
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            header = next(csv.reader(handle), [])
+    except UnicodeDecodeError:
+        raise CliError(f"{path} no está en UTF-8.") from None
+    if not header:
+        raise CliError(f"{path} está vacío: la primera línea debe tener los nombres de columna.")
+    if len(header) == 1 and ";" in header[0]:
+        raise CliError(
+            f"{path} usa ';' para separar columnas; guárdelo como CSV separado por comas."
+        )
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise CliError(f"{path}: columnas repetidas: {', '.join(repeated)}. Deje una de cada una.")
 
 
 def write_csv(table: pd.DataFrame, stream) -> None:

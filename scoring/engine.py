@@ -19,6 +19,10 @@ from scoring.answers import Encoded, prepare
 from scoring.compiled import CompiledQuestionnaire
 
 POINTS_PER_LEVEL = 25.0
+# Every score is rounded to 9 decimals at each step (theme, dimension, overall), so a weighted
+# mean that is exactly a threshold in decimal arithmetic (60, not 59.99999999999999) gets its
+# level. Rounding is elementwise, so batches and single assessments still agree bit for bit.
+SCORE_DECIMALS = 9
 TIE_TOLERANCE = 1e-9
 
 
@@ -86,6 +90,7 @@ def practice_scores(compiled: CompiledQuestionnaire, encoded: Encoded):
     means = np.full_like(numerators, np.nan)
     np.divide(numerators, denominators, out=means, where=denominators > 0)
     means *= POINTS_PER_LEVEL
+    means = np.round(means, SCORE_DECIMALS, out=means)
     themes = means[:n_themes]
     routes = means[n_themes:]
     dimensions = _weighted_groups(
@@ -103,6 +108,10 @@ def practice_scores(compiled: CompiledQuestionnaire, encoded: Encoded):
     return themes, routes, dimensions, overall, denominators[:n_themes]
 
 
+def _rounded(values: np.ndarray) -> np.ndarray:
+    return np.round(values, SCORE_DECIMALS, out=values)
+
+
 def _weighted_groups(
     scores: np.ndarray, weights: np.ndarray, group: np.ndarray, n_groups: int
 ) -> np.ndarray:
@@ -118,7 +127,7 @@ def _weighted_groups(
         denominator[g] += np.where(present, weights[item], 0.0)
     result = np.full_like(numerator, np.nan)
     np.divide(numerator, denominator, out=result, where=denominator > 0)
-    return result
+    return _rounded(result)
 
 
 def maturity_levels(model: schema.Questionnaire, scores: np.ndarray) -> np.ndarray:

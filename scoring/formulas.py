@@ -43,6 +43,9 @@ def parse_formula(text: str) -> Formula:
 
 def _check(node: ast.expr, names: list[str]) -> None:
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        right = node.right
+        if isinstance(node.op, ast.Div) and isinstance(right, ast.Constant) and right.value == 0:
+            raise FormulaError("la fórmula divide entre 0")
         _check(node.left, names)
         _check(node.right, names)
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):

@@ -10,7 +10,7 @@ import copy
 import difflib
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
@@ -23,11 +23,12 @@ from scoring.yaml_source import Source, element_of, looks_like_spanish_bool, rea
 
 @dataclass(frozen=True)
 class LoadedQuestionnaire:
-    """A validated questionnaire with where it came from and its content hash."""
+    """A validated questionnaire with where it came from, its content hash and its YAML text."""
 
     model: schema.Questionnaire
     file: str
     content_hash: str
+    source: str = field(repr=False)  # the YAML as read, archived by storage.questionnaires
 
     @property
     def id(self) -> str:
@@ -89,7 +90,9 @@ def parse_questionnaire(text: str, file: str = "<texto>") -> LoadedQuestionnaire
     problems.extend(check_questionnaire(model, source, file))
     if problems:
         raise QuestionnaireError(_dedupe(problems))
-    return LoadedQuestionnaire(model=model, file=file, content_hash=content_hash(model))
+    return LoadedQuestionnaire(
+        model=model, file=file, content_hash=content_hash(model), source=text
+    )
 
 
 _PRUNABLE = ("preguntas", "indicadores", "ejes", "dimensiones", "opciones")
@@ -150,10 +153,21 @@ def _prune(data: object, paths: set[tuple], removed: set[str]) -> bool:
             element = parent[cut[-1]]
         except (KeyError, IndexError, TypeError):
             continue
-        if isinstance(element, dict) and isinstance(element.get("id"), str):
-            removed.add(element["id"])
+        removed.update(_ids_within(element))
         del parent[cut[-1]]
     return True
+
+
+def _ids_within(element: object) -> set[str]:
+    """Every id in a set-aside element (a dimension takes its themes and questions along)."""
+    if isinstance(element, dict):
+        found = {element["id"]} if isinstance(element.get("id"), str) else set()
+        for value in element.values():
+            found |= _ids_within(value)
+        return found
+    if isinstance(element, list):
+        return set().union(*(_ids_within(item) for item in element)) if element else set()
+    return set()
 
 
 def _shifted_lines(source: Source, data: object) -> dict:
@@ -227,17 +241,25 @@ def _data_path(loc: tuple, data: object) -> tuple:
         elif isinstance(current, dict | list):
             continue  # a union tag such as 'practica' or 'comparacion'
         else:
-            path.append(part)
-            break
+            break  # a scalar: what follows names the types tried ('int', 'float')
     return tuple(path)
 
 
 def _translate(exc: ValidationError, source: Source, file: str) -> list[Problem]:
     problems = []
-    for error in exc.errors():
+    seen: set[tuple] = set()
+    # Of a union's failures, the specific one ("must be finite") beats "wrong type".
+    errors = sorted(exc.errors(), key=lambda e: e["type"].endswith("_type"))
+    for error in errors:
         loc = tuple(error["loc"])
         path = _data_path(loc, source.data)
-        key = str(loc[-1]) if loc else ""
+        if error["type"] in ("missing", "extra_forbidden"):
+            key = str(loc[-1]) if loc else ""
+        else:
+            key = next((str(p) for p in reversed(path) if isinstance(p, str)), "")
+        if (path, key) in seen:  # a union reports each member's failure: say it once
+            continue
+        seen.add((path, key))
         line = source.line_of(path)
         element = element_of(path, source.data)
         message, fix, code = _explain(error, key, path)
@@ -291,6 +313,12 @@ def _explain(error: dict, key: str, path: tuple) -> tuple[str, str, str]:
             f'Escríbalo entre comillas: {key}: "{value}".',
             "E_TIPO",
         )
+    if kind == "finite_number":
+        return (
+            f"'{key}' debe ser un número finito (se leyó {value!r}).",
+            "Escriba un número común, sin .inf ni .nan.",
+            "E_VALOR",
+        )
     if kind in ("int_type", "float_type", "int_from_float"):
         return (
             f"'{key}' debe ser un número (se leyó {value!r}).",
@@ -304,8 +332,9 @@ def _explain(error: dict, key: str, path: tuple) -> tuple[str, str, str]:
             "E_TIPO",
         )
     if kind in ("model_type", "dict_type", "model_attributes_type"):
+        what = f"'{key}'" if key else "El cuestionario"
         return (
-            f"'{key}' debe ser un bloque de claves (clave: valor).",
+            f"{what} debe ser un bloque de claves (clave: valor).",
             "Revise la sangría: las claves del bloque van debajo, con dos espacios más.",
             "E_TIPO",
         )

@@ -31,7 +31,7 @@ ROUTE_NAMES = {
 }
 DEPTH_NAMES = {"expres": "Exprés", "completo": "Completo"}
 
-Number = StrictInt | StrictFloat
+Number = StrictInt | Annotated[StrictFloat, Field(allow_inf_nan=False)]
 Identifier = Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
 Text = Annotated[StrictStr, Field(min_length=1)]
 Weight = Annotated[Number, Field(gt=0)]

@@ -78,8 +78,23 @@ def read_yaml(text: str, file: str) -> Source:
     return source
 
 
-def _convert(node: yaml.Node, path: Path, source: Source, file: str) -> object:
+def _convert(
+    node: yaml.Node, path: Path, source: Source, file: str, ancestors: frozenset = frozenset()
+) -> object:
     source.lines[path] = node.start_mark.line + 1
+    if id(node) in ancestors:
+        source.problems.append(
+            Problem(
+                "E_YAML",
+                file,
+                node.start_mark.line + 1,
+                None,
+                "Un alias (*nombre) se contiene a sí mismo.",
+                "Quite esa referencia circular o copie el contenido en lugar del alias.",
+            )
+        )
+        return None
+    ancestors = ancestors | {id(node)}
     if isinstance(node, yaml.MappingNode):
         result: dict[str, object] = {}
         for key_node, value_node in node.value:
@@ -100,11 +115,13 @@ def _convert(node: yaml.Node, path: Path, source: Source, file: str) -> object:
                 )
                 continue
             child_path = (*path, key)
-            result[key] = _convert(value_node, child_path, source, file)
+            result[key] = _convert(value_node, child_path, source, file, ancestors)
             source.lines[child_path] = line
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, (*path, i), source, file) for i, item in enumerate(node.value)]
+        return [
+            _convert(item, (*path, i), source, file, ancestors) for i, item in enumerate(node.value)
+        ]
     return _scalar(node, path, source, file)
 
 

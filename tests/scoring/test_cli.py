@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from scoring.cli import json_schema_text, main
 
@@ -33,7 +34,7 @@ def test_puntuar_single_yaml(tmp_path, capsys):
     answers.write_text("respuestas:\n  e1: 2\n  e2: no_aplica\n  usa_agua: si\n  a1: 4\n")
     assert main(["puntuar", MINI, str(answers)]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["global"]["puntaje"] == (2 * 50 + 100) / 3
+    assert result["global"]["puntaje"] == round((2 * 50 + 100) / 3, 9)
     assert result["cuestionario_hash"]
 
 
@@ -73,3 +74,50 @@ def test_every_shipped_questionnaire_validates():
     from scoring.catalog import available_questionnaires
 
     assert "brujula_manufactura" in available_questionnaires()
+
+
+@pytest.mark.parametrize(
+    "content,expected",
+    [
+        ("respuestas: [1, 2]\n", "no una lista"),
+        ("respuestas:\n  e1: 2\n  e1: 3\n", "aparece dos veces"),
+        ("a: &x [*x]\n", "se contiene a sí mismo"),
+    ],
+)
+def test_puntuar_rejects_malformed_answer_files(tmp_path, capsys, content, expected):
+    path = tmp_path / "r.yaml"
+    path.write_text(content, encoding="utf-8")
+    assert main(["puntuar", MINI, str(path)]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "content,expected",
+    [
+        ("", "está vacío"),
+        ("id;e1\n1;2\n", "';'"),
+        ("id,e1,e1\n1,2,3\n", "columnas repetidas"),
+        ("id,e1\n1,2,3\n", "tantos valores como columnas"),
+    ],
+)
+def test_puntuar_rejects_malformed_csv(tmp_path, capsys, content, expected):
+    path = tmp_path / "r.csv"
+    path.write_text(content, encoding="utf-8")
+    assert main(["puntuar", MINI, str(path)]) == 2
+    assert expected in capsys.readouterr().err
+
+
+def test_booleans_and_ambiguous_numbers_are_not_guessed(tmp_path, capsys):
+    path = tmp_path / "r.yaml"
+    path.write_text('respuestas:\n  e1: true\n  agua_total: "1.234"\n', encoding="utf-8")
+    assert main(["puntuar", MINI, str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "pregunta e1" in err and "pregunta agua_total" in err
+
+
+def test_non_finite_weight_is_a_clear_error(tmp_path, capsys):
+    bad = tmp_path / "malo.yaml"
+    bad.write_text(Path(MINI).read_text(encoding="utf-8").replace("peso: 3", "peso: .inf"))
+    assert main(["validar", str(bad)]) == 1
+    assert "número finito" in capsys.readouterr().err

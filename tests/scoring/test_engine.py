@@ -197,3 +197,14 @@ def test_condition_on_an_answered_text_question():
     assert shown.global_.puntaje == 50.0 and hidden.global_.puntaje == 100.0
     assert hidden_questions(cq, {"nota": "ISO 14001"}) == set()
     assert hidden_questions(cq, {"nota": "no_se"}) == {"f"}
+
+
+def test_a_score_exactly_on_a_threshold_gets_that_level():
+    # Themes weighted 0.1 and 0.2, each worth 60 (levels 3 and 2 with weights 2 and 3):
+    # in binary floating point the weighted mean is 59.99999999999999 before rounding.
+    first = theme("t1", [practice("a", weight=2), practice("b", weight=3)], weight=0.1)
+    second = theme("t2", [practice("c", weight=2), practice("d", weight=3)], weight=0.2)
+    cq = compiled(questionnaire([dimension("d", [first, second])]))
+    result = score_assessment(cq, {"a": 3, "b": 2, "c": 3, "d": 2})
+    assert result.global_.puntaje == 60.0
+    assert result.global_.nivel_nombre == "Avanzado"
