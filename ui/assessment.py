@@ -61,12 +61,15 @@ def load_assessment_or_stop(firm_id: int) -> AssessmentView:
     assert found is not None
     record, answers, sources = found
     row = {key: record[key] for key in _ROW_FIELDS}
-    loaded = db.questionnaire_by_id(row["questionnaire_id"])
+    # The version the assessment was started with, even if the file has changed since.
+    loaded = db.questionnaire_for_hash(row["questionnaire_hash"])
     if loaded is None:
         st.error(
-            "El cuestionario de esta evaluación ya no está disponible. Escriba a SNI para "
-            "recuperarla."
+            "No encontramos la versión del cuestionario con la que se inició esta evaluación "
+            f"(huella {row['questionnaire_hash'][:12]}), así que no podemos mostrarla. Sus "
+            "respuestas siguen guardadas: escriba a SNI para recuperarla."
         )
+        st.page_link(session.DASHBOARD_PAGE, label="Volver a Mi panel", icon=":material/dashboard:")
         st.stop()
     assert loaded is not None
     session.select_assessment(assessment_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,8 +15,12 @@ from sqlalchemy.orm import Session
 
 from scoring import CompiledQuestionnaire, LoadedQuestionnaire, compile_questionnaire
 from scoring.catalog import DEFAULT_ID, QUESTIONNAIRE_DIR, available_questionnaires
-from scoring.loader import load_questionnaire
+from scoring.errors import QuestionnaireError
+from scoring.loader import load_questionnaire, parse_questionnaire
 from storage.db import database_url, make_engine, migrate, session_scope
+from storage.questionnaires import source_for_hash
+
+log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 # Used only while the base questionnaire is not in cuestionarios/ yet (development).
@@ -76,15 +82,54 @@ def current_questionnaire() -> LoadedQuestionnaire:
 
 
 def questionnaire_by_id(questionnaire_id: str) -> LoadedQuestionnaire | None:
+    """The current file's version of a questionnaire (for new assessments and staff views)."""
     return questionnaires().get(questionnaire_id)
 
 
+class _UnknownVersion(LookupError):
+    """Raised inside the cached lookup so that a miss is not cached (it may be archived later)."""
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _questionnaire_for_hash(content_hash: str) -> LoadedQuestionnaire:
+    for loaded in questionnaires().values():
+        if loaded.content_hash == content_hash:
+            return loaded
+    with connection() as conn:
+        source = source_for_hash(conn, content_hash)
+    if source is None:
+        raise _UnknownVersion(content_hash)
+    try:
+        loaded = parse_questionnaire(source, f"archivo:{content_hash[:12]}")
+    except QuestionnaireError as exc:
+        log.error("archived questionnaire %s no longer validates: %s", content_hash[:12], exc)
+        raise _UnknownVersion(content_hash) from None
+    if loaded.content_hash != content_hash:
+        # Same YAML, but the current code reads it into a different model (a new default, say):
+        # it stays the version this hash names, so results and caches keep the stored identity.
+        log.warning("archived questionnaire %s now hashes differently", content_hash[:12])
+        loaded = dataclasses.replace(loaded, content_hash=content_hash)
+    return loaded
+
+
+def questionnaire_for_hash(content_hash: str) -> LoadedQuestionnaire | None:
+    """The questionnaire version with this content hash: the current file when it matches,
+    else the YAML archived in the database when an assessment started with it; None if unknown.
+
+    Cached by hash for the whole process (questionnaires are public, never firm data).
+    """
+    try:
+        return _questionnaire_for_hash(content_hash=content_hash)
+    except _UnknownVersion:
+        return None
+
+
 @st.cache_resource(show_spinner=False)
-def _compiled(questionnaire_id: str, content_hash: str, depth: str) -> CompiledQuestionnaire:
-    loaded = questionnaires()[questionnaire_id]
-    return compile_questionnaire(loaded, depth)
+def _compiled(_loaded: LoadedQuestionnaire, content_hash: str, depth: str) -> CompiledQuestionnaire:
+    # ``_loaded`` is not hashed by Streamlit: the content hash identifies it.
+    return compile_questionnaire(_loaded, depth)
 
 
 def compiled(loaded: LoadedQuestionnaire, depth: str) -> CompiledQuestionnaire:
-    """The questionnaire flattened for one depth (cached by id, content hash and depth)."""
-    return _compiled(questionnaire_id=loaded.id, content_hash=loaded.content_hash, depth=depth)
+    """The questionnaire flattened for one depth (cached by content hash and depth)."""
+    return _compiled(_loaded=loaded, content_hash=loaded.content_hash, depth=depth)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,6 +82,15 @@ def _page_title(path: Path, stamp: int | None) -> str:
 
 def global_css() -> None:
     st.html(_CSS)
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
+
+
+def plain(text: object) -> str:
+    """Text typed by a firm, escaped so that Streamlit shows it literally (no links, images,
+    formatting or formulas can be smuggled into a page through a razón social or an e-mail)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 def date_es(value: dt.datetime | dt.date | None) -> str:

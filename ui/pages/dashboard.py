@@ -31,6 +31,7 @@ class Row:
     overall: float | None
     level: int | None
     questionnaire_id: str
+    questionnaire_hash: str
 
 
 def _rows() -> list[Row]:
@@ -46,6 +47,7 @@ def _rows() -> list[Row]:
                 a.result.overall if a.result else None,
                 a.result.level if a.result else None,
                 a.questionnaire_id,
+                a.questionnaire_hash,
             )
             for a in list_assessments(database, firm.id)
         ]
@@ -58,18 +60,18 @@ def _open(page: str, assessment_id: int) -> None:
 
 def _start(depth: str) -> None:
     with db.session() as database:
-        assessment = start_assessment(
-            database, firm.id, (loaded.id, loaded.version, loaded.content_hash), depth
-        )
+        # New assessments use the current file; start_assessment archives its YAML by hash.
+        assessment = start_assessment(database, firm.id, loaded, depth)
         audit.record(database, account.id, "evaluacion_iniciada", str(assessment.id))
         new_id = assessment.id
     _open(FILL_PAGE, new_id)
 
 
-def _level_name(level: int | None) -> str:
+def _level_name(level: int | None, questionnaire_hash: str) -> str:
     if not level:
         return ""
-    names = {lv.nivel: lv.nombre for lv in loaded.model.niveles}
+    own = db.questionnaire_for_hash(questionnaire_hash) or loaded  # names of its own version
+    names = {lv.nivel: lv.nombre for lv in own.model.niveles}
     return names.get(level, "")
 
 
@@ -84,8 +86,9 @@ results_ready = (session.PAGES_DIR / "results.py").exists()
 
 st.title("Mi panel")
 session.show_flash()
+name = widgets.plain(firm.razon_social)
 st.caption(
-    f"{firm.razon_social} · RUC {firm.ruc} · {widgets.size_label(firm.size_class)} · "
+    f"{name} · RUC {firm.ruc} · {widgets.size_label(firm.size_class)} · "
     f"{firm.region} · CIIU {firm.ciiu_division} "
     f"({peru.CIIU_DIVISIONS.get(firm.ciiu_division, '')})"
 )
@@ -96,7 +99,7 @@ with st.container(border=True):
     if drafts:
         draft = drafts.get("expres") or drafts["completo"]
         compiled = db.compiled(
-            db.questionnaire_by_id(draft.questionnaire_id) or loaded, draft.depth
+            db.questionnaire_for_hash(draft.questionnaire_hash) or loaded, draft.depth
         )
         with db.session() as database:
             answers, sources = load_answers(database, draft.id, firm.id)
@@ -179,7 +182,7 @@ for row in rows:
         title += widgets.STATUS_LABELS.get(row.status, row.status)
         st.markdown(title)
         if row.status == "enviada":
-            level = _level_name(row.level)
+            level = _level_name(row.level, row.questionnaire_hash)
             st.write(
                 f"Enviada el {widgets.date_es(row.submitted_at)} · Puntaje "
                 f"{widgets.points(row.overall)} de 100" + (f" · Nivel {level}" if level else "")

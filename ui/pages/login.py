@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from storage.accounts import LoginError
-from ui import session
+from ui import session, widgets
 
 if (current := session.current_account()) is not None:
     st.switch_page(session.start_page(current))
@@ -31,10 +31,13 @@ if submitted:
     except LoginError as exc:
         st.error(str(exc))
         st.stop()
-    session.flash(f"Bienvenido, {account.display_name}.")
+    session.flash(f"Bienvenido, {widgets.plain(account.display_name.rstrip('.'))}.")
     st.switch_page(session.start_page(account))
 
 st.divider()
 st.write("¿Su empresa todavía no tiene cuenta?")
 st.page_link("ui/pages/register.py", label="Crear cuenta de empresa", icon=":material/person_add:")
-st.caption("¿Olvidó su contraseña? Escriba a SNI para recuperar el acceso.")
+st.caption(
+    "¿Olvidó su contraseña? Escriba a SNI desde el correo de contacto de su empresa: el equipo "
+    "le pondrá una contraseña nueva, que luego puede cambiar en «Mi empresa»."
+)

@@ -10,7 +10,7 @@ from scoring import peru
 from scoring.numbers import format_number_es, format_soles, parse_number_es
 from storage import audit
 from storage.accounts import MIN_PASSWORD, FirmRegistration, RegistrationError, register_firm
-from ui import db, session
+from ui import db, session, widgets
 
 ERRORS_KEY = "register_errors"
 DONE_KEY = "register_done"
@@ -82,8 +82,9 @@ def _submit() -> None:
         return
     session.login(data.ruc, data.password)
     size = peru.size_class(data.annual_sales, data.sales_year)
+    name = widgets.plain(data.razon_social.strip())
     session.flash(
-        f"¡Listo! Su cuenta está creada. Según sus ventas, {data.razon_social.strip()} es una "
+        f"¡Listo! Su cuenta está creada. Según sus ventas, {name} es una "
         f"{peru.SIZE_NAMES[size].lower()}. Ahora puede iniciar su primera evaluación."
     )
     state[DONE_KEY] = True
@@ -196,7 +197,7 @@ with st.form("register_form", enter_to_submit=False):
         "región. Solo se publican grupos de 5 empresas o más, para que nadie pueda "
         "identificarlas."
     )
-    st.caption("Puede cambiar estas autorizaciones más adelante escribiendo a SNI.")
+    st.caption("Puede cambiar estas autorizaciones cuando quiera en «Mi empresa».")
     st.form_submit_button("Crear cuenta", type="primary", on_click=_submit, width="stretch")
 
 FIELD_NAMES = {

@@ -111,8 +111,8 @@ def _result(data: dict[str, Any]) -> tuple[ScoreResult | None, str]:
             return ScoreResult.from_dict(detail), "guardado"
         except (KeyError, TypeError):
             pass  # an older or damaged detail: fall back to re-scoring
-    loaded = db.questionnaire_by_id(data["questionnaire_id"])
-    if loaded is None or loaded.content_hash != data["questionnaire_hash"]:
+    loaded = db.questionnaire_for_hash(data["questionnaire_hash"])
+    if loaded is None:
         return None, ""
     compiled = db.compiled(loaded, data["depth"])
     return score_assessment(compiled, data["answers"], data["sources"]), "recalculado"
@@ -357,11 +357,12 @@ def _history(data: dict[str, Any], levels) -> None:
 
 
 def _downloads(result: ScoreResult, firm, assessment: dict[str, Any], peers, loaded) -> None:
-    """PDF, Excel and JSON of this (own, submitted) assessment; built only on click."""
-    if loaded is None or loaded.content_hash != assessment["questionnaire_hash"]:
+    """PDF, Excel and JSON of this (own, submitted) assessment, built with the questionnaire
+    version it was answered with (``loaded``); built only on click."""
+    if loaded is None:
         st.caption(
-            "Las descargas no están disponibles: el cuestionario de esta evaluación ya no es el "
-            "que ofrece la aplicación."
+            "Las descargas no están disponibles: no encontramos la versión del cuestionario con "
+            "la que se respondió esta evaluación. Escriba a SNI."
         )
         return
     context = report_context(
@@ -414,13 +415,13 @@ if result is None:
     )
     st.stop()
 
-loaded = db.questionnaire_by_id(data["questionnaire_id"])
-if loaded is not None and loaded.content_hash != data["questionnaire_hash"]:
-    loaded = None  # another version: its texts and levels could differ from the scored ones
+# The version this assessment was answered with (archived if the file has changed since).
+loaded = db.questionnaire_for_hash(data["questionnaire_hash"])
 levels = [(lv.nombre, float(lv.desde)) for lv in loaded.model.niveles] if loaded else None
 
+depth_label = widgets.DEPTH_LABELS.get(data["depth"], data["depth"])
 st.caption(
-    f"{firm.razon_social} · Evaluación {widgets.DEPTH_LABELS.get(data['depth'], data['depth'])} "
+    f"{widgets.plain(firm.razon_social)} · Evaluación {depth_label} "
     f"enviada el {widgets.date_es(data['submitted_at'])}"
 )
 _summary(result)

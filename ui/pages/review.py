@@ -90,6 +90,7 @@ def confirm(view: AssessmentView) -> None:
         _close_dialog()
         st.rerun()
     if yes.button("Sí, enviar", key="submit_confirm", type="primary", width="stretch"):
+        # view.compiled is the version the assessment was started with (ui.assessment).
         result = score_assessment(view.compiled, view.answers, view.sources)
         try:
             with db.session() as database:

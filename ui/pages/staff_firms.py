@@ -87,11 +87,11 @@ if st.session_state.get("sni_empresa_auditada") != firm.id:
     staff.record(account, "ver_empresa", f"empresa:{firm.id}", {"ruc": firm.ruc})
     st.session_state["sni_empresa_auditada"] = firm.id
 
-st.subheader(firm.razon_social)
+st.subheader(widgets.plain(firm.razon_social))
 st.markdown(
     f"**RUC** {firm.ruc} · **Sector** {sector_label(firm.ciiu_division)} · "
     f"**Tamaño** {size_label(firm.size_class)} · **Región** {firm.region} · "
-    f"**Trabajadores** {num(firm.workers, 0)} · **Correo** {firm.email}"
+    f"**Trabajadores** {num(firm.workers, 0)} · **Correo** {widgets.plain(firm.email)}"
 )
 if history.empty:
     st.info("Esta empresa todavía no envió ninguna evaluación.")
@@ -126,15 +126,16 @@ st.dataframe(
 
 
 def _report(assessment_id: int):
-    """(result, context) of one shared assessment, or None when its questionnaire changed."""
+    """(result, context) of one shared assessment, scored with the questionnaire version it
+    was answered with; None when that version is not available."""
     with db.session() as database:
         shared = shared_assessment(database, firm.id, assessment_id)
         if shared is None:
             return None
         answers, sources = load_answers(database, assessment_id, firm.id)
         assessment = shared.assessment
-    loaded = db.questionnaire_by_id(assessment.questionnaire_id)
-    if loaded is None or loaded.content_hash != assessment.questionnaire_hash:
+    loaded = db.questionnaire_for_hash(assessment.questionnaire_hash)
+    if loaded is None:
         return None
     compiled = db.compiled(loaded, assessment.depth)
     context = report_context(firm, shared.submitted_at, compiled, answers, sources)
