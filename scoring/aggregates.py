@@ -13,6 +13,7 @@ reserved cell cannot be recovered by subtracting the published ones from the tot
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -118,10 +119,13 @@ class Counts:
     evaluaciones: int
     empresas: int
     reevaluadas: int
+    # Set when this cut differs from a broader one (one filter relaxed) by 1–4 firms: comparing
+    # the two would reveal those few firms' figures, so the cut is reserved as a whole.
+    por_diferencia: bool = False
 
     @property
     def reservado(self) -> bool:
-        return self.empresas < MIN_GROUP
+        return self.empresas < MIN_GROUP or self.por_diferencia
 
 
 def counts(filtered: pd.DataFrame) -> Counts:
@@ -281,14 +285,37 @@ class Dashboard:
     progress: pd.DataFrame
 
 
+def differs_by_few(frame: pd.DataFrame, filters: Filters, firms: int) -> bool:
+    """True when relaxing any one narrowing filter adds between 1 and MIN_GROUP − 1 firms.
+
+    Two published cuts that differ by so few firms would let anyone subtract one from the
+    other and recover those firms' figures (a differencing attack).
+    """
+    relaxations = []
+    for name in ("versions", "ciiu", "sizes", "regions"):
+        if getattr(filters, name):
+            relaxations.append(dataclasses.replace(filters, **{name: ()}))
+    if filters.start is not None or filters.end is not None:
+        relaxations.append(dataclasses.replace(filters, start=None, end=None))
+    for broader in relaxations:
+        extra = apply_filters(frame, broader)["firm_id"].nunique() - firms
+        if 0 < extra < MIN_GROUP:
+            return True
+    return False
+
+
 def dashboard(frame: pd.DataFrame, filters: Filters, top: int = 10) -> Dashboard:
     filtered = apply_filters(frame, filters)
+    tally = counts(filtered)
+    if not tally.reservado and differs_by_few(frame, filters, tally.empresas):
+        tally.por_diferencia = True
+        filtered = filtered.iloc[0:0]  # nothing of this cut may be shown
     latest = latest_per_firm(filtered)
     dims = score_columns(frame, "dim_")
     headline = ["global", *dims, *score_columns(frame, "ruta_")]
     summary_columns = [*headline, *score_columns(frame, "eje_")]
     return Dashboard(
-        counts=counts(filtered),
+        counts=tally,
         levels=level_distribution(latest),
         scores=score_summary(latest, [c for c in summary_columns if c in frame]),
         heatmap=heatmap(latest, ["global", *dims] if "global" in frame else dims),

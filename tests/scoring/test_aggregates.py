@@ -283,3 +283,29 @@ def test_no_published_cell_rests_on_fewer_than_five_firms(
     for row in board.heatmap[~board.heatmap["reservado"]].itertuples():
         behind = _firms_behind(filtered, row.columna, ciiu_division=row.ciiu_division)
         assert behind == row.empresas >= MIN_GROUP
+
+
+# --- differencing ------------------------------------------------------------------------------
+
+
+def test_a_cut_that_differs_from_a_broader_one_by_few_firms_is_reserved():
+    from scoring.aggregates import Filters, dashboard
+
+    # Sector 10 has 6 firms; sector 11 has 1. "All sectors" (7) minus "sector 10" (6) would
+    # reveal the single sector-11 firm, so the sector-10 cut is reserved as a whole.
+    rows = firms(6, ciiu_division=10) + firms(1, first=50, ciiu_division=11, **{"global": 90.0})
+    data = frame(rows)
+    narrow = dashboard(data, Filters(ciiu=(10,)))
+    assert narrow.counts.por_diferencia and narrow.counts.reservado
+    assert narrow.scores.empty or narrow.scores["media"].isna().all()
+    broad = dashboard(data, Filters())
+    assert not broad.counts.reservado  # the full group itself is published
+
+
+def test_a_cut_that_differs_by_five_or_more_is_published():
+    from scoring.aggregates import Filters, dashboard
+
+    rows = firms(6, ciiu_division=10) + firms(5, first=50, ciiu_division=11)
+    board = dashboard(frame(rows), Filters(ciiu=(10,)))
+    assert not board.counts.reservado
+    assert board.counts.empresas == 6

@@ -189,7 +189,7 @@ def test_only_consenting_firms_are_listed_and_views_are_audited(app_env: str) ->
     at = open_page("ui/pages/staff_firms.py", token)
     at.selectbox(key="sni_empresa").set_value(sharing[0]).run()
     assert not at.exception
-    assert at.subheader[0].value == "Comparte S.A.C."
+    assert at.subheader[0].value.replace("\\", "") == "Comparte S.A.C."
     at.run()  # a rerun of the same view is not logged twice
     views = [a for a in audit_actions(app_env) if a[0] == "ver_empresa"]
     assert views == [("ver_empresa", f"empresa:{sharing[0]}", views[0][2])]

@@ -54,7 +54,14 @@ hidden = counts.reservado  # even the counts of a group under 5 firms stay reser
 first.metric("Empresas", "menos de 5" if hidden else num(counts.empresas, 0))
 second.metric("Evaluaciones enviadas", "—" if hidden else num(counts.evaluaciones, 0))
 third.metric("Empresas reevaluadas", "—" if hidden else num(counts.reevaluadas, 0))
-if counts.reservado:
+if counts.por_diferencia:
+    st.warning(
+        f"{RESERVED_NOTE}. Este corte se diferencia de uno más amplio (quitando uno de los "
+        "filtros) en menos de 5 empresas: compararlos revelaría los datos de esas empresas. "
+        "Amplíe o cambie los filtros para ver resultados.",
+        icon=":material/lock:",
+    )
+elif counts.reservado:
     st.warning(
         f"{RESERVED_NOTE}. Con estos filtros hay menos de 5 empresas: amplíe el periodo, el "
         "sector, el tamaño o la región para ver resultados.",
