@@ -99,7 +99,14 @@ def key_messages(result: ScoreResult, context: ReportContext) -> list[str]:
     """Three messages drawn from the data: balance of dimensions, top action, data gaps."""
     messages = []
     dims = _scored(result.dimensiones)
-    if len(dims) >= 2:
+    if len(dims) >= 2 and result.dimensions_tied:
+        messages.append(
+            f"Sus {len(dims)} dimensiones obtienen el mismo puntaje "
+            f"({fmt.points(dims[0].puntaje)}, nivel {dims[0].nivel_nombre}): ninguna queda "
+            "atrás; el plan de acción indica por "
+            "dónde avanzar primero."
+        )
+    elif len(dims) >= 2:
         strong = max(dims, key=lambda d: d.puntaje)
         weak = min(dims, key=lambda d: d.puntaje)
         messages.append(

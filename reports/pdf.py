@@ -292,7 +292,7 @@ def report_data(result: ScoreResult, context: ReportContext) -> dict[str, Any]:
         "debil": None
         if weakest is None
         else {
-            "nombre": weakest.nombre,
+            "nombre": "empate entre dimensiones" if result.dimensions_tied else weakest.nombre,
             "puntaje": fmt.number(weakest.puntaje),
             "nivel_texto": _level_text(weakest.nivel, weakest.nivel_nombre),
             "descripcion": content.level_description(context, weakest.nivel),

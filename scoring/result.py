@@ -105,6 +105,12 @@ class ScoreResult:
     def dimension(self, ident: str) -> Score:
         return next(d for d in self.dimensiones if d.id == ident)
 
+    @property
+    def dimensions_tied(self) -> bool:
+        """Two or more scored dimensions, all with the same score: none is the weakest."""
+        scores = [d.puntaje for d in self.dimensiones if d.puntaje is not None]
+        return len(scores) >= 2 and max(scores) - min(scores) < 1e-9
+
     @classmethod
     def from_dict(cls, data: Mapping) -> ScoreResult:
         """Rebuild a result stored with ``to_dict`` (for example at submission)."""

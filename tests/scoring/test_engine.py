@@ -208,3 +208,10 @@ def test_a_score_exactly_on_a_threshold_gets_that_level():
     result = score_assessment(cq, {"a": 3, "b": 2, "c": 3, "d": 2})
     assert result.global_.puntaje == 60.0
     assert result.global_.nivel_nombre == "Avanzado"
+
+
+def test_tied_dimensions_are_reported_as_a_tie():
+    cq = two_dimensions()
+    tied = score_assessment(cq, {"a": 2, "b": 2, "c": 2, "d": 2})
+    assert tied.dimensions_tied and tied.dimension_mas_debil == "eco"
+    assert not score_assessment(cq, {"a": 4, "b": 0, "c": 2, "d": 3}).dimensions_tied

@@ -166,6 +166,12 @@ def _summary(result: ScoreResult) -> None:
         st.caption("Dimensión más débil")
         if weakest is None or weakest.puntaje is None:
             st.markdown("### —")
+        elif result.dimensions_tied:
+            st.markdown("### Empate")
+            st.markdown(
+                f"Todas sus dimensiones tienen **{charts.fmt_num(weakest.puntaje)}** de 100 "
+                f"puntos · nivel {weakest.nivel} ({weakest.nivel_nombre})"
+            )
         else:
             st.markdown(f"### {weakest.nombre}")
             st.markdown(
