@@ -209,3 +209,16 @@ def test_without_login_asks_to_sign_in(engine, run_page):
     at = run_page(None, None)
     assert not at.exception, at.exception
     assert not at.get("vega_lite_chart")
+
+
+def test_a_selected_draft_shows_the_latest_submitted_results(engine, run_page):
+    with Session(engine) as db:
+        firm = add_firm(db, 1)
+        add_submitted(db, firm.id)
+        draft = add_submitted(db, firm.id, submit_it=False)
+        token = token_for(db, firm.id)
+        db.commit()
+    at = run_page(token, draft)
+    assert not at.exception, at.exception
+    assert "última evaluación enviada" in texts(at)
+    assert at.get("vega_lite_chart")  # the submitted assessment's charts

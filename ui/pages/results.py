@@ -52,13 +52,15 @@ def _peer_table(questionnaire_id: str, depth: str, exclude_firm_id: int) -> pd.D
         return peer_scores(database, questionnaire_id, depth, exclude_firm_id=exclude_firm_id)
 
 
-def _choose_assessment_id(firm_id: int) -> int | None:
-    chosen = session.selected_assessment_id()
-    if chosen is not None:
-        return chosen
+def _latest_submitted(firm_id: int) -> int | None:
     with db.session() as database:
         submitted = [a for a in list_assessments(database, firm_id) if a.status == "enviada"]
     return submitted[0].id if submitted else None
+
+
+def _choose_assessment_id(firm_id: int) -> int | None:
+    chosen = session.selected_assessment_id()
+    return chosen if chosen is not None else _latest_submitted(firm_id)
 
 
 def _load(firm_id: int, assessment_id: int) -> dict[str, Any] | None:
@@ -400,6 +402,21 @@ if data is None:
     st.error("No encontramos esa evaluación.")
     st.page_link(session.DASHBOARD_PAGE, label="Volver a Mi panel", icon=":material/dashboard:")
     st.stop()
+if data["status"] != "enviada" and (latest := _latest_submitted(firm.id)) is not None:
+    # The selected assessment is still a draft: show the latest submitted one instead.
+    st.info(
+        "Su evaluación en curso aún no tiene resultados; abajo ve los de su última evaluación "
+        "enviada.",
+        icon=":material/info:",
+    )
+    st.page_link(
+        FILL_PAGE,
+        label="Continuar la evaluación en curso",
+        icon=":material/edit_note:",
+        query_params={session.ASSESSMENT_PARAM: str(assessment_id)},
+    )
+    assessment_id = latest
+    data = _load(firm.id, assessment_id)
 if data["status"] != "enviada":
     st.info(
         "Esta evaluación todavía está en curso: verá sus resultados cuando la envíe desde "
