@@ -292,7 +292,7 @@ def coverage_text(result: ScoreResult) -> str:
     applicable = int(cov.get("aplicables", 0))
     answered = int(cov.get("respondidas", 0))
     return (
-        f"Respondió con un nivel {answered} de {applicable} prácticas aplicables "
+        f"Respondió {answered} de {applicable} prácticas aplicables con un nivel "
         f"({fmt.percent(cov.get('porcentaje', 0.0), 0)})."
     )
 

@@ -254,7 +254,7 @@ def report_data(result: ScoreResult, context: ReportContext) -> dict[str, Any]:
         "meta": {
             "titulo_documento": f"Informe Brújula Circular — {firm.razon_social}",
             "titulo": "Informe de autodiagnóstico de economía circular",
-            "subtitulo": f"Cuestionario {depth.lower()} · {date}",
+            "subtitulo": f"Cuestionario {depth} · {date}",
             "pie": f"Brújula Circular · Informe de autodiagnóstico · {date}",
             "estado": "Enviada" if context.submitted else "Borrador (evaluación no enviada)",
             "enviada": context.submitted,

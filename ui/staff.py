@@ -24,7 +24,7 @@ from scoring.schema import DEPTH_NAMES
 from storage import audit
 from storage.db import database_url
 from storage.results_table import data_version, load_results_frame
-from ui import db
+from ui import db, widgets
 from ui.session import AccountInfo
 from ui.staff_labels import Labels, labels_for, sector_label, size_label
 from ui.widgets import LIMA
@@ -109,7 +109,7 @@ def choose_questionnaire() -> tuple[str, str, CompiledQuestionnaire | None]:
         "Profundidad",
         list(DEPTH_NAMES),
         key="sni_profundidad",
-        format_func=DEPTH_NAMES.get,
+        format_func=widgets.DEPTH_LABELS.get,
         horizontal=True,
     )
     _keep("sni_cuestionario", "sni_profundidad")
@@ -203,7 +203,7 @@ def filters(frame: pd.DataFrame) -> Filters:
 
 def describe(filters: Filters, depth: str) -> str:
     """The active filters in one line, for captions and export files."""
-    parts = [f"Evaluación {DEPTH_NAMES.get(depth, depth)}"]
+    parts = [f"Evaluación {widgets.DEPTH_LABELS.get(depth, depth)}"]
     if filters.start or filters.end:
         dates = [d.strftime("%d/%m/%Y") if d else "…" for d in (filters.start, filters.end)]
         parts.append(f"del {dates[0]} al {dates[1]}")

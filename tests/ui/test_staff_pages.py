@@ -217,7 +217,7 @@ def test_export_page_records_each_export(app_env: str) -> None:
     assert not at.exception
     actions = [a for a in audit_actions(app_env) if a[0].startswith("exportacion")]
     assert [a[0] for a in actions] == ["exportacion_agregados", "exportacion_empresas"]
-    assert "Evaluación Completo" in actions[0][2]["filtros"]
+    assert "Evaluación Completa" in actions[0][2]["filtros"]
     assert actions[1][2]["filas"] == 6
 
 

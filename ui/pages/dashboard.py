@@ -75,8 +75,11 @@ def _level_name(level: int | None, questionnaire_hash: str) -> str:
     return names.get(level, "")
 
 
-def _question_count(depth: str) -> int:
-    return len(db.compiled(loaded, depth).questions)
+def _question_count(depth: str) -> str:
+    compiled = db.compiled(loaded, depth)
+    practices = len(compiled.practice)
+    data = len(compiled.numbers)
+    return f"{practices} preguntas" + (f" y {data} cifras" if data else "")
 
 
 rows = _rows()
@@ -150,12 +153,12 @@ for column, depth, text in (
     (
         left,
         "expres",
-        "Unas {n} preguntas clave, 10 a 15 minutos. Ideal para empezar y para repetir cada año.",
+        "{n} clave, 10 a 15 minutos. Ideal para empezar y para repetir cada año.",
     ),
     (
         right,
         "completo",
-        "Unas {n} preguntas, con cifras de materiales, agua, energía y personal. Toma de "
+        "{n} (materiales, agua, energía y personal). Toma de "
         "1 a 2 horas; puede hacerla en varias sesiones.",
     ),
 ):

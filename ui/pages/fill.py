@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from scoring.schema import DEPTH_NAMES
 from storage.assessments import AssessmentLocked, AssessmentNotFound, save_answers
 from ui import db, session, widgets
 from ui.assessment import load_assessment_or_stop, show_read_only
@@ -19,7 +18,8 @@ aid = view.id
 compiled = view.compiled
 sections = form_pages(compiled)
 
-st.caption(f"Evaluación {DEPTH_NAMES[view.depth]} · iniciada el {widgets.date_es(view.created_at)}")
+depth_label = widgets.DEPTH_LABELS[view.depth]
+st.caption(f"Evaluación {depth_label} · iniciada el {widgets.date_es(view.created_at)}")
 
 if view.status != "borrador":
     st.success(

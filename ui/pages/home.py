@@ -51,7 +51,7 @@ with left.container(border=True):
 with right.container(border=True):
     st.markdown("**Evaluación Completa**")
     st.write(
-        "Más de 45 preguntas y cifras de materiales, agua y energía. Puede llenarla en "
+        "Más de 50 prácticas y cifras de materiales, agua, energía y personal. Puede llenarla en "
         "varias sesiones: todo se guarda al avanzar."
     )
 

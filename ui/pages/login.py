@@ -14,7 +14,7 @@ st.title("Ingresar")
 session.show_flash()
 st.write("Escriba el RUC de su empresa y su contraseña. El equipo de SNI ingresa con su correo.")
 
-with st.form("login_form"):
+with st.form("login_form", enter_to_submit=False):
     login_name = st.text_input(
         "RUC o correo", key="login_name", placeholder="Ejemplo: 20123456789", max_chars=254
     )

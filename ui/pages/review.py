@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from scoring import score_assessment
-from scoring.schema import DEPTH_NAMES
 from storage import audit
 from storage.assessments import AssessmentLocked, result_summary, submit
 from storage.results_table import store_result_vector
@@ -27,7 +26,8 @@ def _after_submit_page() -> str:
     return RESULTS_PAGE if (session.PAGES_DIR / "results.py").exists() else session.DASHBOARD_PAGE
 
 
-st.caption(f"Evaluación {DEPTH_NAMES[view.depth]} · iniciada el {widgets.date_es(view.created_at)}")
+depth_label = widgets.DEPTH_LABELS[view.depth]
+st.caption(f"Evaluación {depth_label} · iniciada el {widgets.date_es(view.created_at)}")
 
 if view.status != "borrador":
     st.success(f"Esta evaluación ya fue enviada el {widgets.date_es(view.submitted_at)}.")
