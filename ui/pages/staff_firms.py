@@ -163,7 +163,7 @@ if report is None:
 else:
     download_buttons(
         *report,
-        stem=f"informe_{firm.ruc}_{chosen}",
+        stem=f"brujula_{firm.ruc}_evaluacion_{chosen}",
         key=f"sni_informe_{chosen}",
         on_download=functools.partial(_audit_download, chosen),
     )
