@@ -36,6 +36,7 @@ PAGES = [
     ("fill.py", "Llenar evaluación", "edit_note", "llenar", {"empresa"}),
     ("review.py", "Revisión y envío", "fact_check", "revision", {"empresa"}),
     ("results.py", "Resultados", "insights", "resultados", {"empresa"}),
+    ("profile.py", "Mi empresa", "domain", "mi-empresa", {"empresa"}),
     ("staff_dashboard.py", "Panel SNI", "monitoring", "staff-dashboard", {"personal"}),
     ("staff_firms.py", "Empresas que comparten", "groups", "staff-firms", {"personal"}),
     ("staff_export.py", "Exportar", "download", "staff-export", {"personal"}),

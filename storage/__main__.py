@@ -1,4 +1,7 @@
-"""Command line of the storage package: ``python -m storage migrar | crear-personal | demo``."""
+"""Command line of the storage package.
+
+``python -m storage migrar | crear-personal | restablecer-clave | demo``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import sys
 from storage.db import database_url, make_engine, migrate, normalize_url, safe_url, session_scope
 
 PASSWORD_ENV = "BRUJULA_CLAVE_PERSONAL"
+RESET_PASSWORD_ENV = "BRUJULA_CLAVE_NUEVA"
 
 
 def _url_option(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +40,18 @@ def _parser() -> argparse.ArgumentParser:
     staff.add_argument("--correo", required=True, help="Correo de la persona (su usuario).")
     staff.add_argument("--nombre", required=True, help="Nombre que verá en la aplicación.")
     _url_option(staff)
+    reset = commands.add_parser(
+        "restablecer-clave",
+        help="Pone una contraseña nueva a una empresa o a una persona del equipo SNI y cierra "
+        f"sus sesiones abiertas (se pide dos veces o se lee de {RESET_PASSWORD_ENV}).",
+    )
+    reset.add_argument(
+        "--login",
+        required=True,
+        metavar="RUC_O_CORREO",
+        help="El RUC de la empresa o el correo de la persona del equipo SNI.",
+    )
+    _url_option(reset)
     demo = commands.add_parser(
         "demo", help="Crea empresas y evaluaciones sintéticas, marcadas «(DEMO)»."
     )
@@ -66,14 +82,18 @@ def _migrar(url: str) -> int:
     return 0
 
 
-def _ask_password() -> str | None:
-    password = os.environ.get(PASSWORD_ENV)
+def _ask_password(
+    env: str = PASSWORD_ENV,
+    prompt: str = "Contraseña de la nueva cuenta: ",
+    refused: str = "No se creó la cuenta.",
+) -> str | None:
+    password = os.environ.get(env)
     if password:
         return password
-    first = getpass.getpass("Contraseña de la nueva cuenta: ")
+    first = getpass.getpass(prompt)
     second = getpass.getpass("Repita la contraseña: ")
     if first != second:
-        print("Las contraseñas no coinciden. No se creó la cuenta.", file=sys.stderr)
+        print(f"Las contraseñas no coinciden. {refused}", file=sys.stderr)
         return None
     return first
 
@@ -97,6 +117,42 @@ def _crear_personal(url: str, email: str, name: str) -> int:
     finally:
         engine.dispose()
     print(f"Cuenta del equipo SNI creada: {login}. Ingrese con ese correo en «Ingresar».")
+    return 0
+
+
+def _restablecer_clave(url: str, login: str) -> int:
+    from storage.accounts import ProfileError, reset_password
+
+    password = _ask_password(
+        RESET_PASSWORD_ENV, "Contraseña nueva: ", "No se cambió la contraseña."
+    )
+    if password is None:
+        return 1
+    migrate(url)
+    engine = make_engine(url)
+    try:
+        with session_scope(engine) as session:
+            account, closed = reset_password(session, login, password)
+            who = account.display_name
+            name = account.login
+            firm = account.kind == "empresa"
+    except ProfileError as exc:
+        for message in exc.errors.values():
+            print(message, file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    if closed == 0:
+        sessions = "No tenía sesiones abiertas."
+    elif closed == 1:
+        sessions = "Se cerró su sesión abierta."
+    else:
+        sessions = f"Se cerraron sus {closed} sesiones abiertas."
+    holder = "La empresa" if firm else "La persona"
+    print(
+        f"Contraseña restablecida para {who} (usuario {name}). {sessions} {holder} ya puede "
+        "ingresar con la contraseña nueva: comuníquesela por un canal seguro."
+    )
     return 0
 
 
@@ -134,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "crear-personal":
             return _crear_personal(url, args.correo, args.nombre)
+        if args.command == "restablecer-clave":
+            return _restablecer_clave(url, args.login)
         if args.command == "demo":
             return _demo(url, args.empresas, args.semilla, args.reemplazar)
         return _migrar(url)

@@ -1,4 +1,6 @@
-"""Firm registration, staff accounts and password login with slowdown.
+"""Accounts: registration, staff, login with slowdown, and the firm's profile and consents.
+
+Passwords are argon2id hashes; a firm changes its own, SNI resets one with the CLI.
 
 Login sessions live in ``storage.sessions``; their functions are re-exported here.
 """
@@ -20,12 +22,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from scoring import peru
+from storage import audit
 from storage.models import Account, Firm, utcnow
 from storage.sessions import (  # noqa: F401 - re-exported
     SESSION_HOURS,
     account_for_token,
     hash_token,
     open_session,
+    revoke_account_sessions,
     revoke_session,
 )
 
@@ -88,6 +92,45 @@ def _email_error(email: str) -> str | None:
     return None
 
 
+MAX_SALES = Decimal("99999999999999.99")  # what the column holds (Numeric(16, 2))
+
+
+def _sales_error(value: object) -> str | None:
+    try:
+        sales = Decimal(str(value))
+        if not sales.is_finite() or sales < 0:
+            raise InvalidOperation
+    except (InvalidOperation, ValueError):
+        return "Las ventas anuales deben ser un monto igual o mayor que cero."
+    if sales > MAX_SALES:
+        return "El monto de ventas es demasiado grande. Revise que esté en soles."
+    return None
+
+
+def _sales_year_error(value: object) -> str | None:
+    try:
+        year = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return "Elija el año de las ventas."
+    try:
+        peru.uit_for_year(year)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _workers_error(value: object) -> str | None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        return "El número de trabajadores debe ser un número entero, 0 o más."
+    return None
+
+
+def _region_error(value: object) -> str | None:
+    if value not in peru.REGIONS:
+        return "Elija la región donde está la planta principal."
+    return None
+
+
 def _firm_errors(data: FirmRegistration) -> dict[str, str]:
     errors: dict[str, str] = {}
     if error := peru.ruc_error(data.ruc):
@@ -98,20 +141,14 @@ def _firm_errors(data: FirmRegistration) -> dict[str, str]:
         errors["razon_social"] = "La razón social no puede tener más de 200 caracteres."
     if data.ciiu_division not in peru.CIIU_DIVISIONS:
         errors["ciiu_division"] = "Elija la división CIIU de la industria (10 a 33)."
-    if data.region not in peru.REGIONS:
-        errors["region"] = "Elija la región donde está la planta principal."
-    try:
-        sales = Decimal(str(data.annual_sales))
-        if not sales.is_finite() or sales < 0:
-            raise InvalidOperation
-    except (InvalidOperation, ValueError):
-        errors["annual_sales"] = "Las ventas anuales deben ser un monto igual o mayor que cero."
-    try:
-        peru.uit_for_year(int(data.sales_year))
-    except ValueError as exc:
-        errors["sales_year"] = str(exc)
-    if not isinstance(data.workers, int) or isinstance(data.workers, bool) or data.workers < 0:
-        errors["workers"] = "El número de trabajadores debe ser un número entero, 0 o más."
+    if error := _region_error(data.region):
+        errors["region"] = error
+    if error := _sales_error(data.annual_sales):
+        errors["annual_sales"] = error
+    if error := _sales_year_error(data.sales_year):
+        errors["sales_year"] = error
+    if error := _workers_error(data.workers):
+        errors["workers"] = error
     if error := _email_error(data.email):
         errors["email"] = error
     if error := _password_error(data.password):
@@ -122,8 +159,8 @@ def _firm_errors(data: FirmRegistration) -> dict[str, str]:
 def _duplicate_ruc(ruc: str) -> RegistrationError:
     return RegistrationError(
         {
-            "ruc": f"Ya existe una cuenta para el RUC {ruc}. "
-            "Inicie sesión o recupere su acceso con SNI."
+            "ruc": f"Ya existe una cuenta para el RUC {ruc}. Inicie sesión; si nadie recuerda "
+            "la contraseña, escriba a SNI para que se la restablezcan."
         }
     )
 
@@ -266,3 +303,235 @@ def authenticate(
     account.failed_logins = 0
     account.last_failed_at = None
     return account
+
+
+# --- the firm's own profile, consents and password ------------------------------------------
+
+
+class ProfileError(RegistrationError):
+    """A profile, consent or password change refused; ``errors`` maps fields to messages."""
+
+
+@dataclass(frozen=True)
+class FirmProfile:
+    """What the "Mi empresa" page shows: a plain snapshot of the firm's stored profile."""
+
+    id: int
+    ruc: str
+    razon_social: str
+    ciiu_division: int
+    region: str
+    annual_sales: Decimal
+    sales_year: int
+    size_class: str
+    workers: int
+    email: str
+    consent_share_sni: bool
+    consent_statistics: bool
+
+
+def firm_profile(session: Session, firm_id: int) -> FirmProfile | None:
+    """The stored profile of one firm, or None when it does not exist."""
+    firm = session.get(Firm, firm_id)
+    if firm is None:
+        return None
+    return FirmProfile(
+        firm.id,
+        firm.ruc,
+        firm.razon_social,
+        firm.ciiu_division,
+        firm.region,
+        Decimal(firm.annual_sales),
+        firm.sales_year,
+        firm.size_class,
+        firm.workers,
+        firm.email,
+        bool(firm.consent_share_sni),
+        bool(firm.consent_statistics),
+    )
+
+
+def _firm(session: Session, firm_id: int) -> Firm:
+    firm = session.get(Firm, firm_id)
+    if firm is None:
+        raise LookupError(f"no firm with id {firm_id}")
+    return firm
+
+
+def update_firm_profile(
+    session: Session,
+    firm_id: int,
+    *,
+    annual_sales: float | Decimal,
+    sales_year: int,
+    workers: int,
+    email: str,
+    region: str,
+    account_id: int | None = None,
+) -> Firm:
+    """Validate and store the fields a firm may change itself; flushes, does not commit.
+
+    The size class is recomputed with the UIT of ``sales_year``. Results already submitted keep
+    the profile they were scored with (``storage.assessments.submit`` copies it); the next
+    submission uses this one. RUC, razón social and CIIU division change only through SNI.
+    Raises ``ProfileError`` with a message per field.
+    """
+    errors: dict[str, str] = {}
+    if error := _sales_error(annual_sales):
+        errors["annual_sales"] = error
+    if error := _sales_year_error(sales_year):
+        errors["sales_year"] = error
+    if error := _workers_error(workers):
+        errors["workers"] = error
+    if error := _email_error(email):
+        errors["email"] = error
+    if error := _region_error(region):
+        errors["region"] = error
+    if errors:
+        raise ProfileError(errors)
+    firm = _firm(session, firm_id)
+    sales = Decimal(str(annual_sales)).quantize(Decimal("0.01"))
+    new = {
+        "annual_sales": sales,
+        "sales_year": int(sales_year),
+        "size_class": peru.size_class(sales, int(sales_year)),
+        "workers": int(workers),
+        "email": email.strip(),
+        "region": region,
+    }
+    changed = sorted(name for name, value in new.items() if getattr(firm, name) != value)
+    if not changed:
+        return firm
+    old_size = firm.size_class
+    for name in changed:
+        setattr(firm, name, new[name])
+    session.flush()
+    # Which fields changed, not their values: the audit trail need not copy sales or e-mail.
+    audit.record(
+        session,
+        account_id,
+        "perfil",
+        firm.ruc,
+        {"empresa_id": firm.id, "campos": changed, "tamano": [old_size, firm.size_class]},
+    )
+    return firm
+
+
+def update_consents(
+    session: Session,
+    firm_id: int,
+    share: bool,
+    statistics: bool,
+    *,
+    account_id: int | None = None,
+) -> list[str]:
+    """Store the firm's two consents; flushes, does not commit. Returns the changed ones.
+
+    ``share``: SNI staff may see the firm's individual results. ``statistics``: its results
+    count, anonymously, in aggregates and peer groups. Any change writes an audit entry
+    (``audit.CONSENT``) with the values before and after, which also tells the staff
+    dashboard that its cached data is stale (``storage.results_table.data_version``).
+    """
+    firm = _firm(session, firm_id)
+    before = {
+        "compartir_sni": bool(firm.consent_share_sni),
+        "estadisticas": bool(firm.consent_statistics),
+    }
+    after = {"compartir_sni": bool(share), "estadisticas": bool(statistics)}
+    changed = [name for name in before if before[name] != after[name]]
+    if not changed:
+        return []
+    firm.consent_share_sni = after["compartir_sni"]
+    firm.consent_statistics = after["estadisticas"]
+    session.flush()
+    audit.record(
+        session,
+        account_id,
+        audit.CONSENT,
+        firm.ruc,
+        {"empresa_id": firm.id, "cambios": changed, "antes": before, "despues": after},
+    )
+    return changed
+
+
+def change_password(
+    session: Session,
+    account_id: int,
+    current: str,
+    new: str,
+    *,
+    keep_token: str | None = None,
+    now: dt.datetime | None = None,
+) -> int:
+    """Replace the password after checking the current one; returns how many sessions closed.
+
+    The account's other open sessions are revoked (``keep_token``, the one in use, stays).
+    A wrong current password counts as a failed login, with the same slowdown, and is
+    committed at once. Raises ``ProfileError`` with messages for ``current`` and ``new``.
+    """
+    now = now or utcnow()
+    account = session.get(Account, account_id)
+    if account is None:
+        raise LookupError(f"no account with id {account_id}")
+    errors: dict[str, str] = {}
+    if error := _password_error(new):
+        errors["new"] = error
+    elif new == current:
+        errors["new"] = "La nueva contraseña debe ser distinta de la actual."
+    if account.last_failed_at is not None:
+        wait = login_delay(account.failed_logins)
+        remaining = (account.last_failed_at + dt.timedelta(seconds=wait) - now).total_seconds()
+        if remaining > 0:
+            errors["current"] = (
+                "Demasiados intentos fallidos. Por seguridad, espere "
+                f"{_wait_text(remaining)} antes de volver a intentarlo."
+            )
+            raise ProfileError(errors)
+    if not current:
+        errors["current"] = "Escriba su contraseña actual."
+        raise ProfileError(errors)
+    try:
+        _hasher.verify(account.password_hash, current[: MAX_PASSWORD + 1])
+    except (VerifyMismatchError, InvalidHashError):
+        account.failed_logins += 1
+        account.last_failed_at = now
+        session.commit()
+        errors["current"] = "La contraseña actual no es correcta."
+        raise ProfileError(errors) from None
+    if errors:
+        raise ProfileError(errors)
+    account.password_hash = _hasher.hash(new)
+    account.failed_logins = 0
+    account.last_failed_at = None
+    closed = revoke_account_sessions(session, account.id, keep_token=keep_token, now=now)
+    audit.record(session, account.id, "cambio_clave", account.login, {"sesiones_cerradas": closed})
+    return closed
+
+
+def reset_password(
+    session: Session, login: str, new: str, now: dt.datetime | None = None
+) -> tuple[Account, int]:
+    """SNI resets a firm's or staff member's password (``python -m storage restablecer-clave``).
+
+    Clears failed logins, revokes every open session of the account and writes the audit entry
+    "restablecer_clave". Returns the account and how many sessions were closed; flushes only.
+    """
+    now = now or utcnow()
+    name = _normalize_login(login)
+    account = session.scalar(select(Account).where(Account.login == name))
+    if account is None:
+        raise ProfileError({"login": f"No existe una cuenta con el usuario «{name}»."})
+    if error := _password_error(new):
+        raise ProfileError({"password": error})
+    account.password_hash = _hasher.hash(new)
+    account.failed_logins = 0
+    account.last_failed_at = None
+    closed = revoke_account_sessions(session, account.id, now=now)
+    audit.record(
+        session,
+        None,
+        "restablecer_clave",
+        account.login,
+        {"cuenta_id": account.id, "tipo": account.kind, "sesiones_cerradas": closed},
+    )
+    return account, closed

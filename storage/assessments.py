@@ -9,8 +9,10 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, RowMapping, bindparam, select
 from sqlalchemy.orm import Session
 
+from scoring.loader import LoadedQuestionnaire
 from scoring.result import ScoreResult
 from storage.models import Answer, Assessment, Firm, Result, utcnow
+from storage.questionnaires import archive
 
 DEPTHS = ("expres", "completo")
 SOURCES = ("medido", "estimado", "no_se")
@@ -60,16 +62,28 @@ class AssessmentLocked(Exception):
 def start_assessment(
     session: Session,
     firm_id: int,
-    questionnaire: QuestionnaireMeta | tuple[str, str, str],
+    questionnaire: LoadedQuestionnaire | QuestionnaireMeta | tuple[str, str, str],
     depth: str,
     is_demo: bool = False,
 ) -> Assessment:
-    """Create a draft assessment for ``firm_id``; flushes, does not commit."""
+    """Create a draft assessment for ``firm_id``; flushes, does not commit.
+
+    Given the loaded questionnaire, its YAML is archived by content hash in the same
+    transaction (storage.questionnaires), so the draft can be continued and its reports rebuilt
+    after the file changes. A bare (id, version, hash) is for callers that archived it already.
+    """
     if depth not in DEPTHS:
         raise ValueError(f"depth must be one of {DEPTHS}, not {depth!r}")
-    meta = QuestionnaireMeta(*questionnaire)
+    if isinstance(questionnaire, LoadedQuestionnaire):
+        meta = QuestionnaireMeta(
+            questionnaire.id, questionnaire.version, questionnaire.content_hash
+        )
+    else:
+        meta = QuestionnaireMeta(*questionnaire)
     if session.get(Firm, firm_id) is None:
         raise AssessmentNotFound()
+    if isinstance(questionnaire, LoadedQuestionnaire):
+        archive(session, questionnaire)
     now = utcnow()
     assessment = Assessment(
         firm_id=firm_id,

@@ -9,6 +9,9 @@ from sqlalchemy.orm import Session
 
 from storage.models import AuditLog, utcnow
 
+# A firm changed its consents; ``storage.results_table.data_version`` looks for the latest one.
+CONSENT = "consentimiento"
+
 
 def record(
     session: Session,

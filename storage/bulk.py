@@ -21,6 +21,7 @@ from scoring.compiled import CompiledQuestionnaire
 from scoring.engine import BatchScores
 from scoring.result import RESULT_SCHEMA_VERSION
 from storage.models import Assessment, Firm, PanelLayout, PanelRow, Result
+from storage.questionnaires import archive
 from storage.results_table import VECTOR_FORMAT, batch_vectors, vector_columns
 
 CHUNK = 5000
@@ -60,6 +61,7 @@ def insert_scored(connection: Connection, batch: ScoredBatch) -> list[int]:
     """Insert submitted assessments with their results and panel rows; returns assessment ids."""
     compiled, scores = batch.compiled, batch.scores
     loaded = compiled.loaded
+    archive(connection, loaded)  # so these assessments' reports can be rebuilt later
     wanted = sorted(set(batch.firm_ids))
     profiles = {}
     for start in range(0, len(wanted), CHUNK):  # PostgreSQL takes at most 65 535 parameters

@@ -203,9 +203,8 @@ def _store(
     when: dt.datetime,
 ) -> None:
 
-    loaded = compiled.loaded
-    meta = (loaded.id, loaded.version, loaded.content_hash)
-    assessment = start_assessment(session, firm.id, meta, compiled.depth, is_demo=True)
+    # The loaded questionnaire (not just its id, version and hash): start_assessment archives it.
+    assessment = start_assessment(session, firm.id, compiled.loaded, compiled.depth, is_demo=True)
     save_answers(session, assessment.id, firm.id, answers, sources)
     result = score_assessment(compiled, answers, sources)
     stored = submit(session, assessment.id, firm.id, result_summary(result))

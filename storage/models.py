@@ -183,6 +183,8 @@ class Result(Base):
 
 class AuditLog(Base):
     __tablename__ = "auditoria"
+    # The staff dashboard's cache key reads the latest consent change on every rerun.
+    __table_args__ = (Index("ix_auditoria_action_id", "action", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int | None] = mapped_column(
@@ -230,3 +232,19 @@ class PanelRow(Base):
     region: Mapped[str] = mapped_column(String(40))
     vector_format: Mapped[int] = mapped_column(Integer)
     vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ArchivedQuestionnaire(Base):
+    """The YAML of every questionnaire version an assessment was started with, by content hash.
+
+    Drafts continue, and reports are rebuilt, with their own version after the file in
+    ``cuestionarios/`` changes (see storage.questionnaires).
+    """
+
+    __tablename__ = "cuestionarios"
+
+    content_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    questionnaire_id: Mapped[str] = mapped_column(String(60))
+    version: Mapped[str] = mapped_column(String(40))
+    source_yaml: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 
-from sqlalchemy import Connection, RowMapping, bindparam, select
+from sqlalchemy import Connection, RowMapping, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Account, AuthSession, Firm, utcnow
@@ -117,3 +117,25 @@ def revoke_session(session: Session, token: str, now: dt.datetime | None = None)
     row.revoked_at = now or utcnow()
     session.flush()
     return True
+
+
+def revoke_account_sessions(
+    session: Session,
+    account_id: int,
+    keep_token: str | None = None,
+    now: dt.datetime | None = None,
+) -> int:
+    """Revoke every live session of an account except ``keep_token``'s; returns how many."""
+    now = now or utcnow()
+    query = update(AuthSession).where(
+        AuthSession.account_id == account_id,
+        AuthSession.revoked_at.is_(None),
+        AuthSession.expires_at > now,
+    )
+    if keep_token:
+        query = query.where(AuthSession.token_hash != hash_token(keep_token))
+    result = session.execute(
+        query.values(revoked_at=now), execution_options={"synchronize_session": "fetch"}
+    )
+    session.flush()
+    return int(result.rowcount or 0)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import streamlit as st
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from scoring import CompiledQuestionnaire, LoadedQuestionnaire, compile_questionnaire
@@ -18,7 +19,7 @@ from scoring.catalog import DEFAULT_ID, QUESTIONNAIRE_DIR, available_questionnai
 from scoring.errors import QuestionnaireError
 from scoring.loader import load_questionnaire, parse_questionnaire
 from storage.db import database_url, make_engine, migrate, session_scope
-from storage.questionnaires import source_for_hash
+from storage.questionnaires import archive, source_for_hash
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +63,25 @@ def connection() -> Iterator[Connection]:
 def _questionnaires(override: str | None) -> dict[str, LoadedQuestionnaire]:
     if override:
         loaded = load_questionnaire(override)
-        return {loaded.id: loaded}
-    found = available_questionnaires(QUESTIONNAIRE_DIR)
-    if not found:
-        loaded = load_questionnaire(FALLBACK_QUESTIONNAIRE)
         found = {loaded.id: loaded}
+    else:
+        found = available_questionnaires(QUESTIONNAIRE_DIR)
+        if not found:
+            loaded = load_questionnaire(FALLBACK_QUESTIONNAIRE)
+            found = {loaded.id: loaded}
+    _archive_served(found.values())
     return found
+
+
+def _archive_served(found: Iterable[LoadedQuestionnaire]) -> None:
+    """Archive every version the app serves, once per process: assessments started before the
+    archive existed carry these hashes too. New ones are archived by start_assessment anyway."""
+    try:
+        with session() as db:
+            for loaded in found:
+                archive(db, loaded)
+    except SQLAlchemyError:
+        log.exception("could not archive the current questionnaires")
 
 
 def questionnaires() -> dict[str, LoadedQuestionnaire]:

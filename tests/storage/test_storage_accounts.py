@@ -47,7 +47,8 @@ def test_duplicate_ruc_is_refused(session: Session) -> None:
     with pytest.raises(RegistrationError) as info:
         register_firm(session, registration())
     assert info.value.errors["ruc"] == (
-        "Ya existe una cuenta para el RUC 20100070970. Inicie sesión o recupere su acceso con SNI."
+        "Ya existe una cuenta para el RUC 20100070970. Inicie sesión; si nadie recuerda la "
+        "contraseña, escriba a SNI para que se la restablezcan."
     )
 
 

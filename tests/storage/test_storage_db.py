@@ -30,6 +30,7 @@ def test_tables_and_constraint_names(engine: Engine) -> None:
         "respuestas",
         "resultados",
         "auditoria",
+        "cuestionarios",
         "alembic_version",
     } <= set(inspector.get_table_names())
     uniques = {u["name"] for u in inspector.get_unique_constraints("respuestas")}
@@ -37,7 +38,7 @@ def test_tables_and_constraint_names(engine: Engine) -> None:
 
 
 def test_migrate_is_idempotent(engine: Engine) -> None:
-    assert migrate(engine) == "0002"
+    assert migrate(engine) == "0003"
 
 
 def test_sqlite_pragmas(tmp_path) -> None:

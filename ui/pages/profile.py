@@ -18,7 +18,7 @@ from storage.accounts import (
     update_consents,
     update_firm_profile,
 )
-from ui import db, session
+from ui import db, session, widgets
 
 ERRORS_KEY = "perfil_errores"  # {"datos" | "autorizaciones" | "clave": {field: message}}
 DONE_KEY = "perfil_listo"  # {block: (kind, message)} shown once next to its form
@@ -247,7 +247,7 @@ st.write(
 st.subheader("Datos de identificación")
 st.markdown(
     f"**RUC:** {profile.ruc}  \n"
-    f"**Razón social:** {profile.razon_social}  \n"
+    f"**Razón social:** {widgets.plain(profile.razon_social)}  \n"
     f"**Actividad (CIIU):** {profile.ciiu_division} · "
     f"{peru.CIIU_DIVISIONS.get(profile.ciiu_division, '')}"
 )

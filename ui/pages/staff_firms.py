@@ -157,8 +157,8 @@ chosen = int(st.selectbox("Evaluación", list(dates), format_func=dates.get, key
 report = _report(chosen)
 if report is None:
     st.warning(
-        "No se puede generar el informe: el cuestionario de esta evaluación cambió desde que se "
-        "envió."
+        "No se puede generar el informe: no está disponible la versión del cuestionario con la "
+        "que se respondió esta evaluación."
     )
 else:
     download_buttons(
