@@ -90,8 +90,16 @@ def _ask_password(
     password = os.environ.get(env)
     if password:
         return password
-    first = getpass.getpass(prompt)
-    second = getpass.getpass("Repita la contraseña: ")
+    try:
+        first = getpass.getpass(prompt)
+        second = getpass.getpass("Repita la contraseña: ")
+    except (EOFError, OSError):
+        print(
+            f"No se pudo leer la contraseña (no hay terminal). Defínala en la variable {env}. "
+            + refused,
+            file=sys.stderr,
+        )
+        return None
     if first != second:
         print(f"Las contraseñas no coinciden. {refused}", file=sys.stderr)
         return None
@@ -159,7 +167,7 @@ def _restablecer_clave(url: str, login: str) -> int:
 def _demo(url: str, firms: int, seed: int | None, replace: bool) -> int:
     from scoring import compile_questionnaire
     from scoring.catalog import default_questionnaire
-    from storage.demo import create_demo, remove_demo
+    from storage.demo import count_demo, create_demo, remove_demo
 
     if firms < 1:
         print("Indique al menos 1 empresa con --empresas.", file=sys.stderr)
@@ -170,6 +178,13 @@ def _demo(url: str, firms: int, seed: int | None, replace: bool) -> int:
     engine = make_engine(url)
     try:
         with session_scope(engine) as session:
+            if not replace and count_demo(session):
+                print(
+                    f"Ya hay {count_demo(session)} empresas de demostración. Use --reemplazar "
+                    "para borrarlas y crear otras; no se cambió nada.",
+                    file=sys.stderr,
+                )
+                return 1
             removed = remove_demo(session) if replace else 0
             summary = create_demo(session, compiled, firms, seed)
     finally:

@@ -73,6 +73,11 @@ def _pick(rng: np.random.Generator, weights: dict) -> object:
     return keys[int(rng.choice(len(keys), p=p / p.sum()))]
 
 
+def count_demo(session: Session) -> int:
+    """How many demo firms the database holds."""
+    return len(list(session.scalars(select(Firm.id).where(Firm.is_demo.is_(True)))))
+
+
 def remove_demo(session: Session) -> int:
     """Delete every demo firm; the database cascades to its assessments, answers and results."""
     ids = list(session.scalars(select(Firm.id).where(Firm.is_demo.is_(True))))

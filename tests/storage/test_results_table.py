@@ -235,5 +235,18 @@ def test_cli_demo(tmp_path, capsys) -> None:
     url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
     assert cli.main(["demo", "--empresas", "6", "--semilla", "3", "--url", url]) == 0
     assert "6 empresas" in capsys.readouterr().out
+    assert cli.main(["demo", "--empresas", "4", "--url", url]) == 1  # never silently doubled
+    assert "--reemplazar" in capsys.readouterr().err
     assert cli.main(["demo", "--empresas", "4", "--reemplazar", "--url", url]) == 0
     assert "Se borraron 6" in capsys.readouterr().out
+
+
+def test_cli_staff_without_terminal_or_variable_says_what_to_do(tmp_path, capsys, monkeypatch):
+    def no_terminal(prompt=""):
+        raise EOFError
+
+    monkeypatch.delenv("BRUJULA_CLAVE_PERSONAL", raising=False)
+    monkeypatch.setattr(cli.getpass, "getpass", no_terminal)
+    url = f"sqlite:///{tmp_path / 'personal.sqlite3'}"
+    assert cli.main(["crear-personal", "--correo", "a@b.pe", "--nombre", "A", "--url", url]) == 1
+    assert "BRUJULA_CLAVE_PERSONAL" in capsys.readouterr().err
