@@ -19,9 +19,9 @@ from scoring.answers import Encoded, prepare
 from scoring.compiled import CompiledQuestionnaire
 
 POINTS_PER_LEVEL = 25.0
-# Every score is rounded to 9 decimals at each step (theme, dimension, overall), so a weighted
-# mean that is exactly a threshold in decimal arithmetic (60, not 59.99999999999999) gets its
-# level. Rounding is elementwise, so batches and single assessments still agree bit for bit.
+# Dimension and overall scores are rounded to 9 decimals, so a weighted mean that is exactly a
+# threshold in decimal arithmetic (60, not 59.99999999999999) gets its level. Rounding is
+# elementwise, so batches and single assessments still agree bit for bit.
 SCORE_DECIMALS = 9
 TIE_TOLERANCE = 1e-9
 
@@ -87,10 +87,9 @@ def practice_scores(compiled: CompiledQuestionnaire, encoded: Encoded):
     # Column-major results (one contiguous row per theme or route) keep the loops below fast.
     numerators = (weights.T @ levels.T).astype(np.float64)
     denominators = (weights.T @ applicable.T).astype(np.float64)
-    means = np.full_like(numerators, np.nan)
-    np.divide(numerators, denominators, out=means, where=denominators > 0)
+    with np.errstate(invalid="ignore"):  # nothing applicable: 0 / 0 is NaN, as it should be
+        means = np.divide(numerators, denominators, out=numerators)
     means *= POINTS_PER_LEVEL
-    means = np.round(means, SCORE_DECIMALS, out=means)
     themes = means[:n_themes]
     routes = means[n_themes:]
     dimensions = _weighted_groups(
@@ -118,13 +117,14 @@ def _weighted_groups(
     """Weighted mean per group of the non-NaN rows of ``scores`` (items × assessments),
     accumulated item by item in a fixed order, so any batch size gives the same bits."""
     n = scores.shape[1]
+    present = ~np.isnan(scores)
+    weighted = np.where(present, scores * weights[:, None], 0.0)
+    counted = present * weights[:, None]
     numerator = np.zeros((n_groups, n))
     denominator = np.zeros((n_groups, n))
     for item in range(scores.shape[0]):
-        present = ~np.isnan(scores[item])
-        g = group[item]
-        numerator[g] += np.where(present, weights[item] * scores[item], 0.0)
-        denominator[g] += np.where(present, weights[item], 0.0)
+        numerator[group[item]] += weighted[item]
+        denominator[group[item]] += counted[item]
     result = np.full_like(numerator, np.nan)
     np.divide(numerator, denominator, out=result, where=denominator > 0)
     return _rounded(result)
