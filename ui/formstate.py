@@ -174,10 +174,10 @@ def number_text(value: object, decimals: int) -> str:
     """A saved number as the text to show in its input box."""
     if not isinstance(value, int | float) or isinstance(value, bool):
         return ""
-    full = format_number_es(value, decimals)
-    short = full.rstrip("0").rstrip(".") if "." in full else full
-    # The shortest text that reads back as the same number ("1,500" alone would be ambiguous).
-    for text in (short, short.replace(",", ""), full):
+    full = format_number_es(value, decimals)  # "1 500,00": decimal comma, spaced thousands
+    short = full.rstrip("0").rstrip(",") if "," in full else full
+    # The shortest text that reads back as the same number.
+    for text in (short, full):
         try:
             if math.isclose(parse_number_es(text), float(value), rel_tol=0, abs_tol=1e-9):
                 return text

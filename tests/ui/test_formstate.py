@@ -31,3 +31,12 @@ def test_pages_are_built_once_per_compiled_questionnaire():
     other = compile_questionnaire(loaded, "expres")
     assert [p.id for p in form_pages(other)] == [p.id for p in form_pages(other)]
     assert form_pages(other) is not form_pages(compiled)
+
+
+def test_saved_numbers_show_in_spanish_without_trailing_zeros():
+    from ui.formstate import number_text
+
+    assert number_text(1500, 2) == "1\u00a0500"
+    assert number_text(1234.5, 2) == "1\u00a0234,5"
+    assert number_text(0.125, 3) == "0,125"
+    assert number_text("no_se", 2) == ""
