@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 
-from sqlalchemy import Connection, RowMapping, bindparam, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Account, AuthSession, Firm, utcnow
@@ -27,6 +27,7 @@ def hash_token(token: str) -> str:
 def open_session(session: Session, account: Account, now: dt.datetime | None = None) -> str:
     """A new login token; only its SHA-256 is stored. Valid ``SESSION_HOURS`` from now."""
     now = now or utcnow()
+    purge_sessions(session, account.id, now)
     token = secrets.token_urlsafe(32)
     session.add(
         AuthSession(
@@ -38,6 +39,15 @@ def open_session(session: Session, account: Account, now: dt.datetime | None = N
     )
     session.flush()
     return token
+
+
+def purge_sessions(session: Session, account_id: int, now: dt.datetime) -> int:
+    """Delete the account's sessions that expired or were revoked: they can never be used."""
+    finished = (AuthSession.expires_at <= now) | AuthSession.revoked_at.is_not(None)
+    result = session.execute(
+        delete(AuthSession).where(AuthSession.account_id == account_id, finished)
+    )
+    return result.rowcount or 0
 
 
 def _find_session(session: Session, token: str) -> AuthSession | None:

@@ -181,3 +181,19 @@ def test_identity_for_token_follows_the_session_rules(session: Session) -> None:
 def test_other_ruc_prefixes_are_allowed(session: Session) -> None:
     firm = make_firm(session, first_ten="1012345678")
     assert firm.ruc == valid_ruc("1012345678")
+
+
+def test_finished_sessions_are_purged_at_the_next_login(session: Session) -> None:
+    from sqlalchemy import func, select
+
+    make_firm(session)
+    account = session.get(Account, 1)
+    expired = open_session(session, account, now=T0)
+    revoked = open_session(session, account, now=T0)
+    revoke_session(session, revoked, now=T0)
+    open_session(session, account, now=T0 + dt.timedelta(days=2))
+    remaining = session.scalar(
+        select(func.count()).select_from(AuthSession).where(AuthSession.account_id == account.id)
+    )
+    assert remaining == 1
+    assert account_for_token(session, expired) is None
