@@ -162,6 +162,10 @@ def parse_number_answer(
     if value < question.minimo or value > question.maximo:
         low, high = plain_number(question.minimo), plain_number(question.maximo)
         return None, f"El valor debe estar entre {low} y {high} {question.unidad}."
+    if not math.isclose(round(value, question.decimales), value, rel_tol=0, abs_tol=1e-9):
+        places = question.decimales
+        allowed = "sin decimales" if places == 0 else f"con {places} decimales como máximo"
+        return None, f"Escriba la cifra {allowed}."
     return value, None
 
 

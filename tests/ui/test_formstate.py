@@ -40,3 +40,22 @@ def test_saved_numbers_show_in_spanish_without_trailing_zeros():
     assert number_text(1234.5, 2) == "1\u00a0234,5"
     assert number_text(0.125, 3) == "0,125"
     assert number_text("no_se", 2) == ""
+
+
+def test_number_answers_respect_the_questions_decimals():
+    from scoring.schema import NumberQuestion
+    from ui.formstate import parse_number_answer
+
+    question = NumberQuestion(
+        id="trabajadores",
+        tipo="numero",
+        texto="Trabajadores",
+        ruta="R1",
+        unidad="personas",
+        minimo=0,
+        maximo=10000,
+        decimales=0,
+    )
+    assert parse_number_answer(question, "1 234") == (1234.0, None)
+    value, message = parse_number_answer(question, "12,5")
+    assert value is None and "sin decimales" in message
