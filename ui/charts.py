@@ -334,7 +334,7 @@ def radar_chart(
     levels: Sequence[tuple[str, float]] | None = None,
     title: str = "Perfil por dimensión",
     noun: str = "dimensión",
-    size: int = 330,
+    size: int = 290,
 ) -> Figure:
     """Radar (at least three axes): polar coordinates turned into x/y in pandas, layered lines.
 
@@ -356,16 +356,17 @@ def radar_chart(
             for i, t in enumerate(circle)
         ]
     )
-    # Level names stacked along the free direction at the bottom, between two spokes.
+    # Each ring's score, just outside it along the free direction at the bottom, between two
+    # spokes: numbers stay legible where level names crowded the centre.
     label_angle = -math.pi / 2 + (math.pi / n if n % 2 == 0 else 0.0)
     ring_labels = pd.DataFrame(
         [
             {
-                "x": (lo + hi) / 2 * math.cos(label_angle),
-                "y": (lo + hi) / 2 * math.sin(label_angle),
-                "texto": name,
+                "x": (hi + 4) * math.cos(label_angle),
+                "y": (hi + 4) * math.sin(label_angle),
+                "texto": f"{hi:.0f}",
             }
-            for name, lo, hi in level_rows
+            for _, _, hi in level_rows
         ]
     )
     spokes = pd.DataFrame(
@@ -478,7 +479,11 @@ def radar_chart(
     chart = alt.layer(*layers).properties(
         width=size,
         height=size,
-        title=_title(title, "Anillos: niveles de madurez (0–100)"),
+        title=_title(
+            title,
+            "Anillos cada 20 puntos: del nivel "
+            f"{level_rows[0][0]} (centro) al {level_rows[-1][0]} (borde)",
+        ),
     )
     # The bars already compare with the peers: the radar's reading is about balance.
     items = [
