@@ -7,7 +7,6 @@ import logging
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import streamlit as st
 from sqlalchemy import Connection, Engine
@@ -23,9 +22,6 @@ from storage.questionnaires import archive, source_for_hash
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent
-# Used only while the base questionnaire is not in cuestionarios/ yet (development).
-FALLBACK_QUESTIONNAIRE = ROOT / "tests" / "scoring" / "fixtures" / "mini.yaml"
 QUESTIONNAIRE_ENV = "BRUJULA_CUESTIONARIO"
 
 # The cached functions below are called with keyword arguments: for positional ones Streamlit
@@ -66,9 +62,6 @@ def _questionnaires(override: str | None) -> dict[str, LoadedQuestionnaire]:
         found = {loaded.id: loaded}
     else:
         found = available_questionnaires(QUESTIONNAIRE_DIR)
-        if not found:
-            loaded = load_questionnaire(FALLBACK_QUESTIONNAIRE)
-            found = {loaded.id: loaded}
     _archive_served(found.values())
     return found
 

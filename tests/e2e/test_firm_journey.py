@@ -27,11 +27,9 @@ def wait_idle(page) -> None:
 _WATCH_RUNS = """() => {
   window.__bcRuns = 0;
   if (window.__bcObserver) return;
-  window.__bcObserver = new MutationObserver((changes) => {
-    for (const change of changes) {
-      if (change.target.getAttribute('data-test-script-state') === 'running') window.__bcRuns++;
-    }
-  });
+  // Count every change of the script state: a fast run can go to "running" and back before
+  // the observer is called, so the attribute's current value cannot tell that a run happened.
+  window.__bcObserver = new MutationObserver((changes) => { window.__bcRuns += changes.length; });
   window.__bcObserver.observe(document.body, {
     attributes: true, subtree: true, attributeFilter: ['data-test-script-state'],
   });

@@ -120,7 +120,7 @@ def test_firm_user_cannot_reach_staff_pages(browser, staff_app: str) -> None:
         wait_idle(page)
         expect(page.get_by_text(REFUSED)).to_be_visible()
         expect(page.get_by_text("Panel SNI")).to_have_count(0)
-        assert page.locator("[data-testid=stVegaLiteChart]").count() == 0
+        expect(page.locator("[data-testid=stVegaLiteChart]")).to_have_count(0)
     context.close()
 
 
@@ -131,7 +131,7 @@ def test_visitor_is_asked_to_log_in(browser, staff_app: str) -> None:
         page.goto(f"{staff_app}/{path}")
         wait_idle(page)
         expect(page.get_by_text("Inicie sesión para continuar.")).to_be_visible()
-        assert page.locator("[data-testid=stVegaLiteChart]").count() == 0
+        expect(page.locator("[data-testid=stVegaLiteChart]")).to_have_count(0)
     context.close()
 
 
@@ -144,7 +144,10 @@ def test_staff_sees_the_panel(browser, staff_app: str, artifacts: Path, width: i
     wait_idle(page)
     charts = page.locator("[data-testid=stVegaLiteChart]")
     expect(charts.first).to_be_visible()
-    assert charts.count() >= 6
+    # Charts mount one by one after the script has finished: wait for them, don't sample once.
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=stVegaLiteChart]').length >= 6"
+    )
     page.screenshot(path=str(artifacts / f"panel-sni-{width}.png"), full_page=True)
     page.get_by_text("Filtros: periodo, sector, tamaño, región").click()  # no rerun
     expect(page.get_by_text("Periodo de envío")).to_be_visible()
