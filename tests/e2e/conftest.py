@@ -51,53 +51,27 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``streamlit run app.py`` on a free port, with its own database; stopped at the end."""
-    _require_chromium()
-    folder = tmp_path_factory.mktemp("e2e")
+@contextlib.contextmanager
+def streamlit_server(folder: Path, database_url: str) -> Iterator[str]:
+    """``streamlit run app.py`` on a free port against ``database_url``; stopped on exit."""
     port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{folder / 'e2e.sqlite3'}",
-        "BRUJULA_DATOS": str(folder / "datos"),
-    }
+    env = {**os.environ, "DATABASE_URL": database_url, "BRUJULA_DATOS": str(folder / "datos")}
     env.pop("BRUJULA_CUESTIONARIO", None)
     log = (folder / "streamlit.log").open("w")
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     try:
         while not _healthy(url):
-            if process.poll() is not None:
-                pytest.fail(f"Streamlit terminó al iniciar; vea {folder / 'streamlit.log'}.")
-            if time.monotonic() > deadline:
-                pytest.fail("Streamlit no respondió en 60 s.")
-            # Pause between polls by waiting on the server process itself.
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"Streamlit no inició en 60 s; vea {folder / 'streamlit.log'}.")
             with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=0.25)
+                process.wait(timeout=0.25)  # pause between polls on the server itself
         yield url
     finally:
         process.terminate()
@@ -106,6 +80,15 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app with its own empty SQLite database, for the whole session."""
+    _require_chromium()
+    folder = tmp_path_factory.mktemp("e2e")
+    with streamlit_server(folder, f"sqlite:///{folder / 'e2e.sqlite3'}") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -6,11 +6,6 @@ saves screenshots of the panel at 1280 and 390 px wide in test-artifacts/e2e/.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +17,7 @@ from scoring.catalog import default_questionnaire
 from storage.accounts import FirmRegistration, create_staff, register_firm
 from storage.db import make_engine, migrate, session_scope
 from storage.demo import create_demo
-from tests.e2e.conftest import ROOT, _free_port, _healthy, _require_chromium
+from tests.e2e.conftest import _require_chromium, streamlit_server
 from tests.e2e.test_firm_journey import MAIN, click_and_wait, wait_idle
 
 pytestmark = pytest.mark.e2e
@@ -67,32 +62,8 @@ def staff_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("e2e_staff")
     url = f"sqlite:///{folder / 'staff.sqlite3'}"
     _prepare(url)
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "BRUJULA_DATOS": str(folder / "datos")}
-    env.pop("BRUJULA_CUESTIONARIO", None)
-    log = (folder / "streamlit.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    address = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    try:
-        while not _healthy(address):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"Streamlit no inició; vea {folder / 'streamlit.log'}.")
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=0.25)  # pause between polls on the server itself
+    with streamlit_server(folder, url) as address:
         yield address
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def _context(browser, width: int):
