@@ -198,20 +198,11 @@ def draw_question(
         label += " (opcional)"
     help_text = question.ayuda or None
     with st.container(border=True, key=f"pregunta_{question.id}"):
-        if isinstance(question, schema.PracticeQuestion):
-            descriptions = {i: level.descripcion for i, level in enumerate(question.niveles)}
-            st.radio(
-                label,
-                options=[*descriptions, *_special_options(question)],
-                format_func=lambda v: _special_label(v) or descriptions[v],
-                index=None,
-                key=key,
-                help=help_text,
-                disabled=disabled,
-                captions=None,
-            )
-        elif isinstance(question, schema.SingleChoiceQuestion):
-            labels = {o.valor: o.etiqueta for o in question.opciones}
+        if isinstance(question, schema.PracticeQuestion | schema.SingleChoiceQuestion):
+            if isinstance(question, schema.PracticeQuestion):
+                labels = {i: level.descripcion for i, level in enumerate(question.niveles)}
+            else:
+                labels = {o.valor: o.etiqueta for o in question.opciones}
             st.radio(
                 label,
                 options=[*labels, *_special_options(question)],
