@@ -6,9 +6,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import os
 import sys
+from collections.abc import Iterator
+
+from sqlalchemy.orm import Session
 
 from storage.db import database_url, make_engine, migrate, normalize_url, safe_url, session_scope
 
@@ -66,6 +70,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _transaction(url: str) -> Iterator[Session]:
+    """The migrated database at ``url`` in one transaction; its engine is disposed afterwards."""
+    migrate(url)
+    engine = make_engine(url)
+    try:
+        with session_scope(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
 def _migrar(url: str) -> int:
     from storage.results_table import backfill
 
@@ -112,18 +128,14 @@ def _crear_personal(url: str, email: str, name: str) -> int:
     password = _ask_password()
     if password is None:
         return 1
-    migrate(url)
-    engine = make_engine(url)
     try:
-        with session_scope(engine) as session:
+        with _transaction(url) as session:
             account = create_staff(session, email, name, password)
             login = account.login
     except RegistrationError as exc:
         for message in exc.errors.values():
             print(message, file=sys.stderr)
         return 1
-    finally:
-        engine.dispose()
     print(f"Cuenta del equipo SNI creada: {login}. Ingrese con ese correo en «Ingresar».")
     return 0
 
@@ -136,10 +148,8 @@ def _restablecer_clave(url: str, login: str) -> int:
     )
     if password is None:
         return 1
-    migrate(url)
-    engine = make_engine(url)
     try:
-        with session_scope(engine) as session:
+        with _transaction(url) as session:
             account, closed = reset_password(session, login, password)
             who = account.display_name
             name = account.login
@@ -148,8 +158,6 @@ def _restablecer_clave(url: str, login: str) -> int:
         for message in exc.errors.values():
             print(message, file=sys.stderr)
         return 1
-    finally:
-        engine.dispose()
     if closed == 0:
         sessions = "No tenía sesiones abiertas."
     elif closed == 1:
@@ -172,23 +180,19 @@ def _demo(url: str, firms: int, seed: int | None, replace: bool) -> int:
     if firms < 1:
         print("Indique al menos 1 empresa con --empresas.", file=sys.stderr)
         return 1
-    migrate(url)
     loaded = default_questionnaire()
     compiled = {depth: compile_questionnaire(loaded, depth) for depth in ("expres", "completo")}
-    engine = make_engine(url)
-    try:
-        with session_scope(engine) as session:
-            if not replace and count_demo(session):
-                print(
-                    f"Ya hay {count_demo(session)} empresas de demostración. Use --reemplazar "
-                    "para borrarlas y crear otras; no se cambió nada.",
-                    file=sys.stderr,
-                )
-                return 1
-            removed = remove_demo(session) if replace else 0
-            summary = create_demo(session, compiled, firms, seed)
-    finally:
-        engine.dispose()
+    with _transaction(url) as session:
+        existing = count_demo(session)
+        if existing and not replace:
+            print(
+                f"Ya hay {existing} empresas de demostración. Use --reemplazar para borrarlas "
+                "y crear otras; no se cambió nada.",
+                file=sys.stderr,
+            )
+            return 1
+        removed = remove_demo(session) if replace else 0
+        summary = create_demo(session, compiled, firms, seed)
     if removed:
         print(f"Se borraron {removed} empresas de demostración anteriores.")
     print(

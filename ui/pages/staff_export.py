@@ -30,25 +30,20 @@ stamp = f"{questionnaire_id}_{depth}"
 
 
 def downloads(kind: str, files: dict[str, bytes]) -> None:
-    left, right = st.columns(2)
-    left.download_button(
-        "Descargar CSV",
-        files["csv"],
-        file_name=f"{kind}_{stamp}.csv",
-        mime=CSV,
-        key=f"sni_{kind}_csv",
-        icon=":material/download:",
-        width="stretch",
-    )
-    right.download_button(
-        "Descargar Excel",
-        files["xlsx"],
-        file_name=f"{kind}_{stamp}.xlsx",
-        mime=XLSX,
-        key=f"sni_{kind}_xlsx",
-        icon=":material/download:",
-        width="stretch",
-    )
+    for column, (ext, label, mime) in zip(
+        st.columns(2),
+        (("csv", "Descargar CSV", CSV), ("xlsx", "Descargar Excel", XLSX)),
+        strict=True,
+    ):
+        column.download_button(
+            label,
+            files[ext],
+            file_name=f"{kind}_{stamp}.{ext}",
+            mime=mime,
+            key=f"sni_{kind}_{ext}",
+            icon=":material/download:",
+            width="stretch",
+        )
 
 
 st.subheader("Resultados agregados")
