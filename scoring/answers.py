@@ -24,6 +24,8 @@ NO_APLICA = "no_aplica"
 NO_SE = "no_se"
 SOURCES = ("medido", "estimado", "no_se")
 SOURCE_SUFFIX = "__fuente"
+REASON_SUFFIX = "__motivo"  # one-line reason for a "No aplica" the profile does not explain
+REASON_MAX = 200
 
 # Practice codes in the encoded matrix. Levels are 0..4; every "not a level" state is negative,
 # ordered so that ``code >= UNANSWERED`` means "counts in the denominator".
@@ -59,6 +61,13 @@ class Encoded:
     number_sources: np.ndarray  # N × M object: "medido" / "estimado" / "no_se" / None
     choices: dict[str, np.ndarray] = field(default_factory=dict)  # id -> N objects
     hidden: dict[str, np.ndarray] = field(default_factory=dict)  # id -> N bools (skipped)
+    # Legal-floor answers, N × R objects: "si", "no", "en_tramite", "no_corresponde" or None.
+    requirements: np.ndarray | None = None
+    # Practice question id -> N objects: the firm's reason for a declared "No aplica" (None
+    # where the profile made the question not applicable, or where there is no such answer).
+    reasons: dict[str, np.ndarray] = field(default_factory=dict)
+    # Practice question id -> N bools: "No aplica" decided by the profile.
+    profile_na: dict[str, np.ndarray] = field(default_factory=dict)
     # Derived by ``prepare`` once the codes are final: what the engine multiplies and counts.
     levels: np.ndarray | None = None  # N × P: the level where there is one, else 0
     applicable: np.ndarray | None = None  # N × P: 1 where the question counts, else 0
@@ -130,7 +139,7 @@ def encode_frame(
     bad = np.zeros(n, dtype=bool)
     known = set(compiled.all_ids) | {"id"}
     for column in frame.columns:
-        base = str(column).removesuffix(SOURCE_SUFFIX)
+        base = str(column).removesuffix(SOURCE_SUFFIX).removesuffix(REASON_SUFFIX)
         if base not in known:
             problems.append(
                 AnswerProblem(None, str(column), "columna desconocida: no es una pregunta.")
@@ -180,13 +189,75 @@ def encode_frame(
             flag(too_long, question.id, f"texto de más de {question.max_caracteres} caracteres")
             choices[question.id] = map_cells(raw, _read_text)
 
+    requirements = np.full((n, len(compiled.requirements)), None, dtype=object)
+    for r, question in enumerate(compiled.requirements):
+        if question.id in frame.columns:
+            requirements[:, r] = _encode_requirement(question, frame[question.id], flag)
+
     ids = [str(v) for v in frame["id"]] if "id" in frame.columns else [str(i + 1) for i in range(n)]
-    encoded = Encoded(ids, practice, numbers, sources, choices)
+    encoded = Encoded(ids, practice, numbers, sources, choices, requirements=requirements)
+    for question in compiled.practice:
+        column = question.id + REASON_SUFFIX
+        if column in frame.columns:
+            encoded.reasons[question.id] = map_cells(frame[column], _read_reason)
     apply_conditions(compiled, encoded)
+    if compiled.method == "2.0":
+        apply_profile(compiled, encoded, flag)
     keep = ~bad if strict_rows else np.ones(n, dtype=bool)
     if strict_rows and bad.any():
         encoded = subset(encoded, keep)
     return prepare(encoded), problems, keep
+
+
+def apply_profile(compiled: CompiledQuestionnaire, encoded: Encoded, flag) -> None:
+    """Method 2.0 applicability: the profile decides "No aplica" and "No corresponde".
+
+    Where a question's ``no_aplica_si`` holds it is not applicable whatever was answered.
+    Elsewhere a "No aplica" counts only with a one-line reason; without one it is read as
+    unanswered (0 points), so a bare "No aplica" can never lift a score. A legal-floor
+    "No corresponde" that the profile does not support counts as unmet ("no").
+    """
+    from scoring.conditions import evaluate
+
+    for question in compiled.practice:
+        p = compiled.practice_index[question.id]
+        codes = encoded.practice[:, p]
+        visible = codes != HIDDEN
+        by_profile = np.zeros(len(encoded), dtype=bool)
+        if question.no_aplica_si is not None:
+            by_profile = evaluate(question.no_aplica_si, compiled, encoded) & visible
+            codes[by_profile] = NOT_APPLICABLE
+            encoded.profile_na[question.id] = by_profile
+        reasons = encoded.reasons.get(question.id)
+        has_reason = (
+            np.array([r is not None for r in reasons], dtype=bool)
+            if reasons is not None
+            else np.zeros(len(encoded), dtype=bool)
+        )
+        bare = (codes == NOT_APPLICABLE) & ~by_profile & ~has_reason
+        flag(
+            bare,
+            question.id,
+            "«No aplica» necesita un motivo de una línea (columna "
+            f"{question.id}{REASON_SUFFIX}) cuando el perfil no lo indica",
+        )
+        codes[bare] = UNANSWERED
+        if reasons is not None:
+            keep = (codes == NOT_APPLICABLE) & ~by_profile
+            encoded.reasons[question.id] = np.where(keep, reasons, None)
+    for r, question in enumerate(compiled.requirements):
+        answers = encoded.requirements[:, r]
+        claimed = answers == "no_corresponde"
+        if not claimed.any():
+            continue
+        allowed = (
+            evaluate(question.no_corresponde_si, compiled, encoded)
+            if question.no_corresponde_si is not None
+            else np.zeros(len(encoded), dtype=bool)
+        )
+        wrong = claimed & ~allowed
+        flag(wrong, question.id, "«No corresponde» solo vale donde el perfil lo indica")
+        answers[wrong] = "no"
 
 
 def subset(encoded: Encoded, mask: np.ndarray) -> Encoded:
@@ -198,6 +269,9 @@ def subset(encoded: Encoded, mask: np.ndarray) -> Encoded:
         encoded.number_sources[mask],
         {k: v[mask] for k, v in encoded.choices.items()},
         {k: v[mask] for k, v in encoded.hidden.items()},
+        None if encoded.requirements is None else encoded.requirements[mask],
+        {k: v[mask] for k, v in encoded.reasons.items()},
+        {k: v[mask] for k, v in encoded.profile_na.items()},
     )
 
 
@@ -338,6 +412,32 @@ def _encode_choice(question, raw: pd.Series, flag) -> np.ndarray:
     result[wrong] = None
     options = ", ".join(sorted(o.valor for o in question.opciones))
     flag(wrong, question.id, f"opción no válida; use una de: {options}", raw)
+    return result
+
+
+def _read_reason(value: object) -> str | None:
+    """A "No aplica" reason: one line of visible text, cut at REASON_MAX characters."""
+    if not isinstance(value, str):
+        return None
+    line = " ".join(value.split())
+    return line[:REASON_MAX] if line else None
+
+
+def _encode_requirement(question: schema.RequirementQuestion, raw: pd.Series, flag) -> np.ndarray:
+    allowed = set(schema.REQUIREMENT_ANSWERS)
+    if question.permite_no_se:
+        allowed.add(NO_SE)
+
+    def read(value: object) -> object:
+        if _blank(value):
+            return None
+        text = str(value).strip().lower()
+        return text if text in allowed else _INVALID
+
+    result = map_cells(raw, read)
+    wrong = np.array([v is _INVALID for v in result], dtype=bool)
+    result[wrong] = None
+    flag(wrong, question.id, "use si, no, en_tramite o no_corresponde", raw)
     return result
 
 

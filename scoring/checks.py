@@ -14,7 +14,12 @@ Path = tuple[str | int, ...]
 
 
 def iter_questions(model: schema.Questionnaire) -> Iterator[tuple[Path, schema.Question]]:
-    """Questions in document order with their data path."""
+    """Questions in document order with their data path: profile, legal floor, dimensions."""
+    for block in ("perfil", "piso_legal"):
+        section = getattr(model, block)
+        if section is not None:
+            for q, question in enumerate(section.preguntas):
+                yield (block, "preguntas", q), question
     for d, dim in enumerate(model.dimensiones):
         for t, theme in enumerate(dim.ejes):
             for q, question in enumerate(theme.preguntas):
@@ -33,6 +38,7 @@ def check_questionnaire(model: schema.Questionnaire, source: Source, file: str) 
     _check_weights(model, add)
     _check_questions(model, add)
     _check_indicators(model, add)
+    _check_method(model, add)
     return problems
 
 
@@ -125,6 +131,28 @@ def _check_questions(model, add) -> None:
         if isinstance(question, schema.PracticeQuestion):
             for depth in question.profundidades:
                 scored_by_depth[depth] += 1
+            _check_routes(question, path, add)
+            _check_prerequisites(question, path, earlier, add)
+        for key in ("no_aplica_si", "no_corresponde_si"):
+            condition = getattr(question, key, None)
+            if condition is not None:
+                _check_condition(condition, (*path, key), question, earlier, add, key)
+        if question.no_aplica_si is not None and not question.permite_no_aplica:
+            add(
+                "E_CONDICION",
+                (*path, "no_aplica_si"),
+                qid,
+                "La pregunta tiene 'no_aplica_si' pero no admite «No aplica».",
+                "Agregue 'permite_no_aplica: true' o quite 'no_aplica_si'.",
+            )
+        if question.dato_registro is not None and path[0] != "perfil":
+            add(
+                "E_PERFIL",
+                (*path, "dato_registro"),
+                qid,
+                "Solo las preguntas del perfil pueden tomar un dato del registro.",
+                "Mueva la pregunta al bloque 'perfil' o quite 'dato_registro'.",
+            )
         if isinstance(question, schema.NumberQuestion) and question.minimo >= question.maximo:
             add(
                 "E_RANGO",
@@ -157,13 +185,70 @@ def _check_questions(model, add) -> None:
             )
 
 
-def _check_condition(condition, path: Path, question, earlier, add) -> None:
+def _check_routes(question: schema.PracticeQuestion, path: Path, add) -> None:
+    if question.ruta is None:
+        add(
+            "E_RUTA",
+            (*path, "ruta"),
+            question.id,
+            "La pregunta de práctica no dice a qué ruta del ODS 9 aporta.",
+            "Agregue 'ruta: R1' (o R2, R3), o fracciones como 'ruta: {R1: 0.5, R2: 0.5}'.",
+        )
+        return
+    shares = schema.route_shares(question.ruta)
+    total = sum(shares.values())
+    if abs(total - 1) > 1e-9:
+        add(
+            "E_RUTA",
+            (*path, "ruta"),
+            question.id,
+            f"Las fracciones de ruta suman {total:g}, no 1.",
+            "Reparta la pregunta entre rutas con fracciones que sumen 1 (por ejemplo 0.5 y 0.5).",
+        )
+    if any(abs(v * 100 - round(v * 100)) > 1e-9 for v in shares.values()):
+        add(
+            "E_RUTA",
+            (*path, "ruta"),
+            question.id,
+            "Una fracción de ruta tiene más de 2 decimales.",
+            "Use fracciones con hasta 2 decimales (0.5, 0.25, 0.75…).",
+        )
+
+
+def _check_prerequisites(question: schema.PracticeQuestion, path: Path, earlier, add) -> None:
+    for i, need in enumerate(question.requiere):
+        where = (*path, "requiere", i, "pregunta")
+        target = earlier.get(need.pregunta)
+        if need.pregunta == question.id:
+            message = "La pregunta se exige a sí misma como requisito."
+        elif target is None:
+            guess = difflib.get_close_matches(need.pregunta, list(earlier), n=1)
+            hint = f" ¿Quiso decir '{guess[0]}'?" if guess else ""
+            message = (
+                f"'requiere' menciona '{need.pregunta}', que no es una pregunta anterior (un "
+                "requisito posterior o inexistente podría formar un ciclo)." + hint
+            )
+        elif not isinstance(target, schema.PracticeQuestion):
+            message = f"'requiere' menciona '{need.pregunta}', que no es de práctica."
+        else:
+            continue
+        add(
+            "E_REQUIERE",
+            where,
+            question.id,
+            message,
+            "Un requisito debe ser una pregunta de práctica que aparece antes en el archivo "
+            "(primero medir, luego mejorar).",
+        )
+
+
+def _check_condition(condition, path: Path, question, earlier, add, key="mostrar_si") -> None:
     qid = question.id
     if isinstance(condition, schema.AllOf | schema.AnyOf):
         items = condition.todas if isinstance(condition, schema.AllOf) else condition.alguna
-        key = "todas" if isinstance(condition, schema.AllOf) else "alguna"
+        sub = "todas" if isinstance(condition, schema.AllOf) else "alguna"
         for i, item in enumerate(items):
-            _check_condition(item, (*path, key, i), question, earlier, add)
+            _check_condition(item, (*path, sub, i), question, earlier, add, key)
         return
     target = condition.respondida if isinstance(condition, schema.Answered) else condition.pregunta
     if target not in earlier:
@@ -175,7 +260,7 @@ def _check_condition(condition, path: Path, question, earlier, add) -> None:
             "E_CONDICION",
             path,
             qid,
-            f"La condición 'mostrar_si' se refiere a '{target}', que no es una pregunta anterior.",
+            f"La condición '{key}' se refiere a '{target}', que no es una pregunta anterior.",
             "Una condición solo puede depender de una pregunta que aparece antes en el archivo."
             + hint,
         )
@@ -282,3 +367,106 @@ def _check_indicators(model, add) -> None:
                     f"La fórmula usa '{name}', que no es una pregunta de tipo numero.",
                     hint + "Una fórmula solo puede usar ids de preguntas de tipo numero.",
                 )
+
+
+def _check_method(model: schema.Questionnaire, add) -> None:
+    """Method 2.0 keys: legal floor cap, indices, core indicator set, sector comparison."""
+    level_numbers = [level.nivel for level in model.niveles]
+    floor = model.piso_legal
+    if floor is not None and floor.tope not in level_numbers:
+        add(
+            "E_PISO",
+            ("piso_legal", "tope"),
+            None,
+            f"El tope del piso legal es el nivel {floor.tope}, que no existe.",
+            f"Use uno de los niveles declarados: {', '.join(map(str, level_numbers))}.",
+        )
+    themes = {t.id: t for d in model.dimensiones for t in d.ejes}
+    scored = {
+        t.id
+        for d in model.dimensiones
+        for t in d.ejes
+        if any(isinstance(q, schema.PracticeQuestion) for q in t.preguntas)
+    }
+    owner: dict[str, str] = {}
+    principal = [i for i, index in enumerate(model.indices) if index.principal]
+    ids = {}
+    for i, index in enumerate(model.indices):
+        if index.id in ids:
+            add(
+                "E_ID_DUPLICADO",
+                ("indices", i, "id"),
+                None,
+                f"El índice '{index.id}' está declarado dos veces.",
+                "Dé a cada índice un id único.",
+            )
+        ids[index.id] = i
+        for k, theme in enumerate(index.ejes):
+            path = ("indices", i, "ejes", k)
+            if theme not in themes:
+                guess = difflib.get_close_matches(theme, list(themes), n=1)
+                hint = f" ¿Quiso decir '{guess[0]}'?" if guess else ""
+                add(
+                    "E_INDICE",
+                    path,
+                    None,
+                    f"El índice '{index.id}' usa el eje '{theme}', que no existe.",
+                    "Use ids de ejes declarados en 'dimensiones'." + hint,
+                )
+            elif theme in owner:
+                add(
+                    "E_INDICE",
+                    path,
+                    None,
+                    f"El eje '{theme}' ya alimenta el índice '{owner[theme]}'.",
+                    "Cada eje alimenta un solo índice; quítelo de uno de los dos.",
+                )
+            else:
+                owner[theme] = index.id
+    if model.indices:
+        if len(principal) != 1:
+            add(
+                "E_INDICE",
+                ("indices",),
+                None,
+                f"Hay {len(principal)} índices con 'principal: true'; el nivel sale de uno solo.",
+                "Marque exactamente un índice (el de circularidad) con 'principal: true'.",
+            )
+        for theme in sorted(scored - set(owner)):
+            add(
+                "E_INDICE",
+                ("indices",),
+                None,
+                f"El eje '{theme}' tiene preguntas de práctica pero no alimenta ningún índice.",
+                "Agregue el eje a la lista 'ejes' de un índice.",
+            )
+    indicator_ids = [ind.id for ind in model.indicadores]
+    for k, ident in enumerate(model.indicadores_nucleo):
+        if ident not in indicator_ids:
+            guess = difflib.get_close_matches(ident, indicator_ids, n=1)
+            hint = f" ¿Quiso decir '{guess[0]}'?" if guess else ""
+            add(
+                "E_INDICADOR",
+                ("indicadores_nucleo", k),
+                ident,
+                f"El conjunto núcleo menciona '{ident}', que no es un indicador.",
+                "Use ids de la lista 'indicadores'." + hint,
+            )
+        elif model.indicadores[indicator_ids.index(ident)].escala is None:
+            add(
+                "E_INDICADOR",
+                ("indicadores_nucleo", k),
+                ident,
+                f"El indicador núcleo '{ident}' no tiene 'escala', así que no da puntos.",
+                "Dé una escala al indicador o quítelo de 'indicadores_nucleo'.",
+            )
+    for i, indicator in enumerate(model.indicadores):
+        if indicator.comparar_en_sector and indicator.escala is not None:
+            add(
+                "E_INDICADOR",
+                ("indicadores", i, "escala"),
+                indicator.id,
+                "El indicador tiene escala fija y también se compara dentro del sector.",
+                "Quite 'escala' (una escala fija ordena sectores, no empresas) o "
+                "'comparar_en_sector'.",
+            )

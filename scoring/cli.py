@@ -16,6 +16,7 @@ import pandas as pd
 from scoring.answers import encode_frame, records_to_frame
 from scoring.compiled import compile_questionnaire
 from scoring.engine import batch_frame, score_batch
+from scoring.plan import TOP, plan_columns
 from scoring.errors import QuestionnaireError
 from scoring.loader import load_questionnaire
 from scoring.result import build_result
@@ -186,9 +187,11 @@ def _score_single(loaded, path: Path, args) -> int:
         encoded, _, _ = encode_frame(compiled, _drop_bad(frame, problems), strict_rows=False)
     batch = score_batch(compiled, encoded)
     if (args.formato or "json") == "csv":
-        batch_frame(compiled, batch).to_csv(sys.stdout, index=False)
+        _with_plan(batch_frame(compiled, batch), compiled, batch, encoded).to_csv(
+            sys.stdout, index=False
+        )
     else:
-        result = build_result(compiled, batch, encoded.practice[0], encoded.number_sources[0], 0)
+        result = build_result(compiled, batch, encoded, 0)
         json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
         print()
     return 1 if problems else 0
@@ -214,7 +217,7 @@ def _score_table(loaded, path: Path, args) -> int:
             file=sys.stderr,
         )
     scores = score_batch(compiled, encoded)
-    table = batch_frame(compiled, scores)
+    table = _with_plan(batch_frame(compiled, scores), compiled, scores, encoded)
     if (args.formato or "csv") == "json":
         records = json.loads(table.replace({np.nan: None}).to_json(orient="records"))
         json.dump(records, sys.stdout, ensure_ascii=False, indent=2)
@@ -222,6 +225,14 @@ def _score_table(loaded, path: Path, args) -> int:
     else:
         write_csv(table, sys.stdout)
     return 1 if problems else 0
+
+
+def _with_plan(table: pd.DataFrame, compiled, scores, encoded) -> pd.DataFrame:
+    """Add the first five plan actions (question ids) as ``plan_1`` … ``plan_5``."""
+    columns = plan_columns(compiled, scores, encoded)
+    for k in range(TOP):
+        table[f"plan_{k + 1}"] = [row[k] for row in columns]
+    return table
 
 
 def read_answers_csv(path: Path) -> pd.DataFrame:

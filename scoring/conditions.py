@@ -53,6 +53,9 @@ def apply_conditions(compiled: CompiledQuestionnaire, encoded: Encoded) -> None:
         elif qid in compiled.number_index:
             encoded.numbers[hidden, compiled.number_index[qid]] = np.nan
             encoded.number_sources[hidden, compiled.number_index[qid]] = None
+        if qid in compiled.requirement_index and encoded.requirements is not None:
+            # A legal-floor item that is not asked does not apply to this firm.
+            encoded.requirements[hidden, compiled.requirement_index[qid]] = "no_corresponde"
         if qid in encoded.choices:
             encoded.choices[qid][hidden] = None
         elif isinstance(question, schema.SingleChoiceQuestion | schema.MultipleChoiceQuestion):

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from scoring import schema
-from scoring.answers import Encoded, prepare
+from scoring.answers import DONT_KNOW, Encoded, prepare
 from scoring.compiled import CompiledQuestionnaire
 
 POINTS_PER_LEVEL = 25.0
@@ -27,22 +27,61 @@ TIE_TOLERANCE = 1e-9
 
 
 @dataclass
-class BatchScores:
-    """Scores of N assessments; NaN means "nothing applicable to score"."""
+class ScoreSet:
+    """Theme, route, dimension and index scores and the score that decides the level, as
+    (assessment × item) arrays, for one treatment of "No sé"."""
 
-    ids: list[str]
     themes: np.ndarray  # N × T
     routes: np.ndarray  # N × 3
     dimensions: np.ndarray  # N × D
-    overall: np.ndarray  # N
-    level: np.ndarray  # N ints (1..5), 0 when overall is NaN
-    weakest: np.ndarray  # N ints, index into dimensions, -1 when none
+    indices: np.ndarray  # N × K (method 2.0; K = 0 otherwise)
+    overall: np.ndarray  # N: the principal index (method 2.0) or the mean of dimensions
+
+
+@dataclass
+class BatchScores:
+    """Scores of N assessments; NaN means "nothing applicable to score".
+
+    ``low`` counts "No sé" as level 0 (the score shown and the one that decides the level, so
+    a "No sé" never improves a result), ``point`` leaves "No sé" out, ``high`` counts it as
+    level 4: together they are the band.
+    """
+
+    ids: list[str]
+    low: ScoreSet
+    point: ScoreSet
+    high: ScoreSet
+    level_uncapped: np.ndarray  # N ints (1..n), 0 when there is no score
+    level: np.ndarray  # N ints: the level after the legal-floor cap
+    floor_met: np.ndarray  # N bools (True when the questionnaire has no legal floor)
+    provisional: np.ndarray  # N bools: "No sé" weighs more than ``umbral_provisional``
+    weakest: np.ndarray  # N ints, index into dimensions, -1 when none is clearly weakest
     counts: dict[str, np.ndarray]  # applicable / answered / no_se / no_aplica / unanswered
     indicator_values: np.ndarray  # N × I
     indicator_valid: np.ndarray  # N × I bool (computable and inside the valid range)
     indicator_scores: np.ndarray  # N × I (NaN when not valid or no scale)
     performance: np.ndarray  # N
     theme_denominators: np.ndarray  # N × T integer weights of applicable questions
+
+    @property
+    def themes(self) -> np.ndarray:
+        return self.low.themes
+
+    @property
+    def routes(self) -> np.ndarray:
+        return self.low.routes
+
+    @property
+    def dimensions(self) -> np.ndarray:
+        return self.low.dimensions
+
+    @property
+    def indices(self) -> np.ndarray:
+        return self.low.indices
+
+    @property
+    def overall(self) -> np.ndarray:
+        return self.low.overall
 
     @property
     def coverage(self) -> np.ndarray:
@@ -54,16 +93,27 @@ class BatchScores:
 
 def score_batch(compiled: CompiledQuestionnaire, encoded: Encoded) -> BatchScores:
     """Practice maturity and measured performance of every assessment in ``encoded``."""
-    themes, routes, dimensions, overall, denominators = practice_scores(compiled, encoded)
+    low, point, high, denominators = practice_scores(compiled, encoded)
     values, valid, scores, performance = indicator_scores(compiled, encoded)
+    model = compiled.model
+    uncapped = maturity_levels(model, low.overall)
+    floor_met = legal_floor_met(compiled, encoded)
+    level = uncapped
+    if model.piso_legal is not None:
+        cap = model.piso_legal.tope
+        level = np.where(floor_met, uncapped, np.minimum(uncapped, cap))
+    with np.errstate(invalid="ignore"):
+        provisional = (high.overall - low.overall) > model.umbral_provisional + TIE_TOLERANCE
     return BatchScores(
         ids=list(encoded.ids),
-        themes=themes.T,
-        routes=routes.T,
-        dimensions=dimensions.T,
-        overall=overall,
-        level=maturity_levels(compiled.model, overall),
-        weakest=_weakest(dimensions.T),
+        low=low,
+        point=point,
+        high=high,
+        level_uncapped=uncapped,
+        level=level,
+        floor_met=floor_met,
+        provisional=provisional,
+        weakest=weakest_dimension(low.dimensions, model.margen_dimension_debil),
         counts=encoded.counts,
         indicator_values=values,
         indicator_valid=valid,
@@ -73,8 +123,25 @@ def score_batch(compiled: CompiledQuestionnaire, encoded: Encoded) -> BatchScore
     )
 
 
+FLOOR_MET_ANSWERS = ("si", "no_corresponde")
+
+
+def legal_floor_met(compiled: CompiledQuestionnaire, encoded: Encoded) -> np.ndarray:
+    """True where every legal-floor item is met ("sí") or does not apply to the firm."""
+    n = len(encoded)
+    if not compiled.requirements or encoded.requirements is None:
+        return np.ones(n, dtype=bool)
+    answers = encoded.requirements
+    return np.isin(answers, FLOOR_MET_ANSWERS).all(axis=1)
+
+
 def practice_scores(compiled: CompiledQuestionnaire, encoded: Encoded):
-    """Theme, route, dimension and overall scores, as rows (item × assessment)."""
+    """Scores with "No sé" as 0 (low), left out (point) and as level 4 (high).
+
+    One matrix product gives the numerators and denominators with "No sé" as 0; a second one,
+    over the "No sé" answers only, gives their weight K per column. Then
+    point = num / (den - K) and high = (num + 4K) / den, all in exact integers.
+    """
     if encoded.levels is None:
         prepare(encoded)
     n_themes = len(compiled.themes)
@@ -87,24 +154,44 @@ def practice_scores(compiled: CompiledQuestionnaire, encoded: Encoded):
     # Column-major results (one contiguous row per theme or route) keep the loops below fast.
     numerators = (weights.T @ levels.T).astype(np.float64)
     denominators = (weights.T @ applicable.T).astype(np.float64)
-    with np.errstate(invalid="ignore"):  # nothing applicable: 0 / 0 is NaN, as it should be
-        means = np.divide(numerators, denominators, out=numerators)
-    means *= POINTS_PER_LEVEL
+    dont_know = encoded.practice == DONT_KNOW
+    if dont_know.any():
+        unknown = (weights.T @ dont_know.astype(dtype).T).astype(np.float64)
+    else:
+        unknown = np.zeros_like(numerators)
+    with np.errstate(invalid="ignore", divide="ignore"):  # nothing applicable: 0 / 0 is NaN
+        low = np.divide(numerators, denominators)
+        point = np.divide(numerators, denominators - unknown)
+        high = np.divide(numerators + 4.0 * unknown, denominators)
+    sets = [_aggregate(compiled, means * POINTS_PER_LEVEL, n_themes) for means in (low, point, high)]
+    return (*sets, denominators[:n_themes])
+
+
+def _aggregate(compiled: CompiledQuestionnaire, means: np.ndarray, n_themes: int) -> ScoreSet:
     themes = means[:n_themes]
     routes = means[n_themes:]
+    theme_weights = np.array([t.weight for t in compiled.themes])
     dimensions = _weighted_groups(
-        themes,
-        np.array([t.weight for t in compiled.themes]),
-        compiled.theme_dimension,
-        len(compiled.dimensions),
+        themes, theme_weights, compiled.theme_dimension, len(compiled.dimensions)
     )
-    overall = _weighted_groups(
-        dimensions,
-        np.array([d.peso for d in compiled.dimensions]),
-        np.zeros(len(compiled.dimensions), dtype=np.int64),
-        1,
-    )[0]
-    return themes, routes, dimensions, overall, denominators[:n_themes]
+    if compiled.indices:
+        member = compiled.theme_in_index >= 0
+        indices = _weighted_groups(
+            themes[member],
+            theme_weights[member],
+            compiled.theme_in_index[member],
+            len(compiled.indices),
+        )
+        overall = indices[compiled.principal_index].copy()
+    else:
+        indices = np.zeros((0, themes.shape[1]))
+        overall = _weighted_groups(
+            dimensions,
+            np.array([d.peso for d in compiled.dimensions]),
+            np.zeros(len(compiled.dimensions), dtype=np.int64),
+            1,
+        )[0]
+    return ScoreSet(themes.T, routes.T, dimensions.T, indices.T, overall)
 
 
 def _rounded(values: np.ndarray) -> np.ndarray:
@@ -137,14 +224,26 @@ def maturity_levels(model: schema.Questionnaire, scores: np.ndarray) -> np.ndarr
     return np.where(np.isnan(scores), 0, levels).astype(np.int64)
 
 
-def _weakest(dimensions: np.ndarray) -> np.ndarray:
-    if dimensions.shape[1] == 0:
-        return np.full(dimensions.shape[0], -1)
+def weakest_dimension(dimensions: np.ndarray, margin: float = 0.0) -> np.ndarray:
+    """Index of the lowest dimension when it trails the next lowest by at least ``margin``
+    points; -1 when none is clearly weaker (ties, or within the margin) or nothing is scored.
+
+    With a margin of 0 (method 1.0) the lowest dimension is named and ties go to the first."""
+    n, d = dimensions.shape
+    if d == 0:
+        return np.full(n, -1)
     filled = np.where(np.isnan(dimensions), np.inf, dimensions)
     lowest = filled.min(axis=1)
-    # Ties (within rounding) go to the first dimension of the questionnaire.
-    weakest = np.argmax(filled <= lowest[:, None] + TIE_TOLERANCE, axis=1)
-    return np.where(np.isinf(lowest), -1, weakest)
+    first = np.argmax(filled <= lowest[:, None] + TIE_TOLERANCE, axis=1)
+    result = np.where(np.isinf(lowest), -1, first)
+    if margin <= 0:
+        return result
+    others = filled.copy()
+    others[np.arange(n), first] = np.inf
+    second = others.min(axis=1)
+    clear = (second - lowest) >= margin - TIE_TOLERANCE
+    scored = np.count_nonzero(~np.isnan(dimensions), axis=1) >= 2
+    return np.where(clear & scored, result, -1)
 
 
 def indicator_scores(compiled: CompiledQuestionnaire, encoded: Encoded):
@@ -169,13 +268,30 @@ def indicator_scores(compiled: CompiledQuestionnaire, encoded: Encoded):
         valid = ~np.isnan(values) & (values >= minimum) & (values <= maximum)
     scores[~valid] = np.nan
     present = ~np.isnan(scores)
+    core = compiled.model.indicadores_nucleo
+    if core:
+        # Method 2.0: the mean of the core set, only when every core indicator is valid, so
+        # leaving out an unfavourable input can never raise it.
+        ids = [info.model.id for info in compiled.indicators]
+        columns = [ids.index(c) for c in core if c in ids]
+        complete = len(columns) == len(core)
+        members = np.zeros(count, dtype=bool)
+        members[columns] = True
+    else:
+        complete, members = True, np.ones(count, dtype=bool)
     numerator = np.zeros(n)
     denominator = np.zeros(n)
+    all_present = np.ones(n, dtype=bool)
     for i in range(count):  # column by column: the same order for any batch size
+        if not members[i]:
+            continue
+        all_present &= present[:, i]
         numerator += np.where(present[:, i], scores[:, i] * weights[i], 0.0)
         denominator += np.where(present[:, i], weights[i], 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         performance = np.where(denominator > 0, numerator / denominator, np.nan)
+    if core:
+        performance = np.where(all_present & complete, performance, np.nan)
     return values, valid, scores, performance
 
 
@@ -184,12 +300,18 @@ def batch_frame(compiled: CompiledQuestionnaire, scores: BatchScores) -> pd.Data
     data: dict[str, object] = {
         "id": scores.ids,
         "global": scores.overall,
+        "global_sin_no_se": scores.point.overall,
+        "global_maximo": scores.high.overall,
         "nivel": scores.level,
         "nivel_nombre": [compiled.level_name(int(v)) if v > 0 else "" for v in scores.level],
+        "provisional": scores.provisional,
+        "piso_legal_cumple": scores.floor_met,
         "dimension_mas_debil": [
             compiled.dimensions[int(w)].id if w >= 0 else "" for w in scores.weakest
         ],
     }
+    for k, index in enumerate(compiled.indices):
+        data[f"indice_{index.id}"] = scores.indices[:, k]
     for d, dimension in enumerate(compiled.dimensions):
         data[f"dim_{dimension.id}"] = scores.dimensions[:, d]
     for r, route in enumerate(schema.ROUTES):

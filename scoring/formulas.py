@@ -1,4 +1,8 @@
-"""Indicator formulas: safe arithmetic over number answers (+ - * / and parentheses, no eval)."""
+"""Indicator formulas: safe arithmetic over number answers (+ - * / and parentheses, no eval).
+
+Two functions are allowed: ``ipc(anio)``, the price index of a year (``scoring.deflator``), to
+turn nominal soles into real ones, and ``raiz(x, n)``, the n-th root, to annualise growth.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scoring.deflator import index_of
+
 _BINARY = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide}
 _SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+_FUNCTIONS = {"ipc": 1, "raiz": 2}  # name -> number of arguments
+_ALLOWED = "números, ids de preguntas, + - * /, paréntesis, ipc(año) y raiz(x, n)"
 
 
 class FormulaError(ValueError):
@@ -33,9 +41,7 @@ def parse_formula(text: str) -> Formula:
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError:
-        raise FormulaError(
-            "la fórmula no se puede leer; use solo números, ids de preguntas, + - * / y paréntesis"
-        ) from None
+        raise FormulaError(f"la fórmula no se puede leer; use solo {_ALLOWED}") from None
     names: list[str] = []
     _check(tree, names)
     return Formula(text=text, tree=tree, names=tuple(dict.fromkeys(names)))
@@ -54,12 +60,22 @@ def _check(node: ast.expr, names: list[str]) -> None:
         names.append(node.id)
     elif isinstance(node, ast.Constant) and type(node.value) in (int, float):
         pass
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in _FUNCTIONS
+        and not node.keywords
+    ):
+        if len(node.args) != _FUNCTIONS[node.func.id]:
+            raise FormulaError(
+                f"{node.func.id}() lleva {_FUNCTIONS[node.func.id]} argumento(s), "
+                f"no {len(node.args)}"
+            )
+        for arg in node.args:
+            _check(arg, names)
     else:
         fragment = ast.unparse(node)
-        raise FormulaError(
-            f"'{fragment}' no está permitido; use solo números, ids de preguntas, "
-            "+ - * / y paréntesis"
-        )
+        raise FormulaError(f"'{fragment}' no está permitido; use solo {_ALLOWED}")
 
 
 def _eval(node: ast.expr, values: dict[str, np.ndarray]):
@@ -70,4 +86,12 @@ def _eval(node: ast.expr, values: dict[str, np.ndarray]):
         return -operand if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.Name):
         return values[node.id]
+    if isinstance(node, ast.Call):
+        args = [np.asarray(_eval(arg, values), dtype=float) for arg in node.args]
+        if node.func.id == "ipc":  # type: ignore[attr-defined]
+            return index_of(args[0])
+        base, degree = args
+        valid = (base >= 0) & (degree > 0) & (np.round(degree) == degree)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(valid, np.power(np.where(valid, base, 1.0), 1.0 / degree), np.nan)
     return float(node.value)  # type: ignore[attr-defined]

@@ -43,10 +43,46 @@ class LoadedQuestionnaire:
         return self.content_hash[:12]
 
 
+# Keys added by method 2.0, left out of the hash while they hold their default, so a file
+# written for method 1.0 keeps the hash its assessments were stored with.
+_LATER_KEYS = {
+    "perfil": None,
+    "piso_legal": None,
+    "indices": [],
+    "umbral_provisional": 100,
+    "margen_dimension_debil": 0,
+    "indicadores_nucleo": [],
+    "no_aplica_si": None,
+    "dato_registro": None,
+    "requiere": [],
+    "uso": "comparable",
+    "verificacion": "por_confirmar",
+    "frontera": "sitio",
+    "periodo": "últimos 12 meses",
+    "comparar_en_sector": False,
+    "mejor": "mayor",
+}
+
+
+def _without_later_defaults(data: object) -> object:
+    if isinstance(data, dict):
+        return {
+            k: _without_later_defaults(v)
+            for k, v in data.items()
+            if not (k in _LATER_KEYS and v == _LATER_KEYS[k])
+        }
+    if isinstance(data, list):
+        return [_without_later_defaults(v) for v in data]
+    return data
+
+
 def content_hash(model: schema.Questionnaire) -> str:
     """SHA-256 of the canonical JSON of the validated content (comments and layout excluded)."""
     canonical = json.dumps(
-        model.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        _without_later_defaults(model.model_dump(mode="json")),
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

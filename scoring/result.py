@@ -13,12 +13,13 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from scoring import schema
-from scoring.answers import DONT_KNOW, HIDDEN, NOT_APPLICABLE, UNANSWERED, encode_answers
+from scoring.answers import DONT_KNOW, HIDDEN, NOT_APPLICABLE, UNANSWERED, Encoded, encode_answers
 from scoring.compiled import CompiledQuestionnaire
-from scoring.engine import POINTS_PER_LEVEL, BatchScores, score_batch
+from scoring.engine import POINTS_PER_LEVEL, BatchScores, maturity_levels, score_batch
+from scoring.plan import action_plan
 from scoring.numbers import format_number_es
 
-RESULT_SCHEMA_VERSION = "1.0"
+RESULT_SCHEMA_VERSION = "2.0"
 
 
 def _num(value: float) -> float | None:
@@ -29,10 +30,52 @@ def _num(value: float) -> float | None:
 class Score:
     id: str
     nombre: str
-    puntaje: float | None  # None: nothing applicable
+    puntaje: float | None  # "No sé" counted as 0 (lower end of the band); None: nothing applies
     nivel: int = 0
     nivel_nombre: str = ""
     dimension: str | None = None
+    puntaje_sin_no_se: float | None = None  # point estimate, "No sé" left out
+    puntaje_maximo: float | None = None  # upper end of the band, "No sé" as the top level
+    principal: bool = False  # the index that decides the level (method 2.0)
+
+    @property
+    def band_width(self) -> float:
+        if self.puntaje is None or self.puntaje_maximo is None:
+            return 0.0
+        return self.puntaje_maximo - self.puntaje
+
+
+@dataclass
+class Requirement:
+    """One legal-floor item and how the firm answered it."""
+
+    id: str
+    texto: str
+    norma: str
+    evidencia: str
+    estado: str  # "si", "no", "en_tramite", "no_corresponde" or "sin_respuesta"
+    recomendacion: str
+
+    @property
+    def met(self) -> bool:
+        return self.estado in ("si", "no_corresponde")
+
+
+@dataclass
+class LegalFloor:
+    cumple: bool
+    tope: int  # the level an unmet floor caps the result at
+    tope_nombre: str
+    nivel_sin_tope: int  # the level the principal index alone would give
+    requisitos: list[Requirement] = field(default_factory=list)
+
+    @property
+    def capped(self) -> bool:
+        return not self.cumple and self.nivel_sin_tope > self.tope
+
+    @property
+    def gaps(self) -> list[Requirement]:
+        return [r for r in self.requisitos if not r.met]
 
 
 @dataclass
@@ -47,6 +90,8 @@ class QuestionScore:
     nivel: int | None
     puntaje: float | None
     descripcion_nivel: str | None
+    motivo_no_aplica: str | None = None  # the firm's reason, or "perfil" when the profile says
+    rutas: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -62,6 +107,11 @@ class IndicatorResult:
     puntaje: float | None
     fuente: str | None  # "medido", "estimado" or "no_se" (the weakest of its inputs)
     referencias: list[dict] = field(default_factory=list)
+    frontera: str = "sitio"  # "sitio" or "empresa" (ISO 59020 boundary)
+    periodo: str = "últimos 12 meses"
+    comparar_en_sector: bool = False  # scored against the CIIU division, not a fixed scale
+    mejor: str = "mayor"
+    nucleo: bool = False  # part of the core set the performance score needs
 
 
 @dataclass
@@ -74,8 +124,12 @@ class Action:
     nivel_actual: int
     estado: str
     siguiente_paso: str
-    ganancia: float  # overall points gained by reaching the next level
-    potencial: float  # overall points gained by reaching level 4
+    ganancia: float  # points of its index gained by reaching the next level
+    potencial: float  # points of its index gained by reaching level 4
+    tipo: str = "practica"  # "piso_legal" or "practica"
+    indice: str | None = None  # the index whose points ``ganancia`` counts (method 2.0)
+    motivo: str = ""  # why this action is proposed, in plain Spanish
+    requiere: list[str] = field(default_factory=list)  # unmet prerequisites (question ids)
 
 
 @dataclass
@@ -95,12 +149,23 @@ class ScoreResult:
     preguntas: list[QuestionScore]
     plan: list[Action]
     brechas: list[str]  # ids of questions answered "No sé"
+    metodo: str = "1.0"
+    indices: list[Score] = field(default_factory=list)
+    piso_legal: LegalFloor | None = None
+    provisional: bool = False  # "No sé" weighs more than the questionnaire's threshold
+    umbral_provisional: float = 100.0
+    esquema: str = RESULT_SCHEMA_VERSION
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["global"] = data.pop("global_")
         data["esquema"] = RESULT_SCHEMA_VERSION
         return data
+
+    @property
+    def principal(self) -> Score:
+        """The score that decides the level: the principal index, or the overall score."""
+        return self.global_
 
     def dimension(self, ident: str) -> Score:
         return next(d for d in self.dimensiones if d.id == ident)
@@ -114,7 +179,21 @@ class ScoreResult:
     @classmethod
     def from_dict(cls, data: Mapping) -> ScoreResult:
         """Rebuild a result stored with ``to_dict`` (for example at submission)."""
+        floor = data.get("piso_legal")
         return cls(
+            metodo=data.get("metodo", "1.0"),
+            indices=[Score(**s) for s in data.get("indices") or []],
+            piso_legal=(
+                None
+                if floor is None
+                else LegalFloor(
+                    **{k: v for k, v in floor.items() if k != "requisitos"},
+                    requisitos=[Requirement(**r) for r in floor.get("requisitos") or []],
+                )
+            ),
+            provisional=bool(data.get("provisional", False)),
+            umbral_provisional=float(data.get("umbral_provisional", 100.0)),
+            esquema=data.get("esquema", "1.0"),
             cuestionario_id=data["cuestionario_id"],
             cuestionario_version=data["cuestionario_version"],
             cuestionario_hash=data["cuestionario_hash"],
@@ -138,72 +217,149 @@ def score_assessment(
     answers: Mapping[str, object],
     sources: Mapping[str, str] | None = None,
 ) -> ScoreResult:
-    """Score one assessment. Invalid answers are left out (the form prevents them)."""
+    """Score one assessment. Invalid answers are left out (the form prevents them).
+
+    ``answers`` may carry ``<id>__motivo`` entries: the reason for a "No aplica" that the
+    profile does not explain."""
     encoded, _ = encode_answers(compiled, answers, sources)
     batch = score_batch(compiled, encoded)
-    return build_result(compiled, batch, encoded.practice[0], encoded.number_sources[0], 0)
+    return build_result(compiled, batch, encoded, 0)
+
+
+def _levels(compiled: CompiledQuestionnaire, values: np.ndarray) -> list[tuple[int, str]]:
+    levels = maturity_levels(compiled.model, np.asarray(values, dtype=float))
+    return [(int(v), compiled.level_name(int(v)) if v > 0 else "") for v in levels]
+
+
+def _scores(compiled, batch: BatchScores, row: int, kind: str, items) -> list[Score]:
+    """Scores of one kind ("themes", "routes", "dimensions", "indices") with their band."""
+    low = getattr(batch.low, kind)[row]
+    point = getattr(batch.point, kind)[row]
+    high = getattr(batch.high, kind)[row]
+    levelled = kind in ("dimensions", "indices")
+    levels = _levels(compiled, low) if levelled else [(0, "")] * len(items)
+    result = []
+    for i, (ident, name, dimension) in enumerate(items):
+        result.append(
+            Score(
+                ident,
+                name,
+                _num(low[i]),
+                *levels[i],
+                dimension=dimension,
+                puntaje_sin_no_se=_num(point[i]),
+                puntaje_maximo=_num(high[i]),
+                principal=kind == "indices" and i == compiled.principal_index,
+            )
+        )
+    return result
 
 
 def build_result(
-    compiled: CompiledQuestionnaire,
-    batch: BatchScores,
-    codes: np.ndarray,
-    number_sources: np.ndarray,
-    row: int,
+    compiled: CompiledQuestionnaire, batch: BatchScores, encoded: Encoded, row: int
 ) -> ScoreResult:
     model = compiled.model
-
-    def level_of(value: float) -> tuple[int, str]:
-        if value is None or math.isnan(value):
-            return 0, ""
-        level = int(np.searchsorted([lv.desde for lv in model.niveles], value, side="right"))
-        return level, compiled.level_name(level)
-
-    overall = _num(batch.overall[row])
-    overall_score = Score("global", "Puntaje global", overall, *level_of(batch.overall[row]))
-    dimensions = [
-        Score(d.id, d.nombre, _num(batch.dimensions[row, i]), *level_of(batch.dimensions[row, i]))
-        for i, d in enumerate(compiled.dimensions)
-    ]
-    themes = [
-        Score(t.id, t.name, _num(batch.themes[row, i]), dimension=t.dimension)
-        for i, t in enumerate(compiled.themes)
-    ]
-    routes = [
-        Score(r, schema.ROUTE_NAMES[r], _num(batch.routes[row, i]))
-        for i, r in enumerate(schema.ROUTES)
-    ]
+    codes = encoded.practice[row]
+    level = int(batch.level[row])
+    principal_name = (
+        compiled.indices[compiled.principal_index].nombre
+        if compiled.principal_index >= 0
+        else "Puntaje global"
+    )
+    overall = Score(
+        "global",
+        principal_name,
+        _num(batch.low.overall[row]),
+        level,
+        compiled.level_name(level) if level > 0 else "",
+        puntaje_sin_no_se=_num(batch.point.overall[row]),
+        puntaje_maximo=_num(batch.high.overall[row]),
+        principal=True,
+    )
+    dimensions = _scores(
+        compiled, batch, row, "dimensions", [(d.id, d.nombre, None) for d in compiled.dimensions]
+    )
+    themes = _scores(
+        compiled, batch, row, "themes", [(t.id, t.name, t.dimension) for t in compiled.themes]
+    )
+    routes = _scores(
+        compiled, batch, row, "routes", [(r, schema.ROUTE_NAMES[r], None) for r in schema.ROUTES]
+    )
+    indices = _scores(
+        compiled, batch, row, "indices", [(i.id, i.nombre, None) for i in compiled.indices]
+    )
     weakest = int(batch.weakest[row])
-    questions = _question_scores(compiled, codes)
+    questions = _question_scores(compiled, encoded, row)
     counts = {key: int(value[row]) for key, value in batch.counts.items()}
     counts["porcentaje"] = float(batch.coverage[row])
+    floor = _legal_floor(compiled, batch, encoded, row)
     return ScoreResult(
         cuestionario_id=model.id,
         cuestionario_version=model.version,
         cuestionario_hash=compiled.loaded.content_hash,
         profundidad=compiled.depth,
-        global_=overall_score,
+        global_=overall,
         dimensiones=dimensions,
         ejes=themes,
         rutas=routes,
         dimension_mas_debil=compiled.dimensions[weakest].id if weakest >= 0 else None,
         cobertura=counts,
         desempeno=_num(batch.performance[row]),
-        indicadores=_indicator_results(compiled, batch, number_sources, row),
+        indicadores=_indicator_results(compiled, batch, encoded.number_sources[row], row),
         preguntas=questions,
-        plan=action_plan(compiled, batch, codes, row),
+        plan=action_plan(compiled, batch, codes, row, floor),
         brechas=[q.id for q in questions if q.estado == "no_se"],
+        metodo=compiled.method,
+        indices=indices,
+        piso_legal=floor,
+        provisional=bool(batch.provisional[row]),
+        umbral_provisional=float(model.umbral_provisional),
+    )
+
+
+def _legal_floor(compiled, batch: BatchScores, encoded: Encoded, row: int) -> LegalFloor | None:
+    floor = compiled.model.piso_legal
+    if floor is None:
+        return None
+    requirements = []
+    for r, question in enumerate(compiled.requirements):
+        answer = encoded.requirements[row, r] if encoded.requirements is not None else None
+        requirements.append(
+            Requirement(
+                question.id,
+                question.texto,
+                question.norma,
+                question.evidencia,
+                answer if answer in schema.REQUIREMENT_ANSWERS else "sin_respuesta",
+                question.recomendacion,
+            )
+        )
+    return LegalFloor(
+        cumple=bool(batch.floor_met[row]),
+        tope=floor.tope,
+        tope_nombre=compiled.level_name(floor.tope),
+        nivel_sin_tope=int(batch.level_uncapped[row]),
+        requisitos=requirements,
     )
 
 
 _STATES = {DONT_KNOW: "no_se", UNANSWERED: "sin_respuesta", NOT_APPLICABLE: "no_aplica"}
 
 
-def _question_scores(compiled: CompiledQuestionnaire, codes: np.ndarray) -> list[QuestionScore]:
+def _question_scores(compiled: CompiledQuestionnaire, encoded: Encoded, row: int):
     dimension_of = {t.id: t.dimension for t in compiled.themes}
+    codes = encoded.practice[row]
     result = []
     for p, question in enumerate(compiled.practice):
         code = float(codes[p])
+        reason = None
+        if code == NOT_APPLICABLE:
+            by_profile = encoded.profile_na.get(question.id)
+            reasons = encoded.reasons.get(question.id)
+            if by_profile is not None and by_profile[row]:
+                reason = "perfil"
+            elif reasons is not None:
+                reason = reasons[row]
         theme = compiled.theme_of[question.id]
         if code >= 0:
             state, level = "nivel", int(code)
@@ -220,12 +376,14 @@ def _question_scores(compiled: CompiledQuestionnaire, codes: np.ndarray) -> list
                 question.texto,
                 dimension_of[theme],
                 theme,
-                question.ruta,
+                schema.primary_route(question.ruta),
                 float(question.peso),
                 state,
                 level,
                 points,
                 description,
+                reason,
+                schema.route_shares(question.ruta),
             )
         )
     return result
@@ -268,57 +426,11 @@ def _indicator_results(compiled, batch: BatchScores, number_sources, row: int):
                 _num(batch.indicator_scores[row, i]),
                 source,
                 [r.model_dump() for r in indicator.referencias],
+                indicator.frontera,
+                indicator.periodo,
+                indicator.comparar_en_sector,
+                indicator.mejor,
+                indicator.id in compiled.model.indicadores_nucleo,
             )
         )
     return results
-
-
-def action_plan(
-    compiled: CompiledQuestionnaire, batch: BatchScores, codes: np.ndarray, row: int
-) -> list[Action]:
-    """Applicable questions below level 4, ranked by the overall points the next level adds.
-
-    Overall is linear in each question's level while applicability stays fixed, so the gain of
-    one level is exactly 25 × (dimension share) × (theme share in its dimension) ×
-    (question weight / applicable weight of its theme).
-    """
-    dim_ids = [d.id for d in compiled.dimensions]
-    dim_weights = np.array([d.peso for d in compiled.dimensions])
-    scored_dims = ~np.isnan(batch.dimensions[row])
-    dim_total = dim_weights[scored_dims].sum()
-    theme_weights = np.array([t.weight for t in compiled.themes])
-    scored_themes = ~np.isnan(batch.themes[row])
-    actions = []
-    for p, question in enumerate(compiled.practice):
-        code = float(codes[p])
-        if code < UNANSWERED or code >= 4:
-            continue
-        theme_i = compiled.theme_index[compiled.theme_of[question.id]]
-        theme = compiled.themes[theme_i]
-        d = dim_ids.index(theme.dimension)
-        same_dim = scored_themes & (compiled.theme_dimension == d)
-        share = (
-            (dim_weights[d] / dim_total)
-            * (theme_weights[theme_i] / theme_weights[same_dim].sum())
-            * (compiled.question_weights[p] / batch.theme_denominators[row, theme_i])
-        )
-        level = int(max(code, 0))
-        step = question.niveles[level].recomendacion or question.niveles[level + 1].descripcion
-        if code == DONT_KNOW:
-            step = "Averigüe cómo está su empresa en este punto (respondió «No sé»). " + step
-        actions.append(
-            Action(
-                question.id,
-                question.texto,
-                theme.dimension,
-                theme.id,
-                question.ruta,
-                level,
-                "nivel" if code >= 0 else _STATES[code],
-                step,
-                round(POINTS_PER_LEVEL * share, 6),
-                round(POINTS_PER_LEVEL * (4 - level) * share, 6),
-            )
-        )
-    actions.sort(key=lambda a: (-a.ganancia, -a.potencial, a.pregunta_id))
-    return actions

@@ -35,6 +35,10 @@ Number = StrictInt | Annotated[StrictFloat, Field(allow_inf_nan=False)]
 Identifier = Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
 Text = Annotated[StrictStr, Field(min_length=1)]
 Weight = Annotated[Number, Field(gt=0)]
+Fraction = Annotated[Number, Field(gt=0, le=1)]
+Percent = Annotated[Number, Field(ge=0, le=100)]
+# "ruta: R1", or shares of several routes that add up to 1: "ruta: {R1: 0.5, R2: 0.5}".
+RouteSpec = Route | Annotated[dict[Route, Fraction], Field(min_length=1)]
 
 
 class Strict(BaseModel):
@@ -106,18 +110,52 @@ class QuestionBase(Strict):
     id: Identifier
     texto: Text
     ayuda: StrictStr | None = None
-    ruta: Route
+    ruta: RouteSpec | None = None  # required for practice questions (scoring.checks)
     peso: Weight = 1
     profundidades: Annotated[list[Depth], Field(min_length=1)] = ["completo"]
     obligatoria: StrictBool = True
     permite_no_aplica: StrictBool = False
     permite_no_se: StrictBool = True
     mostrar_si: Condition | None = None
+    # "No aplica" decided by the firm's profile: when the condition holds the question is not
+    # applicable without asking; elsewhere "No aplica" needs a one-line reason.
+    no_aplica_si: Condition | None = None
+    # Profile answers the app fills from the firm's registration ("tamano_empresa": micro,
+    # pequena, mediana, grande under Ley 30056); the form shows them read-only.
+    dato_registro: Literal["tamano_empresa"] | None = None
+
+
+class Prerequisite(Strict):
+    """An action on this question waits until ``pregunta`` reaches ``nivel``."""
+
+    pregunta: Identifier
+    nivel: Annotated[StrictInt, Field(ge=1, le=4)]
 
 
 class PracticeQuestion(QuestionBase):
     tipo: Literal["practica"]
     niveles: Annotated[list[PracticeLevel], Field(min_length=5, max_length=5)]
+    requiere: list[Prerequisite] = []
+
+
+REQUIREMENT_ANSWERS = ("si", "no", "en_tramite", "no_corresponde")
+REQUIREMENT_LABELS = {
+    "si": "Sí, cumple",
+    "no": "No",
+    "en_tramite": "En trámite",
+    "no_corresponde": "No corresponde",
+}
+
+
+class RequirementQuestion(QuestionBase):
+    """A legal-minimum item of the legal floor: sí / no / en trámite / no corresponde."""
+
+    tipo: Literal["requisito"]
+    norma: Text  # the norm that requires it
+    evidencia: Text  # what the firm would show
+    recomendacion: Text  # the step that closes the gap (heads the action plan)
+    # "No corresponde" is offered only where this condition on the profile holds.
+    no_corresponde_si: Condition | None = None
 
 
 class SingleChoiceQuestion(QuestionBase):
@@ -145,6 +183,7 @@ class TextQuestion(QuestionBase):
 
 Question = Annotated[
     PracticeQuestion
+    | RequirementQuestion
     | SingleChoiceQuestion
     | MultipleChoiceQuestion
     | NumberQuestion
@@ -183,6 +222,10 @@ class Reference(Strict):
     nombre: Text
     valor: Number
     fuente: StrictStr | None = None
+    # "comparable": a benchmark for the firm's value; "contexto": national or sector context
+    # shown beside it, never as a like-for-like comparison.
+    uso: Literal["comparable", "contexto"] = "comparable"
+    verificacion: Literal["verificada", "por_confirmar"] = "por_confirmar"
 
 
 class IndicatorScale(Strict):
@@ -205,6 +248,50 @@ class Indicator(Strict):
     escala: IndicatorScale | None = None
     peso: Weight = 1
     referencias: list[Reference] = []
+    # ISO 59020: what the figure covers and over which period.
+    frontera: Literal["sitio", "empresa"] = "sitio"
+    periodo: Text = "últimos 12 meses"
+    # Scored against firms of the same CIIU division (k >= 5) instead of a fixed scale;
+    # ``mejor`` says which direction is better.
+    comparar_en_sector: StrictBool = False
+    mejor: Literal["mayor", "menor"] = "mayor"
+
+
+class Profile(Strict):
+    """Questions about the firm that decide what applies (maquila, B2B, tenancy…)."""
+
+    id: Identifier = "perfil"
+    nombre: Text = "Perfil de la empresa"
+    descripcion: StrictStr | None = None
+    preguntas: Annotated[
+        list[
+            Annotated[
+                SingleChoiceQuestion | MultipleChoiceQuestion | NumberQuestion,
+                Field(discriminator="tipo"),
+            ]
+        ],
+        Field(min_length=1),
+    ]
+
+
+class LegalFloor(Strict):
+    """Legal minimums: any unmet item caps the level at ``tope`` and heads the action plan."""
+
+    id: Identifier = "piso_legal"
+    nombre: Text = "Piso legal"
+    descripcion: StrictStr | None = None
+    tope: Annotated[StrictInt, Field(ge=1)]  # a ``nivel`` number of ``niveles``
+    preguntas: Annotated[list[RequirementQuestion], Field(min_length=1)]
+
+
+class IndexDefinition(Strict):
+    """A score over a set of themes; the ``principal`` index decides the level."""
+
+    id: Identifier
+    nombre: Text
+    descripcion: StrictStr | None = None
+    principal: StrictBool = False
+    ejes: Annotated[list[Identifier], Field(min_length=1)]
 
 
 class Questionnaire(Strict):
@@ -213,12 +300,40 @@ class Questionnaire(Strict):
     titulo: Text
     descripcion: StrictStr | None = None
     niveles: Annotated[list[MaturityLevel], Field(min_length=2)]
+    perfil: Profile | None = None
+    piso_legal: LegalFloor | None = None
     dimensiones: Annotated[list[Dimension], Field(min_length=1)]
     indicadores: list[Indicator] = []
+    indices: list[IndexDefinition] = []
+    # The level is "provisional" when "No sé" answers make the band of the level's score wider
+    # than this many points (the share of its weight answered "No sé", in %).
+    umbral_provisional: Percent = 100
+    # A dimension is named the weakest only when it trails the next one by this many points.
+    margen_dimension_debil: Annotated[Number, Field(ge=0, le=100)] = 0
+    # Indicators that must all be valid for the performance score; it averages their points.
+    indicadores_nucleo: list[Identifier] = []
+
+
+def route_shares(spec: RouteSpec | None) -> dict[str, float]:
+    """A question's routes with their shares: ``R1`` -> {"R1": 1.0}."""
+    if spec is None:
+        return {}
+    if isinstance(spec, str):
+        return {spec: 1.0}
+    return {route: float(share) for route, share in spec.items()}
+
+
+def primary_route(spec: RouteSpec | None) -> str:
+    """The route with the largest share (the first in ROUTES on a tie); "" without routes."""
+    shares = route_shares(spec)
+    if not shares:
+        return ""
+    return max(ROUTES, key=lambda r: (shares.get(r, 0.0), -ROUTES.index(r)))
 
 
 QUESTION_TYPES = {
     "practica": PracticeQuestion,
+    "requisito": RequirementQuestion,
     "opcion_unica": SingleChoiceQuestion,
     "opcion_multiple": MultipleChoiceQuestion,
     "numero": NumberQuestion,
