@@ -153,3 +153,49 @@ def peer_stats(
         q1, median, q3 = values.quantile([0.25, 0.5, 0.75]).tolist()
         stats[column] = PeerStat(float(median), float(q1), float(q3), int(len(values)))
     return stats
+
+
+@dataclass(frozen=True)
+class SectorComparison:
+    """A firm's indicator against the firms of its CIIU division (same questionnaire version).
+
+    ``puntaje`` (0–100) is the share of the other firms whose value is worse than the firm's,
+    ties counting half; ``None`` with fewer than ``MIN_GROUP`` other firms.
+    """
+
+    indicator_id: str
+    valor: float
+    mediana: float | None
+    n: int
+    puntaje: float | None
+
+    @property
+    def comparable(self) -> bool:
+        return self.puntaje is not None
+
+
+def sector_comparison(
+    indicator_id: str,
+    value: float | None,
+    peer_values: Iterable[float],
+    better: str = "mayor",
+    min_size: int = MIN_GROUP,
+) -> SectorComparison | None:
+    """Score ``value`` against the values of the other firms of its division (method 2.0).
+
+    Intensities and productivity are never scored on a fixed cross-sector scale: this is their
+    only score. None when the firm has no valid value."""
+    if min_size < MIN_GROUP:
+        raise ValueError(f"min_size must be at least {MIN_GROUP}")
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    values = pd.to_numeric(pd.Series(list(peer_values), dtype=object), errors="coerce").dropna()
+    n = len(values)
+    if n < min_size:
+        return SectorComparison(indicator_id, float(value), None, n, None)
+    if better == "menor":
+        worse, ties = (values > value).sum(), (values == value).sum()
+    else:
+        worse, ties = (values < value).sum(), (values == value).sum()
+    score = 100.0 * (worse + 0.5 * ties) / n
+    return SectorComparison(indicator_id, float(value), float(values.median()), n, float(score))

@@ -74,6 +74,9 @@ class AnyOf(Strict):
 
 
 def _condition_kind(value: object) -> str:
+    tags = {"AllOf": "todas", "AnyOf": "alguna", "Answered": "respondida", "Compare": "comparacion"}
+    if type(value).__name__ in tags:  # a validated model, when serialising
+        return tags[type(value).__name__]
     if isinstance(value, dict):
         for key, tag in (("todas", "todas"), ("alguna", "alguna"), ("respondida", "respondida")):
             if key in value:
