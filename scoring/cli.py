@@ -16,9 +16,9 @@ import pandas as pd
 from scoring.answers import encode_frame, records_to_frame
 from scoring.compiled import compile_questionnaire
 from scoring.engine import batch_frame, score_batch
-from scoring.plan import TOP, plan_columns
 from scoring.errors import QuestionnaireError
 from scoring.loader import load_questionnaire
+from scoring.plan import TOP, plan_columns
 from scoring.result import build_result
 from scoring.schema import DEPTHS
 from scoring.simulate import simulate

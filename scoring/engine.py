@@ -163,7 +163,9 @@ def practice_scores(compiled: CompiledQuestionnaire, encoded: Encoded):
         low = np.divide(numerators, denominators)
         point = np.divide(numerators, denominators - unknown)
         high = np.divide(numerators + 4.0 * unknown, denominators)
-    sets = [_aggregate(compiled, means * POINTS_PER_LEVEL, n_themes) for means in (low, point, high)]
+    sets = [
+        _aggregate(compiled, means * POINTS_PER_LEVEL, n_themes) for means in (low, point, high)
+    ]
     return (*sets, denominators[:n_themes])
 
 

@@ -218,11 +218,15 @@ def _reason(compiled, level: int, code: float, potential: float, index, waiting)
     text = f"{where}; llegar al nivel 4 sumaría {format_number_es(potential, 1)} puntos a {target}."
     if waiting:
         names = [compiled.by_id[q].texto for q in waiting if q in compiled.by_id]
-        text += " Antes conviene avanzar en: " + "; ".join(names) + " (primero medir, luego mejorar)."
+        text += (
+            " Antes conviene avanzar en: " + "; ".join(names) + " (primero medir, luego mejorar)."
+        )
     return text
 
 
-def plan_columns(compiled: CompiledQuestionnaire, batch, encoded, top: int = TOP) -> list[list[str]]:
+def plan_columns(
+    compiled: CompiledQuestionnaire, batch, encoded, top: int = TOP
+) -> list[list[str]]:
     """The first ``top`` plan ids of every assessment (legal-floor gaps, then practice)."""
     n = len(encoded)
     ranking = practice_ranking(compiled, batch, encoded.practice, rows=np.arange(n))

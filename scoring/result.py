@@ -16,8 +16,8 @@ from scoring import schema
 from scoring.answers import DONT_KNOW, HIDDEN, NOT_APPLICABLE, UNANSWERED, Encoded, encode_answers
 from scoring.compiled import CompiledQuestionnaire
 from scoring.engine import POINTS_PER_LEVEL, BatchScores, maturity_levels, score_batch
-from scoring.plan import action_plan
 from scoring.numbers import format_number_es
+from scoring.plan import action_plan
 
 RESULT_SCHEMA_VERSION = "2.0"
 
