@@ -6,14 +6,16 @@ import numpy as np
 import pandas as pd
 
 from scoring import schema
-from scoring.answers import NO_APLICA, NO_SE, SOURCE_SUFFIX
+from scoring.answers import NO_APLICA, NO_SE, REASON_SUFFIX, SOURCE_SUFFIX
 from scoring.compiled import CompiledQuestionnaire
 
 
 def simulate(compiled: CompiledQuestionnaire, n: int, seed: int | None = None) -> pd.DataFrame:
     """``n`` assessments whose practice levels follow each firm's latent maturity.
 
-    About 4 % of answers are "No sé" and, where allowed, 4 % "No aplica". Numbers are drawn
+    About 4 % of answers are "No sé" and, where allowed, 4 % "No aplica" (with a one-line
+    reason, as method 2.0 asks). Legal-floor items are met more often by more mature firms
+    (70 % to 98 %); the rest are "no" or "en trámite". Numbers are drawn
     inside each question's valid range, with totals at least as large as their parts not
     guaranteed: an indicator may come out of range, as with real careless input.
     """
@@ -28,8 +30,15 @@ def simulate(compiled: CompiledQuestionnaire, n: int, seed: int | None = None) -
             if question.permite_no_se:
                 values[draw < 0.04] = NO_SE
             if question.permite_no_aplica:
-                values[(draw >= 0.04) & (draw < 0.08)] = NO_APLICA
+                declared = (draw >= 0.04) & (draw < 0.08)
+                values[declared] = NO_APLICA
+                reasons = np.where(declared, "Simulada: no corresponde a su proceso", "")
+                columns[question.id + REASON_SUFFIX] = reasons.astype(object)
             columns[question.id] = values
+        elif isinstance(question, schema.RequirementQuestion):
+            met = rng.random(n) < 0.7 + 0.07 * maturity
+            pending = rng.random(n) < 0.5
+            columns[question.id] = np.where(met, "si", np.where(pending, "en_tramite", "no"))
         elif isinstance(question, schema.SingleChoiceQuestion):
             options = [o.valor for o in question.opciones]
             columns[question.id] = rng.choice(options, size=n, p=_first_heavy(len(options)))
