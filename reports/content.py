@@ -14,6 +14,137 @@ from scoring import schema
 from scoring.result import ScoreResult
 
 PLAN_ITEMS_IN_PDF = 15
+NO_WEAKEST = "ninguna dimensión es claramente más débil"
+NO_SECTOR = "sin comparación: menos de 5 empresas de su división"
+FLOOR_STATES = {
+    "si": "Cumple",
+    "no": "No cumple",
+    "en_tramite": "En trámite",
+    "no_corresponde": "No corresponde",
+    "sin_respuesta": "Sin respuesta",
+}
+BOUNDARY_LABELS = {"sitio": "Sitio (planta)", "empresa": "Toda la empresa"}
+
+
+def is_v2(result: ScoreResult) -> bool:
+    """Method 2.0: level from the principal index, legal floor, band and provisional mark."""
+    return result.metodo == "2.0"
+
+
+def route_text(spec) -> str:
+    """ "R1" or "R1 50 % · R2 50 %" for a question split between routes; "" without routes."""
+    shares = schema.route_shares(spec)
+    if len(shares) <= 1:
+        return next(iter(shares), "")
+    return " · ".join(f"{r} {fmt.percent(100 * v, 0)}" for r, v in shares.items())
+
+
+def not_applicable_reason(reason: str) -> str:
+    if reason == "perfil":
+        return "según el perfil de la empresa"
+    return f"motivo: {reason}"
+
+
+def index_name(result: ScoreResult, ident: str | None) -> str:
+    for index in result.indices:
+        if index.id == ident:
+            return index.nombre
+    return "puntaje global"
+
+
+def level_name(context: ReportContext, level: int) -> str:
+    levels = context.compiled.model.niveles
+    return levels[level - 1].nombre if 1 <= level <= len(levels) else ""
+
+
+def level_text(result: ScoreResult, score=None) -> str:
+    """ "Nivel 2 · Inicial", with "(provisional)" on the level of a provisional result."""
+    score = score or result.global_
+    text = f"Nivel {score.nivel} · {score.nivel_nombre}" if score.nivel else "Sin nivel"
+    if score is result.global_ and result.provisional and score.nivel:
+        text += " (provisional)"
+    return text
+
+
+def band_text(score) -> str:
+    """ "65,6–78,1" (lower end «No sé» = 0, upper end «No sé» = 4); the score alone if no band."""
+    if score.puntaje is None:
+        return fmt.DASH
+    if score.puntaje_maximo is None or score.band_width < 0.05:
+        return fmt.number(score.puntaje)
+    return f"{fmt.number(score.puntaje)}–{fmt.number(score.puntaje_maximo)}"
+
+
+def band_sentence(score) -> str:
+    if score.puntaje is None:
+        return ""
+    text = f"Banda por «No sé»: {band_text(score)}"
+    if score.puntaje_sin_no_se is not None:
+        text += f" · sin «No sé»: {fmt.number(score.puntaje_sin_no_se)}"
+    return text + "."
+
+
+def floor_gap_text(result: ScoreResult) -> str:
+    gaps = result.piso_legal.gaps if result.piso_legal else []
+    parts = [
+        f"«{r.texto}» ({r.norma}"
+        + (f"; {FLOOR_STATES[r.estado].lower()}" if r.estado != "no" else "")
+        + ")"
+        for r in gaps
+    ]
+    return "; ".join(parts)
+
+
+def floor_status(result: ScoreResult, context: ReportContext) -> str:
+    """The legal floor in one or two plain sentences; "" without a legal floor."""
+    floor = result.piso_legal
+    if floor is None:
+        return ""
+    if floor.cumple:
+        return (
+            "Cumple el piso legal: todos los requisitos legales mínimos están cumplidos o no "
+            "le corresponden, así que su nivel sale solo de su puntaje."
+        )
+    if floor.capped:
+        return (
+            f"Su nivel se limita a {floor.tope_nombre} porque no cumple: "
+            f"{floor_gap_text(result)}. Sin ese tope, su puntaje le daría el nivel "
+            f"{level_name(context, floor.nivel_sin_tope)}."
+        )
+    return (
+        f"No cumple el piso legal: {floor_gap_text(result)}. Mientras no lo cumpla, su nivel "
+        f"no puede pasar de {floor.tope_nombre} (hoy su puntaje no supera ese nivel)."
+    )
+
+
+def provisional_text(result: ScoreResult) -> str:
+    if not result.provisional:
+        return ""
+    return (
+        f"Nivel provisional: las respuestas «No sé» abren una banda de "
+        f"{fmt.number(result.global_.band_width)} puntos en su "
+        f"{result.global_.nombre.lower()}, más que el umbral de "
+        f"{fmt.number(result.umbral_provisional, 0)} puntos. Averiguar esas respuestas puede "
+        "cambiar su nivel."
+    )
+
+
+def floor_rows(result: ScoreResult) -> list[dict[str, Any]]:
+    if result.piso_legal is None:
+        return []
+    return [
+        {
+            "id": r.id,
+            "texto": r.texto,
+            "norma": r.norma,
+            "evidencia": r.evidencia,
+            "estado": r.estado,
+            "estado_txt": FLOOR_STATES.get(r.estado, r.estado),
+            "cumple": r.met,
+            "recomendacion": r.recomendacion,
+        }
+        for r in result.piso_legal.requisitos
+    ]
 
 
 def level_table(context: ReportContext) -> list[dict[str, Any]]:
@@ -99,7 +230,21 @@ def key_messages(result: ScoreResult, context: ReportContext) -> list[str]:
     """Three messages drawn from the data: balance of dimensions, top action, data gaps."""
     messages = []
     dims = _scored(result.dimensiones)
-    if len(dims) >= 2 and result.dimensions_tied:
+    if is_v2(result) and len(dims) >= 2 and result.dimension_mas_debil is None:
+        messages.append(
+            f"{NO_WEAKEST.capitalize()}: sus {len(dims)} dimensiones obtienen puntajes "
+            "parecidos; el plan de acción indica por dónde avanzar primero."
+        )
+    elif is_v2(result) and len(dims) >= 2:
+        weak = result.dimension(result.dimension_mas_debil)
+        strong = max(dims, key=lambda d: d.puntaje)
+        messages.append(
+            f"Su dimensión más avanzada es la {strong.nombre.lower()} "
+            f"({fmt.points(strong.puntaje)}, nivel {strong.nivel_nombre}) y la más débil "
+            f"es la {weak.nombre.lower()} ({fmt.points(weak.puntaje)}, nivel "
+            f"{weak.nivel_nombre}): empiece por cerrar esa brecha."
+        )
+    elif len(dims) >= 2 and result.dimensions_tied:
         messages.append(
             f"Sus {len(dims)} dimensiones obtienen el mismo puntaje "
             f"({fmt.points(dims[0].puntaje)}, nivel {dims[0].nivel_nombre}): ninguna queda "
@@ -121,7 +266,20 @@ def key_messages(result: ScoreResult, context: ReportContext) -> list[str]:
             f"La dimensión {d.nombre.lower()} obtiene {fmt.points(d.puntaje)} "
             f"(nivel {d.nivel_nombre})."
         )
-    if result.plan:
+    floor = result.piso_legal if is_v2(result) else None
+    if floor is not None and floor.gaps:
+        messages.append(
+            floor_status(result, context)
+            + " Cumplir el piso legal es lo primero del plan de acción."
+        )
+    elif result.plan and is_v2(result):
+        top = result.plan[0]
+        messages.append(
+            f"La acción de mayor efecto es «{top.texto}»: subir un nivel añade "
+            f"{fmt.gain(top.ganancia)} a su «{index_name(result, top.indice)}». "
+            f"Siguiente paso: {top.siguiente_paso}"
+        )
+    elif result.plan:
         top = result.plan[0]
         messages.append(
             f"La acción de mayor efecto es «{top.texto}»: subir un nivel añade "
@@ -160,6 +318,9 @@ def _option_label(question, value) -> str:
 def answer_rows(result: ScoreResult, context: ReportContext) -> list[dict[str, Any]]:
     """One row per question of the assessed depth, in questionnaire order."""
     practice = {q.id: q for q in result.preguntas}
+    requirements = (
+        {r.id: r.estado for r in result.piso_legal.requisitos} if result.piso_legal else {}
+    )
     name = names(result)
     rows = []
     for dimension, theme, questions in context.compiled.sections():
@@ -169,7 +330,8 @@ def answer_rows(result: ScoreResult, context: ReportContext) -> list[dict[str, A
                 "id": question.id,
                 "dimension": dimension.nombre,
                 "eje": theme.nombre,
-                "ruta": question.ruta,
+                "ruta": schema.primary_route(question.ruta),
+                "ruta_txt": route_text(question.ruta),
                 "texto": question.texto,
                 "tipo": question.tipo,
                 "respuesta": "",
@@ -179,6 +341,7 @@ def answer_rows(result: ScoreResult, context: ReportContext) -> list[dict[str, A
                 "unidad": None,
                 "fuente": None,
             }
+            row["motivo_no_aplica"] = None
             if question.id in practice:
                 scored = practice[question.id]
                 row["puntaje"] = scored.puntaje
@@ -187,6 +350,14 @@ def answer_rows(result: ScoreResult, context: ReportContext) -> list[dict[str, A
                     row["respuesta"] = f"Nivel {scored.nivel}: {scored.descripcion_nivel}"
                 else:
                     row["respuesta"] = fmt.STATE_LABELS.get(scored.estado, scored.estado)
+                if scored.estado == "no_aplica" and scored.motivo_no_aplica:
+                    row["motivo_no_aplica"] = not_applicable_reason(scored.motivo_no_aplica)
+                    row["respuesta"] += f" ({row['motivo_no_aplica']})"
+            elif isinstance(question, schema.RequirementQuestion):
+                state = requirements.get(question.id) or (
+                    value if value in FLOOR_STATES else "sin_respuesta"
+                )
+                row["respuesta"] = FLOOR_STATES.get(state, str(state))
             elif value is None or value == "":
                 row["respuesta"] = fmt.STATE_LABELS["sin_respuesta"]
             elif value in ("no_se", "no_aplica"):
@@ -208,9 +379,10 @@ def answer_rows(result: ScoreResult, context: ReportContext) -> list[dict[str, A
                 row["respuesta"] = _option_label(question, value)
             else:
                 row["respuesta"] = str(value)
+            row["bloque"] = dimension is theme  # the profile or the legal floor
             row["dimension_id"] = dimension.id
             row["eje_id"] = theme.id
-            row["ruta_nombre"] = name.get(question.ruta, question.ruta)
+            row["ruta_nombre"] = name.get(row["ruta"], row["ruta"])
             rows.append(row)
     return rows
 
@@ -219,15 +391,47 @@ def _decimals(value: float | None) -> int:
     return 0 if value is not None and abs(value) >= 1000 else 1
 
 
-def indicator_rows(result: ScoreResult) -> list[dict[str, Any]]:
+def _reference_text(ref: Mapping[str, Any], unit: str, marked: bool) -> str:
+    """ "Media: 12,0 %", marked «contexto, no comparable» and «por confirmar» (method 2.0)."""
+    text = f"{ref['nombre']}: {fmt.number(ref['valor'])}" + (f"{fmt.NBSP}{unit}" if unit else "")
+    if not marked:
+        return text
+    marks = []
+    if ref.get("uso") == "contexto":
+        marks.append("contexto, no comparable")
+    if ref.get("verificacion") == "por_confirmar":
+        marks.append("por confirmar")
+    return text + (f" ({'; '.join(marks)})" if marks else "")
+
+
+def sector_text(ind, context: ReportContext | None) -> str:
+    """The sector comparison of a ``comparar_en_sector`` indicator, in one sentence."""
+    if not ind.comparar_en_sector:
+        return ""
+    if not ind.valido:
+        return "Sin comparación: no hay un valor válido."
+    comparison = (context.sector or {}).get(ind.id) if context is not None else None
+    if comparison is None or not comparison.comparable:
+        return NO_SECTOR.capitalize() + "."
+    unit = f"{fmt.NBSP}{ind.unidad}" if ind.unidad else ""
+    return (
+        f"Mejor que el {fmt.percent(comparison.puntaje, 0)} de {comparison.n} empresas de su "
+        f"división CIIU (mediana {fmt.number(comparison.mediana)}{unit})."
+    )
+
+
+def sector_score(ind, context: ReportContext | None) -> float | None:
+    if not ind.comparar_en_sector:
+        return ind.puntaje
+    comparison = (context.sector or {}).get(ind.id) if context is not None else None
+    return comparison.puntaje if comparison is not None else None
+
+
+def indicator_rows(result: ScoreResult, context: ReportContext | None = None) -> list[dict]:
     name = names(result)
     rows = []
     for ind in result.indicadores:
-        refs = [
-            f"{r['nombre']}: {fmt.number(r['valor'])}"
-            + (f"{fmt.NBSP}{ind.unidad}" if ind.unidad else "")
-            for r in ind.referencias
-        ]
+        refs = [_reference_text(r, ind.unidad, is_v2(result)) for r in ind.referencias]
         sources = sorted({r["fuente"] for r in ind.referencias if r.get("fuente")})
         rows.append(
             {
@@ -246,15 +450,35 @@ def indicator_rows(result: ScoreResult) -> list[dict[str, Any]]:
                 "puntaje": ind.puntaje,
                 "referencias": "; ".join(refs),
                 "fuentes_ref": "; ".join(sources),
+                "frontera": BOUNDARY_LABELS.get(ind.frontera, ind.frontera),
+                "periodo": ind.periodo,
+                "comparar_en_sector": ind.comparar_en_sector,
+                "sector": sector_text(ind, context),
+                "puntaje_sector": sector_score(ind, context) if ind.comparar_en_sector else None,
+                "nucleo": ind.nucleo,
             }
         )
     return rows
+
+
+def _plan_state(action) -> str:
+    if action.tipo == "piso_legal":
+        return FLOOR_STATES.get(action.estado, action.estado)
+    if action.estado in ("no_se", "sin_respuesta"):
+        return fmt.STATE_LABELS[action.estado]
+    return f"Nivel {action.nivel_actual}"
 
 
 def plan_rows(result: ScoreResult) -> list[dict[str, Any]]:
     name = names(result)
     return [
         {
+            "tipo": a.tipo,
+            "tipo_txt": "Piso legal" if a.tipo == "piso_legal" else "Práctica",
+            "indice": index_name(result, a.indice) if a.indice else "",
+            "motivo": a.motivo,
+            "requiere": "; ".join(a.requiere),
+            "estado_txt": _plan_state(a),
             "prioridad": rank,
             "pregunta_id": a.pregunta_id,
             "texto": a.texto,
@@ -310,3 +534,44 @@ METHOD_TEXT = [
     "La ganancia de cada acción es el aumento exacto del puntaje global si esa práctica sube un "
     "nivel, manteniendo todo lo demás igual.",
 ]
+
+
+METHOD_TEXT_2 = [
+    "Método 2.0. Cada pregunta de práctica tiene cinco respuestas descritas, del nivel 0 al 4; "
+    "su puntaje es el nivel × 25. «No aplica» la excluye del cálculo: lo decide el perfil de la "
+    "empresa o, fuera de él, la empresa con un motivo de una línea.",
+    "Los ejes se agrupan en índices. El nivel de madurez sale solo del índice principal (el "
+    "índice de circularidad); los demás índices y las dimensiones se informan aparte.",
+    "Piso legal: si la empresa no cumple algún requisito legal mínimo (sin respuesta cuenta como "
+    "no cumplido), su nivel no pasa del tope fijado por el cuestionario, sea cual sea su puntaje.",
+    "Banda por «No sé»: el puntaje informado cuenta cada «No sé» como 0 (extremo inferior); el "
+    "extremo superior lo cuenta como nivel 4 y la estimación puntual lo deja fuera. Si la banda "
+    "del índice principal es más ancha que el umbral provisional, el nivel se marca como "
+    "provisional.",
+    "Una dimensión se señala como la más débil solo si queda claramente por debajo de las demás; "
+    "si no, el informe dice que ninguna es claramente más débil.",
+    "Plan de acción: primero los requisitos del piso legal pendientes; luego las prácticas, "
+    "ordenadas por los puntos que sumarían a su índice al llegar al nivel 4. Una práctica que "
+    "requiere otra previa (primero medir, luego mejorar) espera detrás de las que pueden empezar "
+    "ya.",
+    "Los indicadores se calculan aparte con su frontera (sitio o empresa), su periodo y la "
+    "calidad del dato (medido, estimado o «No sé»). Las intensidades se comparan solo con "
+    "empresas de la misma división CIIU (al menos 5); las referencias de contexto no son "
+    "comparables.",
+]
+
+
+def method_text(result: ScoreResult) -> list[str]:
+    """The methodology paragraphs of the result's method, with this questionnaire's figures."""
+    if not is_v2(result):
+        return METHOD_TEXT
+    figures = []
+    if result.piso_legal is not None:
+        figures.append(
+            f"el tope del piso legal es el nivel {result.piso_legal.tope} "
+            f"({result.piso_legal.tope_nombre})"
+        )
+    figures.append(
+        f"el umbral provisional es de {fmt.number(result.umbral_provisional, 0)} puntos de banda"
+    )
+    return [*METHOD_TEXT_2, "En este cuestionario, " + " y ".join(figures) + "."]

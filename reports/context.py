@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from scoring.compiled import CompiledQuestionnaire
+from scoring.peers import SectorComparison
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class ReportContext:
     ``peers`` is ``None`` or ``{"group_label": str, <score key>: {"median", "q1", "q3"} | None}``
     with score keys "global", dimension ids and route ids; a key may be missing or ``None`` when
     its group is too small to publish.
+
+    ``sector`` maps indicator ids to ``scoring.peers.SectorComparison`` (method 2.0 indicators
+    scored within the firm's CIIU division); an indicator missing from it has no comparison.
     """
 
     firm: Firm
@@ -36,6 +40,7 @@ class ReportContext:
     answers: Mapping[str, object]
     sources: Mapping[str, str] = field(default_factory=dict)
     peers: Mapping[str, object] | None = None
+    sector: Mapping[str, SectorComparison] | None = None
 
     def peer(self, key: str) -> dict[str, float] | None:
         """Median and quartiles of the peer group for one score key, when published."""

@@ -127,6 +127,37 @@ def _summary(sheet: _Sheet, result: ScoreResult, context: ReportContext) -> None
         ("Respuestas «No sé»", len(result.brechas), "integer"),
         ("Grupo de comparación", context.peer_label or "Sin grupo publicado", None),
     ]
+    if content.is_v2(result):
+        floor = result.piso_legal
+        principal = result.global_
+        rows[11:15] = [
+            ("Método de cálculo", result.metodo, None),
+            (f"{principal.nombre} (0–100, «No sé» = 0)", principal.puntaje, "score"),
+            ("Banda por «No sé»: máximo", principal.puntaje_maximo, "score"),
+            ("Estimación sin «No sé»", principal.puntaje_sin_no_se, "score"),
+            ("Nivel de madurez", content.level_text(result), None),
+            ("Nivel provisional", result.provisional, None),
+            ("Umbral provisional (puntos de banda)", result.umbral_provisional, "score"),
+            (
+                "Piso legal",
+                fmt.DASH
+                if floor is None
+                else ("Cumple" if floor.cumple else "No cumple: " + content.floor_gap_text(result)),
+                None,
+            ),
+            ("Tope por el piso legal", floor.tope_nombre if floor else fmt.DASH, None),
+            (
+                "Nivel sin el tope",
+                content.level_name(context, floor.nivel_sin_tope) if floor else fmt.DASH,
+                None,
+            ),
+            (
+                "Dimensión más débil",
+                weakest.nombre if weakest else content.NO_WEAKEST.capitalize(),
+                None,
+            ),
+            ("Puntaje de la dimensión más débil", weakest.puntaje if weakest else None, "score"),
+        ]
     for r, (label, value, style) in enumerate(rows, start=2):
         ws.write_string(r, 0, label, sheet.styles["label"])
         sheet.cell(r, 1, value, style)
@@ -140,6 +171,8 @@ def _summary(sheet: _Sheet, result: ScoreResult, context: ReportContext) -> None
 def _scores(sheet: _Sheet, result: ScoreResult, context: ReportContext) -> None:
     names = content.names(result)
     rows: list[list[object]] = []
+
+    v2 = content.is_v2(result)
 
     def add(kind: str, score, dimension: str | None) -> None:
         peer = context.peer(score.id) if kind != "Eje" else None
@@ -155,6 +188,7 @@ def _scores(sheet: _Sheet, result: ScoreResult, context: ReportContext) -> None:
                 peer.get("q1") if peer else None,
                 peer.get("q3") if peer else None,
             ]
+            + ([score.puntaje_sin_no_se, score.puntaje_maximo] if v2 else [])
         )
 
     add("Global", result.global_, None)
@@ -175,14 +209,60 @@ def _scores(sheet: _Sheet, result: ScoreResult, context: ReportContext) -> None:
             "Mediana del grupo",
             "Q1 del grupo",
             "Q3 del grupo",
+        ]
+        + (["Sin «No sé»", "Máximo de la banda («No sé» = 4)"] if v2 else []),
+        rows,
+        [12, 14, 48, 14, 14, 16, 14, 12, 12] + ([12, 14] if v2 else []),
+        [None, None, None, None, "score", None, "score", "score", "score"]
+        + (["score", "score"] if v2 else []),
+    )
+
+
+def _indices(sheet: _Sheet, result: ScoreResult) -> None:
+    rows = [
+        [
+            i.id,
+            i.nombre,
+            i.principal,
+            i.puntaje,
+            i.puntaje_sin_no_se,
+            i.puntaje_maximo,
+            i.nivel,
+            i.nivel_nombre or "",
+        ]
+        for i in result.indices
+    ]
+    sheet.table(
+        [
+            "Id",
+            "Índice",
+            "Principal (decide el nivel)",
+            "Puntaje («No sé» = 0; mínimo de la banda)",
+            "Sin «No sé» (estimación)",
+            "Máximo de la banda («No sé» = 4)",
+            "Nivel (0–5)",
+            "Nombre del nivel",
         ],
         rows,
-        [12, 14, 48, 14, 14, 16, 14, 12, 12],
-        [None, None, None, None, "score", None, "score", "score", "score"],
+        [16, 36, 14, 16, 14, 16, 10, 16],
+        [None, None, None, "score", "score", "score", "integer", None],
+    )
+
+
+def _floor(sheet: _Sheet, result: ScoreResult) -> None:
+    rows = [
+        [r["id"], r["texto"], r["norma"], r["evidencia"], r["estado_txt"], r["recomendacion"]]
+        for r in content.floor_rows(result)
+    ]
+    sheet.table(
+        ["Id", "Requisito legal", "Norma", "Evidencia", "Estado", "Recomendación"],
+        rows,
+        [20, 50, 24, 36, 14, 50],
     )
 
 
 def _answers(sheet: _Sheet, result: ScoreResult, context: ReportContext) -> None:
+    v2 = content.is_v2(result)
     rows = [
         [
             r["dimension"],
@@ -197,6 +277,7 @@ def _answers(sheet: _Sheet, result: ScoreResult, context: ReportContext) -> None
             r["unidad"],
             r["fuente"],
         ]
+        + ([r["motivo_no_aplica"], r["ruta_txt"]] if v2 else [])
         for r in content.answer_rows(result, context)
     ]
     sheet.table(
@@ -212,14 +293,17 @@ def _answers(sheet: _Sheet, result: ScoreResult, context: ReportContext) -> None
             "Valor",
             "Unidad",
             "Fuente del dato",
-        ],
+        ]
+        + (["Motivo de «No aplica»", "Rutas (reparto)"] if v2 else []),
         rows,
-        [12, 24, 24, 6, 55, 55, 10, 9, 14, 14, 12],
-        [None, None, None, None, None, None, "integer", "score", "number", None, None],
+        [12, 24, 24, 6, 55, 55, 10, 9, 14, 14, 12] + ([36, 18] if v2 else []),
+        [None, None, None, None, None, None, "integer", "score", "number", None, None]
+        + ([None, None] if v2 else []),
     )
 
 
 def _plan(sheet: _Sheet, result: ScoreResult) -> None:
+    v2 = content.is_v2(result)
     rows = [
         [
             r["prioridad"],
@@ -229,11 +313,12 @@ def _plan(sheet: _Sheet, result: ScoreResult) -> None:
             r["eje"],
             r["pregunta_id"],
             r["texto"],
-            r["estado"],
+            r["estado_txt"] if v2 else r["estado"],
             r["siguiente_paso"],
             r["ganancia"],
             r["potencial"],
         ]
+        + ([r["tipo_txt"], r["indice"], r["motivo"], r["requiere"]] if v2 else [])
         for r in content.plan_rows(result)
     ]
     sheet.table(
@@ -249,14 +334,17 @@ def _plan(sheet: _Sheet, result: ScoreResult) -> None:
             "Siguiente paso",
             "Ganancia (puntos)",
             "Potencial hasta el nivel 4 (puntos)",
-        ],
+        ]
+        + (["Tipo", "Índice", "Motivo", "Requiere antes"] if v2 else []),
         rows,
-        [9, 6, 30, 12, 24, 22, 50, 12, 60, 11, 14],
-        ["integer", None, None, None, None, None, None, None, None, "number", "number"],
+        [9, 6, 30, 12, 24, 22, 50, 12, 60, 11, 14] + ([12, 24, 60, 24] if v2 else []),
+        ["integer", None, None, None, None, None, None, None, None, "number", "number"]
+        + ([None] * 4 if v2 else []),
     )
 
 
-def _indicators(sheet: _Sheet, result: ScoreResult) -> None:
+def _indicators(sheet: _Sheet, result: ScoreResult, context: ReportContext) -> None:
+    v2 = content.is_v2(result)
     rows = [
         [
             r["id"],
@@ -268,11 +356,16 @@ def _indicators(sheet: _Sheet, result: ScoreResult) -> None:
             r["fuente"],
             r["valido"],
             None if r["valido"] else r["validez"],
-            r["puntaje"],
+            r["puntaje_sector"] if r["comparar_en_sector"] else r["puntaje"],
             r["referencias"],
             r["fuentes_ref"],
         ]
-        for r in content.indicator_rows(result)
+        + (
+            [r["frontera"], r["periodo"], r["comparar_en_sector"], r["sector"], r["nucleo"]]
+            if v2
+            else []
+        )
+        for r in content.indicator_rows(result, context)
     ]
     sheet.table(
         [
@@ -288,15 +381,28 @@ def _indicators(sheet: _Sheet, result: ScoreResult) -> None:
             "Puntaje (0–100)",
             "Referencias",
             "Fuente de las referencias",
-        ],
+        ]
+        + (
+            [
+                "Frontera",
+                "Periodo",
+                "Se compara en el sector",
+                "Comparación en el sector",
+                "Indicador núcleo",
+            ]
+            if v2
+            else []
+        ),
         rows,
-        [22, 36, 12, 6, 14, 22, 12, 8, 40, 12, 36, 36],
-        [None, None, None, None, "number", None, None, None, None, "score", None, None],
+        [22, 36, 12, 6, 14, 22, 12, 8, 40, 12, 36, 36] + ([16, 18, 12, 40, 10] if v2 else []),
+        [None, None, None, None, "number", None, None, None, None, "score", None, None]
+        + ([None] * 5 if v2 else []),
     )
 
 
 def build_xlsx(result: ScoreResult, context: ReportContext) -> bytes:
-    """The workbook as bytes (sheets Resumen, Puntajes, Respuestas, Plan de acción, Indicadores)."""
+    """The workbook as bytes (sheets Resumen, Puntajes, Respuestas, Plan de acción, Indicadores;
+    method 2.0 results add Índices and Piso legal after Puntajes)."""
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(
         buffer,
@@ -312,8 +418,11 @@ def build_xlsx(result: ScoreResult, context: ReportContext) -> bytes:
     styles = _styles(book)
     _summary(_Sheet(book, "Resumen", styles), result, context)
     _scores(_Sheet(book, "Puntajes", styles), result, context)
+    if content.is_v2(result):
+        _indices(_Sheet(book, "Índices", styles), result)
+        _floor(_Sheet(book, "Piso legal", styles), result)
     _answers(_Sheet(book, "Respuestas", styles), result, context)
     _plan(_Sheet(book, "Plan de acción", styles), result)
-    _indicators(_Sheet(book, "Indicadores", styles), result)
+    _indicators(_Sheet(book, "Indicadores", styles), result, context)
     book.close()
     return buffer.getvalue()

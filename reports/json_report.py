@@ -1,4 +1,7 @@
-"""The machine-readable report: versioned JSON, validated against ``schema/resultado-1.0.json``."""
+"""The machine-readable report: versioned JSON, validated against its published schema.
+
+Results of method 2.0 follow ``schema/resultado-2.0.json``; method 1.0 results keep
+``schema/resultado-1.0.json`` so that old reports stay valid."""
 
 from __future__ import annotations
 
@@ -14,13 +17,20 @@ from reports import content
 from reports.context import ReportContext
 from scoring.result import ScoreResult
 
+SCHEMA_DIR = Path(__file__).parent / "schema"
 SCHEMA_ID = "brujula-resultado/1.0"
-SCHEMA_FILE = Path(__file__).parent / "schema" / "resultado-1.0.json"
+SCHEMA_ID_2 = "brujula-resultado/2.0"
+SCHEMA_FILE = SCHEMA_DIR / "resultado-1.0.json"
+SCHEMA_FILES = {SCHEMA_ID: SCHEMA_FILE, SCHEMA_ID_2: SCHEMA_DIR / "resultado-2.0.json"}
 
 
 @cache
-def report_schema() -> dict[str, Any]:
-    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+def report_schema(schema_id: str = SCHEMA_ID) -> dict[str, Any]:
+    return json.loads(SCHEMA_FILES[schema_id].read_text(encoding="utf-8"))
+
+
+def schema_id_for(result: ScoreResult) -> str:
+    return SCHEMA_ID_2 if content.is_v2(result) else SCHEMA_ID
 
 
 def _clean(value: Any) -> Any:
@@ -39,6 +49,7 @@ def _clean(value: Any) -> Any:
 
 def report_dict(result: ScoreResult, context: ReportContext) -> dict[str, Any]:
     firm = context.firm
+    v2 = content.is_v2(result)
     scored = result.to_dict()
     engine_version = scored.pop("esquema", None)
     answers = [
@@ -51,6 +62,7 @@ def report_dict(result: ScoreResult, context: ReportContext) -> dict[str, Any]:
             "valor": _answer_value(context.answers.get(r["id"])),
             "respuesta": r["respuesta"],
             "fuente": context.sources.get(r["id"]),
+            **({"motivo_no_aplica": r["motivo_no_aplica"]} if v2 else {}),
         }
         for r in content.answer_rows(result, context)
     ]
@@ -59,9 +71,10 @@ def report_dict(result: ScoreResult, context: ReportContext) -> dict[str, Any]:
         peers = {"grupo": context.peer_label, "puntajes": {}}
         for key in ["global", *(d.id for d in result.dimensiones), *(r.id for r in result.rutas)]:
             peers["puntajes"][key] = context.peer(key)
+    extra = {"sector": _sector(context)} if v2 else {}
     return _clean(
         {
-            "esquema": SCHEMA_ID,
+            "esquema": schema_id_for(result),
             "empresa": {
                 "razon_social": firm.razon_social,
                 "ruc": firm.ruc,
@@ -85,8 +98,19 @@ def report_dict(result: ScoreResult, context: ReportContext) -> dict[str, Any]:
             "resultado": {"esquema_motor": engine_version, **scored},
             "respuestas": answers,
             "pares": peers,
+            **extra,
         }
     )
+
+
+def _sector(context: ReportContext) -> dict[str, Any] | None:
+    if not context.sector:
+        return None
+    return {
+        ident: {"valor": c.valor, "mediana": c.mediana, "n": c.n, "puntaje": c.puntaje}
+        for ident, c in context.sector.items()
+        if c is not None
+    }
 
 
 def _answer_value(value: object) -> object:
@@ -103,8 +127,14 @@ def build_json(result: ScoreResult, context: ReportContext) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
-def validate_report_json(data: bytes | str | dict) -> None:
-    """Raise ``jsonschema.ValidationError`` when ``data`` does not follow the schema."""
+def validate_report_json(data: bytes | str | dict, schema_id: str | None = None) -> None:
+    """Raise ``jsonschema.ValidationError`` when ``data`` does not follow its schema.
+
+    The schema is ``schema_id`` or, by default, the one the document names in ``esquema``
+    (1.0 when it names none that is published)."""
     if isinstance(data, bytes | str):
         data = json.loads(data)
-    jsonschema.validate(data, report_schema(), cls=jsonschema.Draft202012Validator)
+    if schema_id is None:
+        named = data.get("esquema") if isinstance(data, dict) else None
+        schema_id = named if named in SCHEMA_FILES else SCHEMA_ID
+    jsonschema.validate(data, report_schema(schema_id), cls=jsonschema.Draft202012Validator)

@@ -62,17 +62,21 @@ def _score_tables(result: ScoreResult, context: ReportContext) -> dict[str, Any]
         "encabezado": ["Dimensión", "Puntaje", "Nivel", "Mediana del grupo", "Cuartiles (Q1–Q3)"],
         "filas": [],
     }
+    v2 = content.is_v2(result)
+    if v2:
+        dims["encabezado"][2:2] = ["Banda por «No sé»", "Sin «No sé»"]
     for d in result.dimensiones:
         peer = context.peer(d.id)
-        dims["filas"].append(
-            [
-                d.nombre,
-                fmt.number(d.puntaje),
-                _level_text(d.nivel, d.nivel_nombre),
-                fmt.number(peer["median"]) if peer else fmt.DASH,
-                f"{fmt.number(peer.get('q1'))}–{fmt.number(peer.get('q3'))}" if peer else fmt.DASH,
-            ]
-        )
+        row = [
+            d.nombre,
+            fmt.number(d.puntaje),
+            _level_text(d.nivel, d.nivel_nombre),
+            fmt.number(peer["median"]) if peer else fmt.DASH,
+            f"{fmt.number(peer.get('q1'))}–{fmt.number(peer.get('q3'))}" if peer else fmt.DASH,
+        ]
+        if v2:
+            row[2:2] = [content.band_text(d), fmt.number(d.puntaje_sin_no_se)]
+        dims["filas"].append(row)
     routes = {
         "encabezado": ["Ruta", "Nombre", "Puntaje", "Mediana del grupo", "Cuartiles (Q1–Q3)"],
         "filas": [],
@@ -90,7 +94,8 @@ def _score_tables(result: ScoreResult, context: ReportContext) -> dict[str, Any]
         )
     if not has_peers:
         for table in (dims, routes):
-            table["encabezado"] = table["encabezado"][:3] + ["", ""]
+            keep = len(table["encabezado"]) - 2
+            table["encabezado"] = table["encabezado"][:keep] + ["", ""]
     dim_names = {d.id: d.nombre for d in result.dimensiones}
     counts: dict[str, int] = {}
     for q in result.preguntas:
@@ -111,36 +116,115 @@ def _score_tables(result: ScoreResult, context: ReportContext) -> dict[str, Any]
     return {"dimensiones": dims, "rutas": routes, "ejes": themes}
 
 
+def _indices(result: ScoreResult) -> dict[str, Any] | None:
+    if not content.is_v2(result) or not result.indices:
+        return None
+    return {
+        "encabezado": ["Índice", "Puntaje", "Banda por «No sé»", "Sin «No sé»", "Nivel"],
+        "filas": [
+            [
+                i.nombre + (" (principal: decide el nivel)" if i.principal else ""),
+                fmt.number(i.puntaje),
+                content.band_text(i),
+                fmt.number(i.puntaje_sin_no_se),
+                _level_text(i.nivel, i.nivel_nombre),
+            ]
+            for i in result.indices
+        ],
+        "nota": (
+            "Puntaje: cada «No sé» cuenta como 0. La banda va de ese puntaje al que tendría si "
+            "cada «No sé» fuera el nivel más alto; la columna siguiente es la estimación que deja "
+            "fuera las respuestas «No sé»."
+        ),
+    }
+
+
+def _floor(result: ScoreResult, context: ReportContext) -> dict[str, Any] | None:
+    floor = result.piso_legal
+    if not content.is_v2(result) or floor is None:
+        return None
+    return {
+        "cumple": floor.cumple,
+        "titulo": "Cumple el piso legal" if floor.cumple else "No cumple el piso legal",
+        "texto": content.floor_status(result, context),
+        "encabezado": ["Requisito legal", "Norma", "Evidencia", "Estado"],
+        "filas": [
+            {
+                "texto": r["texto"],
+                "norma": r["norma"],
+                "evidencia": r["evidencia"],
+                "estado": r["estado_txt"],
+                "cumple": r["cumple"],
+            }
+            for r in content.floor_rows(result)
+        ],
+    }
+
+
+def _plan_row(r: dict[str, Any], v2: bool) -> dict[str, Any]:
+    floor = r["tipo"] == "piso_legal"
+    return {
+        "prioridad": str(r["prioridad"]),
+        "texto": r["texto"],
+        "paso": r["siguiente_paso"],
+        "motivo": r["motivo"] if v2 else "",
+        "eje": "Piso legal" if floor else f"{r['dimension']} · {r['eje']}",
+        "estado": r["estado_txt"] if v2 else r["estado"],
+        "ganancia": "Obligatorio" if floor else r["ganancia_txt"],
+    }
+
+
 def _plan(result: ScoreResult) -> dict[str, Any]:
+    v2 = content.is_v2(result)
     rows = content.plan_rows(result)
     shown = rows[: content.PLAN_ITEMS_IN_PDF]
     groups = []
+    floor_rows = [r for r in rows if r["tipo"] == "piso_legal"]
+    if floor_rows:
+        groups.append(
+            {
+                "ruta": "Piso legal",
+                "nombre": "requisitos pendientes, antes que todo lo demás",
+                "filas": [_plan_row(r, v2) for r in floor_rows],
+            }
+        )
+        shown = [r for r in shown if r["tipo"] != "piso_legal"]
     for route in schema.ROUTES:
         groups.append(
             {
                 "ruta": route,
                 "nombre": schema.ROUTE_NAMES[route],
-                "filas": [
-                    {
-                        "prioridad": str(r["prioridad"]),
-                        "texto": r["texto"],
-                        "paso": r["siguiente_paso"],
-                        "eje": f"{r['dimension']} · {r['eje']}",
-                        "estado": r["estado"],
-                        "ganancia": r["ganancia_txt"],
-                    }
-                    for r in shown
-                    if r["ruta"] == route
-                ],
+                "filas": [_plan_row(r, v2) for r in shown if r["ruta"] == route],
             }
         )
-    if len(rows) > len(shown):
+    shown_count = len(shown) + len(floor_rows)
+    if len(rows) > shown_count:
         note = (
-            f"Se muestran las {len(shown)} acciones de mayor efecto de un total de {len(rows)}; "
+            f"Se muestran las {shown_count} acciones de mayor efecto de un total de {len(rows)}; "
             "la lista completa está en el archivo Excel del informe."
         )
     else:
         note = f"El plan incluye todas las prácticas que pueden mejorar ({len(rows)})."
+    if content.is_v2(result):
+        intro = (
+            "Primero van los requisitos del piso legal pendientes: son obligaciones y, mientras "
+            "no se cumplan, limitan su nivel. Después, las prácticas ordenadas por los puntos que "
+            "sumarían a su índice al llegar al nivel 4, agrupadas por ruta de acción del ODS 9. "
+            "La ganancia es el aumento de su índice, en puntos, si la práctica sube un nivel; "
+            "debajo de cada acción se explica por qué se propone."
+        )
+        return {
+            "introduccion": intro,
+            "encabezado": [
+                "N.º",
+                "Acción, siguiente paso y motivo",
+                "Ámbito",
+                "Situación",
+                "Ganancia",
+            ],
+            "grupos": groups,
+            "nota": note,
+        }
     return {
         "introduccion": (
             "Las acciones están ordenadas por su efecto en el puntaje global (peso de la práctica "
@@ -160,9 +244,57 @@ def _plan(result: ScoreResult) -> dict[str, Any]:
     }
 
 
-def _indicators(result: ScoreResult) -> dict[str, Any]:
-    rows = content.indicator_rows(result)
+def _indicators_v2(result: ScoreResult, context: ReportContext) -> dict[str, Any]:
+    rows = content.indicator_rows(result, context)
     return {
+        "introduccion": (
+            "El desempeño medido se evalúa aparte de la madurez de prácticas. Cada indicador "
+            "indica su frontera (la planta o toda la empresa), el periodo de los datos y su "
+            "calidad: medido, estimado o «No sé». Las intensidades se puntúan solo frente a "
+            "empresas de su misma división CIIU. Las referencias «por confirmar» aún no se han "
+            "verificado y las de «contexto» no son comparables con su cifra."
+        ),
+        "desempeno": fmt.number(result.desempeno) if result.desempeno is not None else fmt.DASH,
+        "nota_desempeno": (
+            "Promedio de los puntos de los indicadores del conjunto núcleo, en escala de 0 a 100. "
+            "No se suma al índice de circularidad."
+            if result.desempeno is not None
+            else "Faltan datos válidos de los indicadores núcleo para calcular el puntaje de "
+            "desempeño."
+        ),
+        "v2": True,
+        "encabezado": [
+            "Indicador",
+            "Valor",
+            "Calidad del dato",
+            "Validez y comparación",
+            "Referencias",
+        ],
+        "filas": [
+            {
+                "nombre": r["nombre"],
+                "dimension_ruta": f"{r['dimension']} · {r['ruta']}",
+                "alcance": f"{r['frontera']} · {r['periodo']}",
+                "valor": r["valor_txt"],
+                "unidad": r["unidad"],
+                "fuente": r["fuente"],
+                "valido": r["valido"],
+                "validez": r["validez"],
+                "sector": r["sector"],
+                "referencias": r["referencias"] or fmt.DASH,
+                "fuentes_ref": r["fuentes_ref"],
+            }
+            for r in rows
+        ],
+    }
+
+
+def _indicators(result: ScoreResult, context: ReportContext) -> dict[str, Any]:
+    if content.is_v2(result):
+        return _indicators_v2(result, context)
+    rows = content.indicator_rows(result, context)
+    return {
+        "v2": False,
         "introduccion": (
             "El desempeño medido se evalúa aparte de la madurez de prácticas. Cada indicador se "
             "calcula con los datos cuantitativos declarados; se indica si la cifra fue medida o "
@@ -217,11 +349,14 @@ def _appendix(result: ScoreResult, context: ReportContext) -> list[dict[str, Any
     dims: list[dict[str, Any]] = []
     for row in content.answer_rows(result, context):
         if not dims or dims[-1]["id"] != row["dimension_id"]:
-            dims.append({"id": row["dimension_id"], "nombre": row["dimension"], "ejes": []})
+            title = row["dimension"] if row["bloque"] else f"Dimensión {row['dimension']}"
+            dims.append(
+                {"id": row["dimension_id"], "titulo": title, "bloque": row["bloque"], "ejes": []}
+            )
         themes = dims[-1]["ejes"]
         if not themes or themes[-1]["id"] != row["eje_id"]:
             themes.append({"id": row["eje_id"], "nombre": row["eje"], "filas": []})
-        detail = [f"{row['id']} · {row['ruta']}"]
+        detail = [row["id"] + (f" · {row['ruta_txt']}" if row["ruta_txt"] else "")]
         if row["fuente"]:
             detail.append(f"Fuente: {row['fuente'].lower()}")
         if row["puntaje"] is not None:
@@ -242,6 +377,7 @@ def report_data(result: ScoreResult, context: ReportContext) -> dict[str, Any]:
     if len(header_name) > HEADER_NAME_CHARS:
         header_name = header_name[: HEADER_NAME_CHARS - 1].rstrip() + "…"
     weakest = result.dimension(result.dimension_mas_debil) if result.dimension_mas_debil else None
+    v2 = content.is_v2(result)
     global_peer = context.peer("global")
     dim_reading = content.peer_summary(
         [(f"la {d.nombre.lower()}", d.puntaje, context.peer(d.id)) for d in result.dimensiones]
@@ -283,12 +419,23 @@ def report_data(result: ScoreResult, context: ReportContext) -> dict[str, Any]:
             "hash_corto": result.cuestionario_hash[:12],
         },
         "global": {
+            "titulo": result.global_.nombre if v2 else "Puntaje global de madurez",
             "puntaje": fmt.number(result.global_.puntaje),
             "valor": result.global_.puntaje,
             "nivel": result.global_.nivel,
-            "nivel_texto": _level_text(result.global_.nivel, result.global_.nivel_nombre),
+            "nivel_texto": content.level_text(result),
             "descripcion": content.level_description(context, result.global_.nivel),
+            "banda": content.band_sentence(result.global_) if v2 else "",
+            "provisional": content.provisional_text(result) if v2 else "",
+            "marca": "▲ Su puntaje" if v2 else "▲ Su empresa",
         },
+        "sin_debil": (
+            content.NO_WEAKEST[0].upper() + content.NO_WEAKEST[1:] + "."
+            if v2 and weakest is None and len(content._scored(result.dimensiones)) >= 2
+            else ""
+        ),
+        "piso": _floor(result, context),
+        "indices": _indices(result),
         "debil": None
         if weakest is None
         else {
@@ -319,11 +466,11 @@ def report_data(result: ScoreResult, context: ReportContext) -> dict[str, Any]:
             "rutas": route_reading,
         },
         "tablas": _score_tables(result, context),
-        "indicadores": _indicators(result),
+        "indicadores": _indicators(result, context),
         "plan": _plan(result),
         "brechas": _gaps(result),
         "metodo": {
-            "parrafos": content.METHOD_TEXT,
+            "parrafos": content.method_text(result),
             "nota_umbral": (
                 "Cada nivel empieza en su umbral inferior: un puntaje igual a un umbral "
                 "pertenece al nivel superior."
@@ -332,6 +479,18 @@ def report_data(result: ScoreResult, context: ReportContext) -> dict[str, Any]:
                 ["Cuestionario", result.cuestionario_id, True],
                 ["Versión", result.cuestionario_version, True],
                 ["Profundidad", depth, False],
+                *(
+                    [
+                        ["Método de cálculo", result.metodo, False],
+                        [
+                            "Umbral provisional",
+                            f"{fmt.number(result.umbral_provisional, 0)} puntos de banda",
+                            False,
+                        ],
+                    ]
+                    if v2
+                    else []
+                ),
                 ["Huella SHA-256 del contenido", result.cuestionario_hash, True],
                 ["Fecha de la evaluación", date, False],
                 ["Fecha del cálculo", fmt.date(dt.datetime.now()), False],
