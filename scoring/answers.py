@@ -71,7 +71,12 @@ class Encoded:
     # Derived by ``prepare`` once the codes are final: what the engine multiplies and counts.
     levels: np.ndarray | None = None  # N × P: the level where there is one, else 0
     applicable: np.ndarray | None = None  # N × P: 1 where the question counts, else 0
+    dont_know: np.ndarray | None = None  # N × P: 1 where the answer is "No sé", else 0
     counts: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def dont_know_count(self) -> np.ndarray:
+        return self.counts["no_se"]
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -83,6 +88,7 @@ def prepare(encoded: Encoded) -> Encoded:
     applicable = codes >= UNANSWERED
     encoded.levels = np.maximum(codes, 0)
     encoded.applicable = applicable.astype(codes.dtype)
+    encoded.dont_know = (codes == DONT_KNOW).astype(codes.dtype)
     encoded.counts = {
         "aplicables": np.count_nonzero(applicable, axis=1),
         "respondidas": np.count_nonzero(codes >= 0, axis=1),

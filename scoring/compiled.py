@@ -73,6 +73,17 @@ class CompiledQuestionnaire:
         return np.array([owner.get(t.id, -1) for t in self.themes], dtype=np.int64)
 
     @cached_property
+    def theme_groups(self) -> np.ndarray:
+        """(D + K) × T: each theme's weight in its dimension's row and its index's row."""
+        n_dims = len(self.dimensions)
+        matrix = np.zeros((n_dims + len(self.indices), len(self.themes)))
+        for t, theme in enumerate(self.themes):
+            matrix[self.theme_dimension[t], t] = theme.weight
+            if self.theme_in_index[t] >= 0:
+                matrix[n_dims + self.theme_in_index[t], t] = theme.weight
+        return matrix
+
+    @cached_property
     def requirement_index(self) -> dict[str, int]:
         return {q.id: i for i, q in enumerate(self.requirements)}
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from scoring import schema
-from scoring.answers import DONT_KNOW, Encoded, prepare
+from scoring.answers import Encoded, prepare
 from scoring.compiled import CompiledQuestionnaire
 
 POINTS_PER_LEVEL = 25.0
@@ -154,66 +154,61 @@ def practice_scores(compiled: CompiledQuestionnaire, encoded: Encoded):
     # Column-major results (one contiguous row per theme or route) keep the loops below fast.
     numerators = (weights.T @ levels.T).astype(np.float64)
     denominators = (weights.T @ applicable.T).astype(np.float64)
-    dont_know = encoded.practice == DONT_KNOW
-    if dont_know.any():
-        unknown = (weights.T @ dont_know.astype(dtype).T).astype(np.float64)
+    if encoded.dont_know_count.any():
+        unknown = (weights.T @ encoded.dont_know.astype(dtype, copy=False).T).astype(np.float64)
+        known = denominators - unknown
     else:
-        unknown = np.zeros_like(numerators)
-    with np.errstate(invalid="ignore", divide="ignore"):  # nothing applicable: 0 / 0 is NaN
-        low = np.divide(numerators, denominators)
-        point = np.divide(numerators, denominators - unknown)
-        high = np.divide(numerators + 4.0 * unknown, denominators)
+        unknown, known = None, denominators
+    scored, scored_point = denominators > 0, known > 0  # low and high share their presence
+    n = numerators.shape[1]
+    # Means with 0 where nothing applies, the three variants side by side (3N columns).
+    means = np.zeros((numerators.shape[0], 3 * n))
+    low, point, high = means[:, :n], means[:, n : 2 * n], means[:, 2 * n :]
+    np.divide(numerators, denominators, out=low, where=scored)
+    np.divide(numerators, known, out=point, where=scored_point)
+    if unknown is None:
+        high[...] = low
+    else:
+        np.divide(numerators + 4.0 * unknown, denominators, out=high, where=scored)
+    means *= POINTS_PER_LEVEL
+    presence = np.concatenate((scored, scored_point, scored), axis=1)
+    membership = compiled.theme_groups
+    groups = _grouped_means(means[:n_themes], presence[:n_themes], membership)
+    n_dims = len(compiled.dimensions)
+    dimensions, indices = groups[:n_dims], groups[n_dims:]
+    if compiled.indices:
+        overall = indices[compiled.principal_index]
+    else:
+        dim_weights = np.array([[d.peso for d in compiled.dimensions]])
+        dims_present = ~np.isnan(dimensions)
+        overall = _grouped_means(np.nan_to_num(dimensions), dims_present, dim_weights)[0]
+    means[~presence] = np.nan
+    themes, routes = means[:n_themes], means[n_themes:]
     sets = [
-        _aggregate(compiled, means * POINTS_PER_LEVEL, n_themes) for means in (low, point, high)
+        ScoreSet(
+            themes[:, part].T,
+            routes[:, part].T,
+            dimensions[:, part].T,
+            indices[:, part].T,
+            overall[part].copy(),
+        )
+        for part in (slice(0, n), slice(n, 2 * n), slice(2 * n, 3 * n))
     ]
     return (*sets, denominators[:n_themes])
-
-
-def _aggregate(compiled: CompiledQuestionnaire, means: np.ndarray, n_themes: int) -> ScoreSet:
-    themes = means[:n_themes]
-    routes = means[n_themes:]
-    theme_weights = np.array([t.weight for t in compiled.themes])
-    dimensions = _weighted_groups(
-        themes, theme_weights, compiled.theme_dimension, len(compiled.dimensions)
-    )
-    if compiled.indices:
-        member = compiled.theme_in_index >= 0
-        indices = _weighted_groups(
-            themes[member],
-            theme_weights[member],
-            compiled.theme_in_index[member],
-            len(compiled.indices),
-        )
-        overall = indices[compiled.principal_index].copy()
-    else:
-        indices = np.zeros((0, themes.shape[1]))
-        overall = _weighted_groups(
-            dimensions,
-            np.array([d.peso for d in compiled.dimensions]),
-            np.zeros(len(compiled.dimensions), dtype=np.int64),
-            1,
-        )[0]
-    return ScoreSet(themes.T, routes.T, dimensions.T, indices.T, overall)
 
 
 def _rounded(values: np.ndarray) -> np.ndarray:
     return np.round(values, SCORE_DECIMALS, out=values)
 
 
-def _weighted_groups(
-    scores: np.ndarray, weights: np.ndarray, group: np.ndarray, n_groups: int
-) -> np.ndarray:
-    """Weighted mean per group of the non-NaN rows of ``scores`` (items × assessments),
-    accumulated item by item in a fixed order, so any batch size gives the same bits."""
-    n = scores.shape[1]
-    present = ~np.isnan(scores)
-    weighted = np.where(present, scores * weights[:, None], 0.0)
-    counted = present * weights[:, None]
-    numerator = np.zeros((n_groups, n))
-    denominator = np.zeros((n_groups, n))
-    for item in range(scores.shape[0]):
-        numerator[group[item]] += weighted[item]
-        denominator[group[item]] += counted[item]
+def _grouped_means(values: np.ndarray, present: np.ndarray, membership: np.ndarray):
+    """Weighted means per group of the present rows of ``values`` (items × assessments, 0
+    where absent); ``membership`` is groups × items with the item's weight where it belongs.
+
+    ``einsum`` without BLAS sums over the items in the same fixed order for every column, so
+    any batch size gives the same bits; the result is rounded to SCORE_DECIMALS."""
+    numerator = np.einsum("gt,tn->gn", membership, values, optimize=False)
+    denominator = np.einsum("gt,tn->gn", membership, present.astype(np.float64), optimize=False)
     result = np.full_like(numerator, np.nan)
     np.divide(numerator, denominator, out=result, where=denominator > 0)
     return _rounded(result)
