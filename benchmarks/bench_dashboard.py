@@ -97,7 +97,12 @@ def fill(url: str, assessments: int, seed: int = 7) -> str:
         ]
         days = rng.uniform(0, 730, size=assessments)
         when = [now - dt.timedelta(days=float(d)) for d in days]
-        insert_scored(connection, ScoredBatch(compiled, scores, encoded.practice, owners, when))
+        insert_scored(
+            connection,
+            ScoredBatch(
+                compiled, scores, encoded.practice, owners, when, requirements=encoded.requirements
+            ),
+        )
     with session_scope(engine) as session:
         account = create_staff(session, "bench@sni.org.pe", "Banco de pruebas", "clave-segura-123")
         token = open_session(session, account)

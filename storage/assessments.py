@@ -16,7 +16,8 @@ from storage.questionnaires import archive
 
 DEPTHS = ("expres", "completo")
 SOURCES = ("medido", "estimado", "no_se")
-# Keys a result summary may carry; the column of the same name receives the value.
+# Keys a result summary may carry; the column of the same name receives the value. Scores of
+# dimensions, routes and indices go in ``scores`` under the ids the questionnaire declares.
 RESULT_COLUMNS = (
     "overall",
     "level",
@@ -24,12 +25,6 @@ RESULT_COLUMNS = (
     "performance",
     "coverage",
     "dont_know_count",
-    "economica",
-    "social",
-    "ambiental",
-    "r1",
-    "r2",
-    "r3",
 )
 RESULT_KEYS = (*RESULT_COLUMNS, "scores", "detail")
 
@@ -298,28 +293,26 @@ def get_result(session: Session, assessment_id: int, firm_id: int) -> Result | N
     return session.scalar(query)
 
 
+def scores_summary(result: ScoreResult) -> dict[str, Any]:
+    """The narrow ``scores_json``: scores by the ids the questionnaire declares."""
+    return {
+        "dimensiones": {d.id: d.puntaje for d in result.dimensiones},
+        "ejes": {t.id: t.puntaje for t in result.ejes},
+        "rutas": {r.id: r.puntaje for r in result.rutas},
+        "indices": {i.id: i.puntaje for i in result.indices},
+        "metodo": result.metodo,
+    }
+
+
 def result_summary(result: ScoreResult) -> dict:
     """What ``storage.assessments.submit`` stores for a scored assessment."""
-    dims = {d.id: d.puntaje for d in result.dimensiones}
-    routes = {r.id.lower(): r.puntaje for r in result.rutas}
-    summary: dict = {
+    return {
         "overall": result.global_.puntaje,
         "level": result.global_.nivel or None,
         "weakest_dimension": result.dimension_mas_debil,
         "performance": result.desempeno,
         "coverage": float(result.cobertura.get("porcentaje", 0.0)),
         "dont_know_count": len(result.brechas),
-        "scores": {
-            "dimensiones": dims,
-            "ejes": {t.id: t.puntaje for t in result.ejes},
-            "rutas": {r.id: r.puntaje for r in result.rutas},
-        },
+        "scores": scores_summary(result),
         "detail": result.to_dict(),
     }
-    for key in ("economica", "social", "ambiental"):
-        if key in dims:
-            summary[key] = dims[key]
-    for key in ("r1", "r2", "r3"):
-        if key in routes:
-            summary[key] = routes[key]
-    return summary

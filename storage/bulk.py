@@ -37,6 +37,7 @@ class ScoredBatch:
     firm_ids: Sequence[int]
     submitted_at: Sequence[dt.datetime]
     is_demo: bool = False
+    requirements: np.ndarray | None = None  # Encoded.requirements (legal floor), if known
 
 
 def next_id(connection: Connection, column: Any) -> int:
@@ -78,7 +79,7 @@ def insert_scored(connection: Connection, batch: ScoredBatch) -> list[int]:
             PanelLayout.__table__.insert(),
             [{**layout_key, "vector_format": VECTOR_FORMAT, "columns": columns}],
         )
-    vectors = batch_vectors(compiled, scores, batch.codes)
+    vectors = batch_vectors(compiled, scores, batch.codes, batch.requirements)
     dims = [d.id for d in compiled.dimensions]
     first = next_id(connection, Assessment.id)
     ids = list(range(first, first + len(vectors)))
@@ -140,7 +141,7 @@ def insert_scored(connection: Connection, batch: ScoredBatch) -> list[int]:
 def _summary(
     compiled: CompiledQuestionnaire, scores: BatchScores, i: int, dims: list[str]
 ) -> dict[str, Any]:
-    """The denormalised result columns of row ``i`` (as ``storage.assessments.result_summary``)."""
+    """The result columns of row ``i`` (as ``storage.assessments.result_summary``)."""
     dimension = {d: _none(scores.dimensions[i, k]) for k, d in enumerate(dims)}
     route = {r: _none(scores.routes[i, k]) for k, r in enumerate(schema.ROUTES)}
     weakest = int(scores.weakest[i])
@@ -152,16 +153,12 @@ def _summary(
         "performance": _none(scores.performance[i]),
         "coverage": float(scores.coverage[i]),
         "dont_know_count": int(scores.counts["no_se"][i]),
-        "economica": dimension.get("economica"),
-        "social": dimension.get("social"),
-        "ambiental": dimension.get("ambiental"),
-        "r1": route["R1"],
-        "r2": route["R2"],
-        "r3": route["R3"],
         "scores_json": {
             "dimensiones": dimension,
             "ejes": {t.id: _none(scores.themes[i, k]) for k, t in enumerate(compiled.themes)},
             "rutas": route,
+            "indices": {x.id: _none(scores.indices[i, k]) for k, x in enumerate(compiled.indices)},
+            "metodo": compiled.method,
         },
         "detail_json": {"esquema": RESULT_SCHEMA_VERSION, "carga_masiva": True},
     }

@@ -193,6 +193,9 @@ def demo_answers(
         elif isinstance(question, schema.SingleChoiceQuestion):
             options = [o.valor for o in question.opciones]
             answers[question.id] = options[0] if draw < 0.8 else options[-1]
+        elif isinstance(question, schema.RequirementQuestion):  # legal floor (method 2.0)
+            met = 0.55 + 0.1 * latent
+            answers[question.id] = "si" if draw < met else ("en_tramite" if draw < 0.9 else "no")
         elif isinstance(question, schema.MultipleChoiceQuestion):
             chosen = [o.valor for o in question.opciones if rng.random() < 0.4]
             answers[question.id] = chosen or [question.opciones[0].valor]

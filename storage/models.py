@@ -151,7 +151,12 @@ class Answer(Base):
 
 
 class Result(Base):
-    """Scored summary of a submitted assessment, with denormalised columns for staff views."""
+    """Scored summary of a submitted assessment.
+
+    Only questionnaire-independent figures are columns; dimension, route and index scores live
+    in ``scores_json`` under the ids the questionnaire declares, the full result in
+    ``detail_json`` (``ScoreResult.to_dict``).
+    """
 
     __tablename__ = "resultados"
 
@@ -165,12 +170,6 @@ class Result(Base):
     performance: Mapped[float | None] = mapped_column(Float)
     coverage: Mapped[float] = mapped_column(Float)
     dont_know_count: Mapped[int] = mapped_column(Integer, default=0)
-    economica: Mapped[float | None] = mapped_column(Float)
-    social: Mapped[float | None] = mapped_column(Float)
-    ambiental: Mapped[float | None] = mapped_column(Float)
-    r1: Mapped[float | None] = mapped_column(Float)
-    r2: Mapped[float | None] = mapped_column(Float)
-    r3: Mapped[float | None] = mapped_column(Float)
     scores_json: Mapped[dict[str, Any]] = mapped_column(JSON)
     detail_json: Mapped[dict[str, Any]] = mapped_column(JSON)
     # Copied from the firm at submission, so history keeps the profile it was scored with.

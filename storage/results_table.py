@@ -1,17 +1,22 @@
 """Staff read model: one narrow row per submitted assessment with a float32 score vector.
 
-A vector holds, in the compiled questionnaire's order: overall, level, dimensions, routes,
-performance, coverage, "No sé" count, theme scores, practice question codes (0–4 a level,
--1 "No sé", -2 unanswered, -3 "No aplica", -4 hidden) and valid indicator values (NaN when
-invalid). Its column names are stored once per questionnaire hash and depth in
-``panel_formatos``, so old versions decode without their YAML. ``load_results_frame`` reads
-100 000 rows in one query and decodes every vector with a single ``numpy.frombuffer``.
+A vector holds, in the compiled questionnaire's order: the principal score (method 2.0: the
+principal index; "No sé" counted 0), level (after the legal-floor cap), the band of the
+principal score ("No sé" left out, "No sé" as the top level), legal floor met (1/0, NaN when
+the questionnaire has none), provisional (1/0), dimensions, indices, routes, performance,
+coverage, "No sé" count, theme scores, practice question codes (0–4 a level, -1 "No sé", -2
+unanswered, -3 "No aplica", -4 hidden) and valid indicator values (NaN when invalid). Format 1
+(before method 2.0) had only overall and level before the dimensions and no indices.
+Column names are stored once per questionnaire hash, depth and format in ``panel_formatos``, so
+old versions and formats decode without their YAML. ``load_results_frame`` reads 100 000 rows
+in one query and decodes every vector with a single ``numpy.frombuffer``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,9 +33,22 @@ from scoring.result import ScoreResult
 from storage import audit
 from storage.models import Assessment, AuditLog, Firm, PanelLayout, PanelRow
 
-VECTOR_FORMAT = 1
+VECTOR_FORMAT = 2
 QUESTION_PREFIX = "preg_"
-SUMMARY_COLUMNS = ("global", "nivel")
+INDEX_PREFIX = "idx_"
+REQUIREMENT_PREFIX = "req_"
+# Legal-floor items: the answer's code (NaN when unknown, for example in bulk loads).
+REQUIREMENT_CODES = {"si": 0.0, "no": 1.0, "en_tramite": 2.0, "no_corresponde": 3.0}
+REQUIREMENT_CODES["sin_respuesta"] = 4.0
+REQUIREMENT_UNMET = (1.0, 2.0, 4.0)  # no, en trámite, sin respuesta
+SUMMARY_COLUMNS = (
+    "global",
+    "nivel",
+    "global_sin_no_se",
+    "global_maximo",
+    "piso_legal",
+    "provisional",
+)
 TAIL_COLUMNS = ("desempeno", "cobertura", "no_se")
 STATE_CODES = {"no_se": -1.0, "sin_respuesta": -2.0, "no_aplica": -3.0, "oculta": -4.0}
 META_COLUMNS = (
@@ -52,11 +70,13 @@ def vector_columns(compiled: CompiledQuestionnaire) -> list[str]:
     return [
         *SUMMARY_COLUMNS,
         *(f"dim_{d.id}" for d in compiled.dimensions),
+        *(f"{INDEX_PREFIX}{i.id}" for i in compiled.indices),
         *(f"ruta_{r}" for r in schema.ROUTES),
         *TAIL_COLUMNS,
         *(f"eje_{t.id}" for t in compiled.themes),
         *(f"{QUESTION_PREFIX}{q.id}" for q in compiled.practice),
         *(f"ind_{i.model.id}" for i in compiled.indicators),
+        *(f"{REQUIREMENT_PREFIX}{q.id}" for q in compiled.requirements),
     ]
 
 
@@ -67,9 +87,21 @@ def _nan(value: float | None) -> float:
 def _detail_values(detail: Mapping[str, Any]) -> tuple[list[str], list[float]]:
     """Column names and values from a ``ScoreResult.to_dict()`` (what ``detail_json`` stores)."""
     names = [*SUMMARY_COLUMNS]
-    values = [_nan(detail["global"]["puntaje"]), float(detail["global"]["nivel"] or 0)]
+    overall = detail["global"]
+    floor = detail.get("piso_legal")
+    values = [
+        _nan(overall["puntaje"]),
+        float(overall["nivel"] or 0),
+        _nan(overall.get("puntaje_sin_no_se")),
+        _nan(overall.get("puntaje_maximo")),
+        np.nan if floor is None else float(bool(floor["cumple"])),
+        float(bool(detail.get("provisional", False))),
+    ]
     for score in detail["dimensiones"]:
         names.append(f"dim_{score['id']}")
+        values.append(_nan(score["puntaje"]))
+    for score in detail.get("indices") or []:
+        names.append(f"{INDEX_PREFIX}{score['id']}")
         values.append(_nan(score["puntaje"]))
     for score in detail["rutas"]:
         names.append(f"ruta_{score['id']}")
@@ -90,6 +122,9 @@ def _detail_values(detail: Mapping[str, Any]) -> tuple[list[str], list[float]]:
     for indicator in detail["indicadores"]:
         names.append(f"ind_{indicator['id']}")
         values.append(_nan(indicator["valor"]) if indicator["valido"] else np.nan)
+    for requirement in (floor or {}).get("requisitos") or []:
+        names.append(f"{REQUIREMENT_PREFIX}{requirement['id']}")
+        values.append(REQUIREMENT_CODES.get(requirement["estado"], np.nan))
     return names, values
 
 
@@ -108,14 +143,29 @@ def result_vector(compiled: CompiledQuestionnaire, result: ScoreResult) -> bytes
 
 
 def batch_vectors(
-    compiled: CompiledQuestionnaire, batch: BatchScores, codes: np.ndarray
+    compiled: CompiledQuestionnaire,
+    batch: BatchScores,
+    codes: np.ndarray,
+    requirements: np.ndarray | None = None,
 ) -> np.ndarray:
-    """N × K float32 vectors of a scored batch; ``codes`` is ``Encoded.practice``."""
+    """N × K float32 vectors of a scored batch; ``codes`` is ``Encoded.practice`` and
+    ``requirements`` ``Encoded.requirements`` (legal-floor answers; None: unknown)."""
     valid_values = np.where(batch.indicator_valid, batch.indicator_values, np.nan)
+    n = len(batch.level)
+    floor = (
+        np.full(n, np.nan)
+        if compiled.model.piso_legal is None
+        else np.asarray(batch.floor_met, dtype=np.float64)
+    )
     parts = [
         batch.overall[:, None],
         batch.level[:, None],
+        batch.point.overall[:, None],
+        batch.high.overall[:, None],
+        floor[:, None],
+        np.asarray(batch.provisional, dtype=np.float64)[:, None],
         batch.dimensions,
+        np.asarray(batch.indices, dtype=np.float64).reshape(n, len(compiled.indices)),
         batch.routes,
         batch.performance[:, None],
         batch.coverage[:, None],
@@ -123,8 +173,16 @@ def batch_vectors(
         batch.themes,
         codes,
         valid_values,
+        _requirement_codes(requirements, n, len(compiled.requirements)),
     ]
     return np.hstack([np.asarray(p, dtype=np.float64) for p in parts]).astype(np.float32)
+
+
+def _requirement_codes(answers: np.ndarray | None, n: int, count: int) -> np.ndarray:
+    if answers is None or count == 0:
+        return np.full((n, count), np.nan)
+    lookup = np.vectorize(lambda a: REQUIREMENT_CODES.get(a, 4.0), otypes=[float])
+    return lookup(np.asarray(answers, dtype=object).reshape(n, count))
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -220,8 +278,62 @@ def backfill(session: Session) -> int:
 # --- reading -----------------------------------------------------------------------------------
 
 
-def _questionnaire_rows(query, questionnaire_id: str, depth: str):
-    return query.where(PanelRow.questionnaire_id == questionnaire_id, PanelRow.depth == depth)
+def _questionnaire_rows(
+    query, questionnaire_id: str, depth: str, questionnaire_hash: str | None = None
+):
+    query = query.where(PanelRow.questionnaire_id == questionnaire_id, PanelRow.depth == depth)
+    if questionnaire_hash is not None:
+        query = query.where(PanelRow.questionnaire_hash == questionnaire_hash)
+    return query
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    """A questionnaire version (content hash) that submitted assessments were scored with."""
+
+    questionnaire_id: str
+    version: str
+    hash: str
+    depth: str
+    last_submitted: dt.datetime
+
+
+def stored_versions(
+    session: Session, questionnaire_id: str | None = None, depth: str | None = None
+) -> list[StoredVersion]:
+    """Every (questionnaire, version, hash, depth) found in the panel rows, newest first.
+
+    Read from the stored data, not from the files in ``cuestionarios/``: versions that are no
+    longer served still have results. Two hashes never share an aggregate (they may score
+    differently), so the staff pages pick one of these.
+    """
+    query = select(
+        PanelRow.questionnaire_id,
+        PanelRow.questionnaire_version,
+        PanelRow.questionnaire_hash,
+        PanelRow.depth,
+        func.max(PanelRow.submitted_at),
+    ).group_by(
+        PanelRow.questionnaire_id,
+        PanelRow.questionnaire_version,
+        PanelRow.questionnaire_hash,
+        PanelRow.depth,
+    )
+    if questionnaire_id is not None:
+        query = query.where(PanelRow.questionnaire_id == questionnaire_id)
+    if depth is not None:
+        query = query.where(PanelRow.depth == depth)
+    found = [
+        StoredVersion(qid, version, content_hash, row_depth, _utc(last))
+        for qid, version, content_hash, row_depth, last in session.execute(query)
+    ]
+    return sorted(found, key=lambda v: (v.last_submitted, v.version, v.hash), reverse=True)
+
+
+def _utc(value: Any) -> dt.datetime:
+    if isinstance(value, str):  # SQLite returns the aggregate's naive UTC text
+        value = dt.datetime.fromisoformat(value)
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 def _consenting_firms(session: Session) -> np.ndarray:
@@ -241,7 +353,9 @@ _LAST_CONSENT_CHANGE = (
 )
 
 
-def data_version(session: Session, questionnaire_id: str, depth: str) -> tuple[int, ...]:
+def data_version(
+    session: Session, questionnaire_id: str, depth: str, questionnaire_hash: str | None = None
+) -> tuple[int, ...]:
     """Changes with any submission of this questionnaire and depth, and any consent change.
 
     Submissions: count, max and sum of the panel rows' ids. Consent: count and sum of the
@@ -257,6 +371,7 @@ def data_version(session: Session, questionnaire_id: str, depth: str) -> tuple[i
         ).select_from(PanelRow),
         questionnaire_id,
         depth,
+        questionnaire_hash,
     )
     firms = select(func.count(), func.coalesce(func.sum(Firm.id), 0)).where(
         Firm.consent_statistics.is_(true())
@@ -293,19 +408,26 @@ def _raw(column: Any) -> Any:
 
 
 def load_results_frame(
-    session: Session, questionnaire_id: str, depth: str, since: dt.datetime | None = None
+    session: Session,
+    questionnaire_id: str,
+    depth: str,
+    since: dt.datetime | None = None,
+    questionnaire_hash: str | None = None,
 ) -> pd.DataFrame:
     """One row per submitted assessment of firms that accept statistics, sorted by firm and date.
 
     Profile and identity columns (``META_COLUMNS``) plus the decoded vector columns; question
     columns hold the level counted by the engine (0–4, NaN when not applicable). Consent is
-    applied in numpy: a join would make SQLite look up every firm row by row.
+    applied in numpy: a join would make SQLite look up every firm row by row. With
+    ``questionnaire_hash`` only that version's rows (aggregates never mix versions that may
+    score differently; without it the columns are the union of the versions' layouts).
     """
     table = PanelRow.__table__
     query = _questionnaire_rows(
         select(*(_raw(table.c[name]) for name in META_COLUMNS), _raw(table.c.vector)),
         questionnaire_id,
         depth,
+        questionnaire_hash,
     )
     if since is not None:
         query = query.where(PanelRow.submitted_at >= since)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select, true
@@ -38,20 +39,18 @@ ASSESSMENT_COLUMNS = (
     "region",
     "questionnaire_id",
     "questionnaire_version",
+    "questionnaire_hash",
     "depth",
     "submitted_at",
     "overall",
     "level",
-    "economica",
-    "social",
-    "ambiental",
-    "r1",
-    "r2",
-    "r3",
     "performance",
     "coverage",
     "dont_know_count",
 )
+# Then one column per stored score, named by the ids the result declares: "dim_<id>",
+# "ruta_<id>", "idx_<id>" (as the panel frame of storage.results_table).
+SCORE_PREFIXES = {"dimensiones": "dim_", "rutas": "ruta_", "indices": "idx_"}
 
 
 def sharing_firms(session: Session, search: str = "") -> pd.DataFrame:
@@ -99,15 +98,27 @@ def sharing_firm(session: Session, firm_id: int) -> Firm | None:
     )
 
 
+def score_columns(scores: dict[str, Any] | None) -> dict[str, float | None]:
+    """``dim_``/``ruta_``/``idx_`` columns from a stored ``scores_json``."""
+    found: dict[str, float | None] = {}
+    for key, prefix in SCORE_PREFIXES.items():
+        for ident, value in ((scores or {}).get(key) or {}).items():
+            found[f"{prefix}{ident}"] = value
+    return found
+
+
 def shared_assessments(
     session: Session,
     firm_ids: list[int] | None = None,
     questionnaire_id: str | None = None,
     depth: str | None = None,
+    questionnaire_hash: str | None = None,
+    with_detail: bool = False,
 ) -> pd.DataFrame:
     """Submitted assessments with their scores, of consenting firms (all, or ``firm_ids``).
 
-    Sector, size and region are those the assessment was scored with.
+    Sector, size and region are those the assessment was scored with. ``with_detail`` adds the
+    stored ``ScoreResult.to_dict()`` as a ``detail`` column (empty dict for bulk-loaded rows).
     """
     query = (
         select(
@@ -121,9 +132,12 @@ def shared_assessments(
             Result.region,
             Assessment.questionnaire_id,
             Assessment.questionnaire_version,
+            Assessment.questionnaire_hash,
             Assessment.depth,
             Assessment.submitted_at,
-            *(getattr(Result, name) for name in ASSESSMENT_COLUMNS[12:]),
+            *(getattr(Result, name) for name in ASSESSMENT_COLUMNS[13:]),
+            Result.scores_json,
+            *((Result.detail_json,) if with_detail else ()),
         )
         .join(Result, Result.assessment_id == Assessment.id)
         .join(Firm, Firm.id == Assessment.firm_id)
@@ -136,7 +150,16 @@ def shared_assessments(
         query = query.where(Assessment.questionnaire_id == questionnaire_id)
     if depth is not None:
         query = query.where(Assessment.depth == depth)
-    frame = pd.DataFrame(session.execute(query).all(), columns=list(ASSESSMENT_COLUMNS))
+    if questionnaire_hash is not None:
+        query = query.where(Assessment.questionnaire_hash == questionnaire_hash)
+    rows = session.execute(query).all()
+    width = len(ASSESSMENT_COLUMNS)
+    frame = pd.DataFrame([row[:width] for row in rows], columns=list(ASSESSMENT_COLUMNS))
+    scores = pd.DataFrame([score_columns(row[width]) for row in rows], index=frame.index)
+    if len(scores.columns):
+        frame = pd.concat([frame, scores.astype("float64")], axis=1)
+    if with_detail:
+        frame["detail"] = [dict(row[width + 1] or {}) for row in rows]
     frame["submitted_at"] = pd.to_datetime(frame["submitted_at"], utc=True)
     frame["is_demo"] = frame["is_demo"].astype(bool)
     return frame

@@ -23,9 +23,15 @@ from scoring.peru import REGIONS, SIZE_NAMES
 from scoring.schema import DEPTH_NAMES
 from storage import audit
 from storage.db import database_url
-from storage.results_table import data_version, load_results_frame
+from storage.results_table import (
+    StoredVersion,
+    data_version,
+    load_results_frame,
+    stored_versions,
+)
 from ui import db, widgets
 from ui.session import AccountInfo
+from ui.staff_exports import MethodBoard, method_board
 from ui.staff_labels import Labels, labels_for, sector_label, size_label
 from ui.widgets import LIMA
 
@@ -33,15 +39,27 @@ KEEP = "_sni_keep_"  # copies of filter values that survive switching between st
 
 
 @st.cache_resource(max_entries=4, ttl=3600, show_spinner="Cargando resultados…")
-def _panel_frame(url: str, questionnaire_id: str, depth: str, version: tuple) -> pd.DataFrame:
+def _panel_frame(
+    url: str, questionnaire_id: str, depth: str, content_hash: str, version: tuple
+) -> pd.DataFrame:
     with db.session() as session:
-        return load_results_frame(session, questionnaire_id, depth)
+        return load_results_frame(session, questionnaire_id, depth, questionnaire_hash=content_hash)
 
 
 @st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
-def _board(url: str, questionnaire_id: str, depth: str, version: tuple, chosen: Filters):
-    frame = _panel_frame(url, questionnaire_id, depth, version)
+def _board(
+    url: str, questionnaire_id: str, depth: str, content_hash: str, version: tuple, chosen: Filters
+):
+    frame = _panel_frame(url, questionnaire_id, depth, content_hash, version)
     return dashboard(frame, chosen)
+
+
+@st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
+def _method_board(
+    url: str, questionnaire_id: str, depth: str, content_hash: str, version: tuple, chosen: Filters
+):
+    frame = _panel_frame(url, questionnaire_id, depth, content_hash, version)
+    return method_board(frame, chosen)
 
 
 @dataclass(frozen=True)
@@ -55,12 +73,17 @@ class PanelData:
         """The aggregates for ``chosen``, remembered per data version and filters."""
         return _board(*self.key, chosen)
 
+    def method(self, chosen: Filters) -> MethodBoard:
+        """Legal floor, indices, band and provisional results (method 2.0) for ``chosen``."""
+        return _method_board(*self.key, chosen)
 
-def panel_data(questionnaire_id: str, depth: str) -> PanelData:
-    """Every consenting firm's submitted results for one questionnaire and depth."""
+
+def panel_data(questionnaire_id: str, depth: str, content_hash: str) -> PanelData:
+    """Every consenting firm's submitted results of one questionnaire version (content hash)
+    and depth: aggregates never mix versions, which may score differently."""
     with db.session() as session:
-        version = data_version(session, questionnaire_id, depth)
-    key = (database_url(), questionnaire_id, depth, version)
+        version = data_version(session, questionnaire_id, depth, content_hash)
+    key = (database_url(), questionnaire_id, depth, content_hash, version)
     return PanelData(_panel_frame(*key), key)
 
 
@@ -89,32 +112,93 @@ def _keep(*keys: str) -> None:
             st.session_state[KEEP + key] = st.session_state[key]
 
 
-def choose_questionnaire() -> tuple[str, str, CompiledQuestionnaire | None]:
-    """Questionnaire and depth pickers; returns their ids and the compiled questionnaire."""
+@dataclass(frozen=True)
+class Choice:
+    """The questionnaire version the staff pages show: one content hash, one depth."""
+
+    questionnaire_id: str
+    depth: str
+    hash: str
+    version: str
+    compiled: CompiledQuestionnaire | None
+
+    @property
+    def stamp(self) -> str:
+        return f"{self.questionnaire_id}_{self.version}_{self.depth}"
+
+
+def _stored_versions() -> list[StoredVersion]:
+    with db.session() as session:
+        return stored_versions(session)
+
+
+def version_label(version: str, content_hash: str, same_version: int, current: bool) -> str:
+    """ "2.0.0", with a short hash when two contents share the version, "(vigente)" for the
+    questionnaire file new assessments use."""
+    label = f"versión {version}"
+    if same_version > 1:
+        label += f" · huella {content_hash.removeprefix('sha256:')[:8]}"
+    return label + (" (vigente)" if current else "")
+
+
+def choose_questionnaire() -> Choice:
+    """Questionnaire, depth and version pickers; versions are those found in the stored
+    results (plus the current file's), so older versions stay visible."""
     found = db.questionnaires()
-    ids = list(found)
+    stored = _stored_versions()
+    ids = list(dict.fromkeys([*found, *(v.questionnaire_id for v in stored)]))
     current = db.current_questionnaire().id
-    left, right = st.columns([3, 2])
+    left, middle, right = st.columns([3, 2, 2])
     _kept("sni_cuestionario", current)
     if st.session_state.get("sni_cuestionario") not in ids:
         st.session_state["sni_cuestionario"] = current
+    titles = {v.questionnaire_id: v.questionnaire_id for v in stored}
+    titles |= {i: q.model.titulo for i, q in found.items()}
     questionnaire_id = left.selectbox(
-        "Cuestionario",
-        ids,
-        key="sni_cuestionario",
-        format_func=lambda i: found[i].model.titulo if i in found else i,
+        "Cuestionario", ids, key="sni_cuestionario", format_func=lambda i: titles.get(i, i)
     )
     _kept("sni_profundidad", "completo")
-    depth = right.radio(
-        "Profundidad",
-        list(DEPTH_NAMES),
-        key="sni_profundidad",
-        format_func=widgets.DEPTH_LABELS.get,
-        horizontal=True,
+    depth = (
+        middle.radio(
+            "Profundidad",
+            list(DEPTH_NAMES),
+            key="sni_profundidad",
+            format_func=widgets.DEPTH_LABELS.get,
+            horizontal=True,
+        )
+        or "completo"
     )
-    _keep("sni_cuestionario", "sni_profundidad")
-    loaded = found.get(questionnaire_id)
-    return questionnaire_id, depth or "completo", db.compiled(loaded, depth) if loaded else None
+    versions = {
+        v.hash: v.version
+        for v in stored
+        if v.questionnaire_id == questionnaire_id and v.depth == depth
+    }
+    served = found.get(questionnaire_id)
+    if served is not None:  # the version new assessments use comes first (the default)
+        versions = {served.content_hash: served.version, **versions}
+    hashes = list(versions)
+    _kept("sni_version", hashes[0] if hashes else "")
+    if st.session_state.get("sni_version") not in hashes:
+        st.session_state["sni_version"] = hashes[0] if hashes else None
+    count = {v: list(versions.values()).count(v) for v in versions.values()}
+    served_hash = served.content_hash if served is not None else None
+    content_hash = right.selectbox(
+        "Versión del cuestionario",
+        hashes,
+        key="sni_version",
+        format_func=lambda h: version_label(versions[h], h, count[versions[h]], h == served_hash),
+        help="Cada versión se muestra por separado: dos versiones pueden puntuar distinto.",
+    )
+    _keep("sni_cuestionario", "sni_profundidad", "sni_version")
+    content_hash = content_hash or ""
+    loaded = db.questionnaire_for_hash(content_hash) if content_hash else None
+    return Choice(
+        questionnaire_id,
+        depth,
+        content_hash,
+        versions.get(content_hash, ""),
+        db.compiled(loaded, depth) if loaded else None,
+    )
 
 
 def labels(compiled: CompiledQuestionnaire | None) -> Labels:
@@ -140,20 +224,12 @@ def _present(column: pd.Series) -> set[str]:
 def filters(frame: pd.DataFrame) -> Filters:
     """Filter widgets in an expander; returns the chosen filters (kept across staff pages)."""
     first, last = _date_range(frame)
-    versions = sorted(_present(frame["questionnaire_version"]))
     sectors = sorted(int(d) for d in np.unique(frame["ciiu_division"].to_numpy()))
     sizes = [s for s in SIZE_NAMES if s in _present(frame["size_class"])]
     regions = [r for r in REGIONS if r in _present(frame["region"])]
     real = bool(len(frame)) and not frame["is_demo"].to_numpy().all()
-    keys = (
-        "sni_versiones",
-        "sni_periodo",
-        "sni_sectores",
-        "sni_tamanos",
-        "sni_regiones",
-        "sni_demo",
-    )
-    for key, options in zip(keys[:1] + keys[2:5], (versions, sectors, sizes, regions), strict=True):
+    keys = ("sni_periodo", "sni_sectores", "sni_tamanos", "sni_regiones", "sni_demo")
+    for key, options in zip(keys[1:4], (sectors, sizes, regions), strict=True):
         kept = _kept(key, [])
         st.session_state[key] = [v for v in kept if v in options]
     _kept("sni_periodo", (first, last))
@@ -181,17 +257,10 @@ def filters(frame: pd.DataFrame) -> Filters:
             placeholder="Todos los tamaños",
         )
         st.multiselect("Región", regions, key="sni_regiones", placeholder="Todas las regiones")
-        st.multiselect(
-            "Versión del cuestionario",
-            versions,
-            key="sni_versiones",
-            placeholder="Todas las versiones",
-        )
         st.checkbox("Incluir empresas de demostración («DEMO»)", key="sni_demo")
     _keep(*keys)
     start, end = (tuple(period) + (None, None))[:2] if isinstance(period, tuple) else (period, None)
     return Filters(
-        versions=tuple(st.session_state["sni_versiones"]),
         start=start,
         end=end,
         ciiu=tuple(st.session_state["sni_sectores"]),
@@ -201,9 +270,11 @@ def filters(frame: pd.DataFrame) -> Filters:
     )
 
 
-def describe(filters: Filters, depth: str) -> str:
+def describe(filters: Filters, depth: str, version: str = "") -> str:
     """The active filters in one line, for captions and export files."""
     parts = [f"Evaluación {widgets.DEPTH_LABELS.get(depth, depth)}"]
+    if version:
+        parts.append(f"versión {version} del cuestionario")
     if filters.start or filters.end:
         dates = [d.strftime("%d/%m/%Y") if d else "…" for d in (filters.start, filters.end)]
         parts.append(f"del {dates[0]} al {dates[1]}")

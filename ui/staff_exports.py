@@ -8,12 +8,31 @@ decimal point, for analysis tools; Excel files keep numeric cells numeric.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
-from scoring.aggregates import Dashboard
+from scoring.aggregates import (
+    MIN_GROUP,
+    Dashboard,
+    Filters,
+    apply_filters,
+    counts,
+    differs_by_few,
+    latest_per_firm,
+    protect_partition,
+)
+from storage.results_table import REQUIREMENT_PREFIX, REQUIREMENT_UNMET
 from storage.staff import ASSESSMENT_COLUMNS
-from ui.staff_labels import Labels, sector_label, size_label
+from ui.staff_labels import (
+    BOUNDARIES,
+    REQUIREMENT_STATES,
+    SOURCES,
+    Labels,
+    sector_label,
+    size_label,
+)
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 RESERVED_TEXT = "Menos de 5 empresas: dato reservado"
@@ -55,7 +74,131 @@ def _reserved(frame: pd.DataFrame) -> list[str]:
     return ["sí" if r else "no" for r in frame["reservado"]]
 
 
-def aggregate_sheets(board: Dashboard, labels: Labels, description: str) -> dict[str, pd.DataFrame]:
+# --- method 2.0 aggregates (same suppression as scoring.aggregates.dashboard) ------------------
+
+BAND_COLUMNS = ("global", "global_sin_no_se", "global_maximo")
+PARTITION_COLUMNS = ["estado", "empresas", "porcentaje", "reservado"]
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: [] for c in columns})
+
+
+@dataclass
+class MethodBoard:
+    """Legal floor, indices, band and provisional results of one filtered cut (method 2.0).
+
+    Cells of fewer than ``MIN_GROUP`` firms are NaN with ``reservado`` True; a partition's
+    reserved cells hold ``MIN_GROUP`` firms or none; a reserved cut shows nothing.
+    """
+
+    piso: pd.DataFrame = field(default_factory=lambda: _empty(PARTITION_COLUMNS))
+    requisitos: pd.DataFrame = field(
+        default_factory=lambda: _empty(["requisito", "no_cumplen", "porcentaje", "empresas"])
+    )
+    provisional: pd.DataFrame = field(default_factory=lambda: _empty(PARTITION_COLUMNS))
+    indices: pd.DataFrame = field(
+        default_factory=lambda: _empty(["columna", "media", "q1", "mediana", "q3", "empresas"])
+    )
+    banda: pd.DataFrame = field(
+        default_factory=lambda: _empty(["columna", "media", "mediana", "empresas"])
+    )
+
+    @property
+    def has_floor(self) -> bool:
+        return not self.piso.empty
+
+    @property
+    def has_indices(self) -> bool:
+        return not self.indices.empty
+
+
+def _partition(states: list[str], numbers: list[int]) -> pd.DataFrame:
+    number = np.asarray(numbers, dtype=int)
+    reserved = protect_partition(number)
+    total = number.sum()
+    table = pd.DataFrame(
+        {
+            "estado": states,
+            "empresas": number.astype(float),
+            "porcentaje": 100.0 * number / total if total else np.zeros(len(number)),
+            "reservado": reserved,
+        }
+    )
+    table.loc[reserved, ["empresas", "porcentaje"]] = np.nan
+    return table
+
+
+def _distribution(latest: pd.DataFrame, columns: list[str], quartiles: bool) -> pd.DataFrame:
+    rows = []
+    for column in columns:
+        values = latest[column].astype("float64").dropna()
+        n = len(values)
+        reserved = n < MIN_GROUP
+        row = {"columna": column, "media": np.nan, "mediana": np.nan}
+        if quartiles:
+            row |= {"q1": np.nan, "q3": np.nan}
+        if not reserved:
+            row["media"], row["mediana"] = float(values.mean()), float(values.median())
+            if quartiles:
+                row["q1"], row["q3"] = (float(x) for x in values.quantile([0.25, 0.75]))
+        rows.append(row | {"empresas": np.nan if reserved else float(n), "reservado": reserved})
+    return pd.DataFrame(rows)
+
+
+def method_board(frame: pd.DataFrame, filters: Filters) -> MethodBoard:
+    """The method 2.0 aggregates of ``frame`` (one questionnaire version) under ``filters``."""
+    board = MethodBoard()
+    if frame.empty or "provisional" not in frame:  # format 1 rows only: nothing to show
+        return board
+    filtered = apply_filters(frame, filters)
+    tally = counts(filtered)
+    if tally.reservado or differs_by_few(frame, filters, tally.empresas):
+        return board
+    latest = latest_per_firm(filtered)
+    floor = latest["piso_legal"].dropna()
+    if len(floor):
+        met = int((floor == 1).sum())
+        board.piso = _partition(["Cumple", "No cumple"], [met, len(floor) - met])
+        rows = []
+        for column in [c for c in frame.columns if c.startswith(REQUIREMENT_PREFIX)]:
+            known = latest[column].dropna()
+            failing = int(known.isin(REQUIREMENT_UNMET).sum())
+            part = _partition(["no", "si"], [failing, len(known) - failing])
+            rows.append(
+                {
+                    "requisito": column.removeprefix(REQUIREMENT_PREFIX),
+                    "no_cumplen": part.loc[0, "empresas"],
+                    "porcentaje": part.loc[0, "porcentaje"],
+                    "empresas": np.nan if part["reservado"].any() else float(len(known)),
+                    "reservado": bool(part.loc[0, "reservado"]),
+                }
+            )
+        if rows:
+            board.requisitos = pd.DataFrame(rows).sort_values(
+                ["reservado", "no_cumplen", "requisito"],
+                ascending=[True, False, True],
+                kind="stable",
+                ignore_index=True,
+            )
+    provisional = latest["provisional"].dropna()
+    if len(provisional):
+        marked = int((provisional == 1).sum())
+        board.provisional = _partition(
+            ["Provisional", "Definitivo"], [marked, len(provisional) - marked]
+        )
+    indices = [c for c in frame.columns if c.startswith("idx_")]
+    if indices:
+        board.indices = _distribution(latest, indices, quartiles=True)
+    band = [c for c in BAND_COLUMNS if c in frame and latest[c].notna().any()]
+    if len(band) == len(BAND_COLUMNS):
+        board.banda = _distribution(latest, band, quartiles=False)
+    return board
+
+
+def aggregate_sheets(
+    board: Dashboard, labels: Labels, description: str, method: MethodBoard | None = None
+) -> dict[str, pd.DataFrame]:
     """The panel's tables with Spanish headers; reserved cells stay empty and flagged."""
     counts = board.counts
     reserved_counts = counts.reservado
@@ -141,6 +284,8 @@ def aggregate_sheets(board: Dashboard, labels: Labels, description: str) -> dict
             "Reservado": _reserved(board.progress),
         }
     )
+    if method is not None:
+        sheets |= method_sheets(method, labels)
     return sheets
 
 
@@ -172,12 +317,6 @@ FIRM_HEADERS = {
     "fecha": "Fecha de envío",
     "overall": "Puntaje global",
     "level": "Nivel",
-    "economica": "Económica",
-    "social": "Social",
-    "ambiental": "Ambiental",
-    "r1": "Ruta R1",
-    "r2": "Ruta R2",
-    "r3": "Ruta R3",
     "performance": "Desempeño (indicadores)",
     "coverage": "Cobertura (%)",
     "dont_know_count": "Respuestas «No sé»",
@@ -185,11 +324,130 @@ FIRM_HEADERS = {
 }
 
 
+def _yes(value: object) -> str:
+    return "sí" if value else "no"
+
+
+def _method_cells(detail: dict) -> dict[str, object]:
+    """Method 2.0 columns of one firm's result, from its stored ``ScoreResult.to_dict()``.
+
+    Results stored before method 2.0 (or bulk loads without detail) leave them empty."""
+    if not detail.get("global"):
+        return {}
+    overall = detail["global"]
+    floor = detail.get("piso_legal")
+    capped = floor is not None and not floor.get("cumple")
+    capped = capped and floor.get("nivel_sin_tope", 0) > floor.get("tope", 0)
+    cells: dict[str, object] = {
+        "Método": detail.get("metodo", "1.0"),
+        "Nombre del nivel": overall.get("nivel_nombre") or "",
+        "Puntaje sin contar «No sé»": overall.get("puntaje_sin_no_se"),
+        "Puntaje con «No sé» como nivel máximo": overall.get("puntaje_maximo"),
+        "Provisional": _yes(detail.get("provisional")),
+        "Cumple el piso legal": "" if floor is None else _yes(floor.get("cumple")),
+        "Nivel limitado por el piso legal": ""
+        if floor is None
+        else _yes(
+            not floor.get("cumple") and floor.get("nivel_sin_tope", 0) > floor.get("tope", 0)
+        ),
+        "Nivel sin el tope": None if floor is None else floor.get("nivel_sin_tope"),
+    }
+    for score in detail.get("dimensiones") or []:
+        cells[f"Dimensión: {score['nombre']}"] = score.get("puntaje")
+    for score in detail.get("rutas") or []:
+        cells[f"Ruta {score['id']}"] = score.get("puntaje")
+    for score in detail.get("indices") or []:
+        name = f"Índice {score['nombre']}" + (" (principal)" if score.get("principal") else "")
+        cells[name] = score.get("puntaje")
+        cells[f"{name} · sin «No sé»"] = score.get("puntaje_sin_no_se")
+        cells[f"{name} · «No sé» como máximo"] = score.get("puntaje_maximo")
+    for requirement in (floor or {}).get("requisitos") or []:
+        label = f"Piso legal: {requirement['texto']} ({requirement['norma']})"
+        cells[label] = REQUIREMENT_STATES.get(requirement["estado"], requirement["estado"])
+    for indicator in detail.get("indicadores") or []:
+        name = (
+            f"{indicator['nombre']} ({indicator['unidad']})"
+            if indicator.get("unidad")
+            else (indicator["nombre"])
+        )
+        cells[name] = indicator.get("valor") if indicator.get("valido") else None
+        cells[f"{name} · frontera"] = BOUNDARIES.get(indicator.get("frontera", "sitio"), "")
+        cells[f"{name} · fuente"] = SOURCES.get(indicator.get("fuente") or "", "—")
+    return cells
+
+
 def firms_table(assessments: pd.DataFrame) -> pd.DataFrame:
-    """Consenting firms' submitted assessments with Spanish headers (one row each)."""
+    """Consenting firms' submitted assessments with Spanish headers (one row each).
+
+    With a ``detail`` column (``storage.staff.shared_assessments(with_detail=True)``) each row
+    also carries method 2.0: level name, band, provisional mark, legal floor and its items,
+    index scores with their band, and every indicator with its boundary and data source."""
     data = assessments.reindex(columns=list(ASSESSMENT_COLUMNS)).copy()
     data["sector"] = [sector_label(d) for d in data["ciiu_division"]]
     data["tamano"] = [size_label(s) for s in data["size_class"]]
     data["fecha"] = data["submitted_at"].dt.tz_convert("America/Lima").dt.strftime("%Y-%m-%d")
     data["is_demo"] = ["sí" if d else "no" for d in data["is_demo"]]
-    return data[list(FIRM_HEADERS)].rename(columns=FIRM_HEADERS)
+    table = data[list(FIRM_HEADERS)].rename(columns=FIRM_HEADERS)
+    details = assessments["detail"] if "detail" in assessments else [{}] * len(assessments)
+    method = pd.DataFrame([_method_cells(d or {}) for d in details], index=table.index)
+    if not len(method.columns):
+        return table
+    last = table.pop(FIRM_HEADERS["is_demo"])
+    return pd.concat([table, method], axis=1).assign(**{FIRM_HEADERS["is_demo"]: last})
+
+
+def method_sheets(method: MethodBoard, labels: Labels) -> dict[str, pd.DataFrame]:
+    """The method 2.0 tables: legal floor, failing items, provisional, band and indices."""
+    sheets: dict[str, pd.DataFrame] = {}
+    if method.has_floor:
+        sheets["Piso legal"] = pd.DataFrame(
+            {
+                "Estado": method.piso["estado"],
+                "Empresas": method.piso["empresas"],
+                "Porcentaje": method.piso["porcentaje"],
+                "Reservado": _reserved(method.piso),
+            }
+        )
+        items = method.requisitos
+        sheets["Requisitos incumplidos"] = pd.DataFrame(
+            {
+                "Requisito": [labels.requirements.get(r, (r, ""))[0] for r in items["requisito"]],
+                "Norma": [labels.requirements.get(r, ("", ""))[1] for r in items["requisito"]],
+                "Empresas que no cumplen": items["no_cumplen"],
+                "Porcentaje que no cumple": items["porcentaje"],
+                "Empresas con respuesta": items["empresas"],
+                "Reservado": _reserved(items) if len(items) else [],
+            }
+        )
+    if not method.provisional.empty:
+        sheets["Provisionales"] = pd.DataFrame(
+            {
+                "Resultado": method.provisional["estado"],
+                "Empresas": method.provisional["empresas"],
+                "Porcentaje": method.provisional["porcentaje"],
+                "Reservado": _reserved(method.provisional),
+            }
+        )
+    if not method.banda.empty:
+        sheets["Banda «No sé»"] = pd.DataFrame(
+            {
+                "Medida": [labels.column(c) for c in method.banda["columna"]],
+                "Media (0-100)": method.banda["media"],
+                "Mediana (0-100)": method.banda["mediana"],
+                "Empresas": method.banda["empresas"],
+                "Reservado": _reserved(method.banda),
+            }
+        )
+    if method.has_indices:
+        sheets["Índices"] = pd.DataFrame(
+            {
+                "Índice": [labels.column(c) for c in method.indices["columna"]],
+                "Media (0-100)": method.indices["media"],
+                "Primer cuartil": method.indices["q1"],
+                "Mediana (0-100)": method.indices["mediana"],
+                "Tercer cuartil": method.indices["q3"],
+                "Empresas": method.indices["empresas"],
+                "Reservado": _reserved(method.indices),
+            }
+        )
+    return sheets

@@ -22,6 +22,15 @@ ROUTE_SHORT = {
     "R2": "R2 · Innovación y tecnologías limpias",
     "R3": "R3 · Infraestructura sostenible",
 }
+# The principal score and its band ("No sé" counted 0, left out, or as the top level).
+BAND_NAMES = {
+    "global": "Puntaje global",
+    "global_sin_no_se": "Sin contar «No sé»",
+    "global_maximo": "Con «No sé» como nivel máximo",
+}
+REQUIREMENT_STATES = {**schema.REQUIREMENT_LABELS, "sin_respuesta": "Sin respuesta"}
+BOUNDARIES = {"sitio": "Sitio (planta)", "empresa": "Empresa"}
+SOURCES = {"medido": "Medido", "estimado": "Estimado", "no_se": "No sé"}
 LEVEL_NAMES = {1: "Lineal", 2: "Inicial", 3: "En transición", 4: "Avanzado", 5: "Circular"}
 
 
@@ -53,6 +62,7 @@ class Labels:
     dimension_of: dict[str, str] = field(default_factory=dict)  # column -> dimension name
     questions: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (text, route)
     indicators: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (name, unit)
+    requirements: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (text, norm)
     levels: dict[int, str] = field(default_factory=lambda: dict(LEVEL_NAMES))
 
     def column(self, name: str) -> str:
@@ -61,11 +71,18 @@ class Labels:
 
 def labels_for(compiled: CompiledQuestionnaire | None) -> Labels:
     labels = Labels()
-    labels.columns["global"] = "Puntaje global"
+    labels.columns |= BAND_NAMES
     for route in schema.ROUTES:
         labels.columns[f"ruta_{route}"] = ROUTE_SHORT[route]
     if compiled is None:
         return labels
+    for index in compiled.indices:
+        labels.columns[f"idx_{index.id}"] = index.nombre
+    if compiled.principal_index >= 0:
+        principal = compiled.indices[compiled.principal_index].nombre
+        labels.columns["global"] = f"{principal} (índice principal)"
+    for requirement in compiled.requirements:
+        labels.requirements[requirement.id] = (requirement.texto, requirement.norma)
     names = {d.id: d.nombre for d in compiled.dimensions}
     for dimension in compiled.dimensions:
         labels.columns[f"dim_{dimension.id}"] = dimension.nombre
@@ -73,7 +90,7 @@ def labels_for(compiled: CompiledQuestionnaire | None) -> Labels:
         labels.columns[f"eje_{theme.id}"] = theme.name
         labels.dimension_of[f"eje_{theme.id}"] = names.get(theme.dimension, theme.dimension)
     for question in compiled.practice:
-        labels.questions[question.id] = (question.texto, question.ruta)
+        labels.questions[question.id] = (question.texto, schema.primary_route(question.ruta))
     for info in compiled.indicators:
         labels.indicators[info.model.id] = (info.model.nombre, info.model.unidad)
     labels.levels = {level.nivel: level.nombre for level in compiled.model.niveles}

@@ -34,13 +34,10 @@ def summary(overall: float, **extra: object) -> dict[str, object]:
         "weakest_dimension": "social",
         "coverage": 0.9,
         "dont_know_count": 2,
-        "economica": overall + 1,
-        "social": overall - 10,
-        "ambiental": overall + 2,
-        "r1": 40.0,
-        "r2": 50.0,
-        "r3": None,
-        "scores": {"dimensions": {"economica": overall + 1}},
+        "scores": {
+            "dimensiones": {"economica": overall + 1, "social": overall - 10},
+            "rutas": {"R1": 40.0, "R2": 50.0, "R3": None},
+        },
         "detail": {"questionnaire": META.id},
     }
     data.update(extra)
@@ -145,15 +142,18 @@ def test_submit_stores_result_and_locks(session: Session) -> None:
     assert stored.status == "enviada" and stored.submitted_at is not None
     assert stored.submitted_at.tzinfo is not None
     result = get_result(session, assessment.id, firm.id)
-    assert (result.overall, result.level, result.coverage, result.r3) == (55.5, 3, 0.9, None)
+    assert (result.overall, result.level, result.coverage) == (55.5, 3, 0.9)
     assert (result.ciiu_division, result.size_class, result.region) == (10, "pequena", "Arequipa")
-    assert result.scores_json == {"dimensions": {"economica": 56.5}}
+    assert result.scores_json["dimensiones"] == {"economica": 56.5, "social": 45.5}
+    assert result.scores_json["rutas"]["R3"] is None
     with pytest.raises(AssessmentLocked):
         save_answers(session, assessment.id, firm.id, {"q1": 4})
     with pytest.raises(AssessmentLocked):
         submit(session, assessment.id, firm.id, summary(99))
     with pytest.raises(ValueError):
         submit(session, assessment.id, firm.id, {"overal": 1, "coverage": 1})
+    with pytest.raises(ValueError):  # no dimension columns: scores go in "scores" by id
+        submit(session, assessment.id, firm.id, {"economica": 1, "coverage": 1})
 
 
 def test_list_assessments_newest_first(session: Session) -> None:
@@ -185,8 +185,9 @@ def test_peer_scores_latest_only_with_consent(session: Session) -> None:
     session.commit()
 
     frame = peer_scores(session, META.id, "expres")
-    assert list(frame.columns) == list(PEER_COLUMNS)
+    assert list(frame.columns) == [*PEER_COLUMNS, "economica", "social", "r1", "r2", "r3"]
     assert sorted(frame["overall"]) == [45.0, 60.0]
+    assert sorted(frame["economica"]) == [46.0, 61.0]
     assert frame["ciiu_division"].dtype == "int64"
     assert frame["r3"].isna().all()
 

@@ -16,12 +16,19 @@ from scoring import compile_questionnaire, load_questionnaire, score_assessment
 from scoring.aggregates import RESERVED_NOTE, Filters, dashboard
 from storage.assessments import result_summary, save_answers, start_assessment, submit
 from storage.db import make_engine, migrate, session_scope
-from storage.models import AuditLog, Firm
+from storage.models import Assessment, AuditLog, Firm, PanelLayout, PanelRow
 from storage.results_table import load_results_frame, store_result_vector
 from storage.staff import shared_assessments
 from tests.ui.conftest import MINI
 from tests.ui.helpers import logged_in, make_firm, make_staff, open_page, texts, valid_ruc
-from ui.staff_exports import aggregate_sheets, aggregates_csv, csv_bytes, firms_table, xlsx_bytes
+from ui.staff_exports import (
+    aggregate_sheets,
+    aggregates_csv,
+    csv_bytes,
+    firms_table,
+    method_board,
+    xlsx_bytes,
+)
 from ui.staff_labels import labels_for
 
 STAFF_PAGES = (
@@ -247,3 +254,152 @@ def test_exports_read_back_and_are_formula_safe(app_env: str) -> None:
     assert set(long["tabla"]) >= {"Niveles", "Puntajes", "Sectores", "Indicadores"}
     book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(sheets)))
     assert "Sectores" in book.sheetnames and book["Puntajes"]["A1"].value == "Medida"
+
+
+# --- method 2.0 and questionnaire versions -----------------------------------------------------
+
+METODO2 = MINI.parent / "metodo2.yaml"
+
+
+def seed_v2(url: str, count: int, first: int = 100, failing: int = 0, **overrides) -> list[int]:
+    """``count`` firms with one method 2.0 result each; the first ``failing`` miss a floor item."""
+    migrate(url)
+    engine = make_engine(url)
+    compiled = compile_questionnaire(load_questionnaire(METODO2), "completo")
+    ids = []
+    with session_scope(engine) as database:
+        for n, i in enumerate(range(first, first + count)):
+            firm = Firm(
+                ruc=valid_ruc(f"206{i:07d}"),
+                razon_social=f"Circular {i} S.A.C.",
+                ciiu_division=10,
+                region="Piura",
+                annual_sales=Decimal("500000"),
+                sales_year=2025,
+                size_class="micro",
+                workers=5,
+                email=f"c{i}@ejemplo.pe",
+                consent_share_sni=True,
+                consent_statistics=True,
+                **overrides,
+            )
+            database.add(firm)
+            database.flush()
+            answers = {
+                "perfil_tamano": "micro",
+                "perfil_agua_proceso": "si",
+                "perfil_peligrosos": ["aceites_usados"],
+                "piso_iga": "si",
+                "piso_manifiestos": "no" if n < failing else "si",
+                "agua_medicion": 3,
+                "agua_reuso": "no_se" if n % 2 else 2,
+                "res_segregacion": 2 + n % 3,
+                "res_valorizacion": 3,
+                "est_metas": 1,
+                "masa_total": 1000.0,
+                "masa_circular": 100.0 * (n + 1),
+                "sst_mejora": 1,
+            }
+            sources = {"masa_total": "medido", "masa_circular": "estimado"}
+            # The loaded questionnaire: start_assessment archives it, so staff pages name it.
+            assessment = start_assessment(database, firm.id, compiled.loaded, "completo")
+            save_answers(database, assessment.id, firm.id, answers, sources)
+            result = score_assessment(compiled, answers, sources)
+            submit(database, assessment.id, firm.id, result_summary(result))
+            store_result_vector(database, assessment.id, compiled, result)
+            ids.append(firm.id)
+    engine.dispose()
+    return ids
+
+
+def _panel_for(at, questionnaire_id: str):
+    at.selectbox(key="sni_cuestionario").set_value(questionnaire_id).run()
+    assert not at.exception
+    return at
+
+
+def test_method2_panel_shows_floor_indices_band_and_provisional(app_env: str) -> None:
+    seed(app_env, 6)
+    seed_v2(app_env, 10, failing=5)
+    at = logged_in(make_staff(app_env))
+    assert "metodo2_prueba" in at.selectbox(key="sni_cuestionario").options
+    at = _panel_for(at, "metodo2_prueba")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Empresas"] == "10"  # the mini questionnaire's firms are not mixed in
+    assert metrics["Cumplen el piso legal"] == "50 %"
+    assert "Resultados provisionales" in metrics
+    tables = [t.value for t in at.table]
+    failing = next(t for t in tables if "Requisito" in t.columns)
+    assert failing.iloc[0]["Empresas que no cumplen"] == "5"
+    titles = [s["title"]["text"] for s in charts(at)]
+    assert "Puntaje medio por índice" in titles
+    assert any(t.startswith("Banda del puntaje principal") for t in titles)
+
+
+def test_method2_floor_items_under_five_are_reserved(app_env: str) -> None:
+    seed_v2(app_env, 7, failing=2)
+    at = _panel_for(logged_in(make_staff(app_env)), "metodo2_prueba")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Cumplen el piso legal"] == "reservado"  # 2 failing firms: a small cell
+    failing = next(t.value for t in at.table if "Requisito" in t.value.columns)
+    assert "reservado" in failing["Empresas que no cumplen"].tolist()
+    assert "2" not in failing["Empresas que no cumplen"].tolist()
+
+
+def test_staff_panel_lists_stored_versions_and_never_mixes_them(app_env: str) -> None:
+    seed(app_env, 6)
+    # Results of an earlier content of the same questionnaire id (stored, no longer served).
+    seed(app_env, 5, first=40, ciiu_division=31)
+    engine = make_engine(app_env)
+    with session_scope(engine) as database:
+        layout = database.scalars(select(PanelLayout)).one()
+        database.add(
+            PanelLayout(
+                questionnaire_hash="sha256:anterior",
+                depth="completo",
+                vector_format=layout.vector_format,
+                columns=layout.columns,
+            )
+        )
+        older = database.scalars(select(PanelRow).where(PanelRow.ciiu_division == 31)).all()
+        for row in older:
+            row.questionnaire_hash, row.questionnaire_version = "sha256:anterior", "0.9.0"
+            database.get_one(Assessment, row.assessment_id).questionnaire_hash = "sha256:anterior"
+    engine.dispose()
+    at = logged_in(make_staff(app_env))
+    versions = at.selectbox(key="sni_version")
+    assert len(versions.options) == 2
+    assert at.metric[0].value == "6"
+    versions.set_value("sha256:anterior").run()
+    assert not at.exception
+    assert at.metric[0].value == "5"
+    assert "versión 0.9.0" in " ".join(c.value for c in at.caption)
+
+
+def test_method2_exports_per_firm_and_aggregates(app_env: str) -> None:
+    seed_v2(app_env, 6, failing=1)
+    engine = make_engine(app_env)
+    with session_scope(engine) as database:
+        shared = shared_assessments(database, questionnaire_id="metodo2_prueba", with_detail=True)
+        frame = load_results_frame(database, "metodo2_prueba", "completo")
+    engine.dispose()
+    table = firms_table(shared)
+    columns = set(table.columns)
+    assert {"Nivel", "Provisional", "Cumple el piso legal", "Nivel limitado por el piso legal"} <= (
+        columns
+    )
+    assert any(c.startswith("Piso legal: ¿Entrega sus residuos") for c in columns)
+    assert any(c.endswith("· frontera") for c in columns)
+    assert any(c.endswith("· fuente") for c in columns)
+    assert any(c.startswith("Índice") and c.endswith("· sin «No sé»") for c in columns)
+    assert sorted(table["Cumple el piso legal"]) == ["no"] + ["sí"] * 5
+    compiled = compile_questionnaire(load_questionnaire(METODO2), "completo")
+    method = method_board(frame, Filters())
+    sheets = aggregate_sheets(dashboard(frame, Filters()), labels_for(compiled), "x", method)
+    assert {"Piso legal", "Requisitos incumplidos", "Provisionales", "Índices"} <= set(sheets)
+    floor = sheets["Piso legal"]
+    assert floor["Reservado"].tolist() == ["sí", "sí"]  # one failing firm: both cells reserved
+    assert floor["Empresas"].isna().all()
+    assert sheets["Índices"]["Empresas"].tolist() == [6.0] * len(sheets["Índices"])
+    back = pd.read_csv(io.BytesIO(csv_bytes(table)), encoding="utf-8-sig")
+    assert len(back) == 6

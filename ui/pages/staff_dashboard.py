@@ -25,21 +25,23 @@ st.caption(
     "Cada empresa cuenta una vez, con su última evaluación del periodo. "
     f"{RESERVED_NOTE}."
 )
-questionnaire_id, depth, compiled = staff.choose_questionnaire()
-panel = staff.panel_data(questionnaire_id, depth)
+choice = staff.choose_questionnaire()
+panel = staff.panel_data(choice.questionnaire_id, choice.depth, choice.hash)
 frame = panel.frame
 chosen = staff.filters(frame)
-st.caption(staff.describe(chosen, depth))
+st.caption(staff.describe(chosen, choice.depth, choice.version))
 
 if frame.empty:
     st.info(
-        "Todavía no hay evaluaciones enviadas de este cuestionario y profundidad. Para probar "
+        "Todavía no hay evaluaciones enviadas de esta versión del cuestionario y profundidad. "
+        "Para probar "
         "el panel con datos de demostración ejecute `python -m storage demo --empresas 300`."
     )
     st.stop()
 
-labels = staff.labels(compiled)
+labels = staff.labels(choice.compiled)
 board = panel.board(chosen)
+method = panel.method(chosen)
 
 
 def show(figure: StaffFigure) -> None:
@@ -71,6 +73,64 @@ elif counts.reservado:
 
 st.subheader("Niveles de madurez")
 show(level_chart(board.levels, labels))
+
+if method.has_floor or method.has_indices or not method.provisional.empty:
+    st.subheader("Piso legal, índices y resultados provisionales")
+    st.caption(
+        "Método 2.0: el nivel lo decide el índice principal y no supera el tope del piso "
+        "legal si falta un requisito. Un resultado es provisional cuando las respuestas "
+        "«No sé» pesan demasiado."
+    )
+    floor_col, provisional_col = st.columns(2)
+
+    def share(table: pd.DataFrame, state: str) -> str:
+        row = table[table["estado"] == state]
+        if row.empty or bool(row["reservado"].iloc[0]):
+            return "reservado"
+        return f"{num(row['porcentaje'].iloc[0], 0)} %"
+
+    if method.has_floor:
+        floor_col.metric("Cumplen el piso legal", share(method.piso, "Cumple"))
+    if not method.provisional.empty:
+        marked = method.provisional[method.provisional["estado"] == "Provisional"].iloc[0]
+        provisional_col.metric(
+            "Resultados provisionales",
+            "reservado" if marked["reservado"] else num(marked["empresas"], 0),
+            help="Empresas cuyo último resultado es provisional por exceso de «No sé».",
+        )
+    if method.has_floor and len(method.requisitos):
+        items = method.requisitos
+        st.markdown("**Requisitos del piso legal que más se incumplen**")
+        st.table(
+            pd.DataFrame(
+                {
+                    "Requisito": [
+                        labels.requirements.get(r, (r, ""))[0] for r in items["requisito"]
+                    ],
+                    "Norma": [labels.requirements.get(r, ("", "—"))[1] for r in items["requisito"]],
+                    "Empresas que no cumplen": [
+                        "reservado" if r else num(v, 0)
+                        for v, r in zip(items["no_cumplen"], items["reservado"], strict=True)
+                    ],
+                    "Porcentaje": [
+                        "—" if r else f"{num(v, 0)} %"
+                        for v, r in zip(items["porcentaje"], items["reservado"], strict=True)
+                    ],
+                }
+            ),
+            hide_index=True,
+        )
+        st.caption("«No cumple» incluye «No», «En trámite» y sin respuesta.")
+    if method.has_indices:
+        show(score_bars(method.indices, labels, "Puntaje medio por índice"))
+    if not method.banda.empty:
+        show(
+            score_bars(
+                method.banda,
+                labels,
+                "Banda del puntaje principal según cómo se cuente «No sé»",
+            )
+        )
 
 st.subheader("Puntajes por dimensión, ruta y eje")
 scores = board.scores.set_index("columna", drop=False)

@@ -20,13 +20,13 @@ st.caption(
     "Descargue los resultados con los mismos filtros del Panel SNI. Cada exportación queda "
     "registrada con su autor, fecha y filtros."
 )
-questionnaire_id, depth, compiled = staff.choose_questionnaire()
-panel = staff.panel_data(questionnaire_id, depth)
+choice = staff.choose_questionnaire()
+panel = staff.panel_data(choice.questionnaire_id, choice.depth, choice.hash)
 frame = panel.frame
 chosen = staff.filters(frame)
-description = staff.describe(chosen, depth)
+description = staff.describe(chosen, choice.depth, choice.version)
 st.caption(description)
-stamp = f"{questionnaire_id}_{depth}"
+stamp = choice.stamp
 
 
 def downloads(kind: str, files: dict[str, bytes]) -> None:
@@ -49,12 +49,15 @@ def downloads(kind: str, files: dict[str, bytes]) -> None:
 st.subheader("Resultados agregados")
 st.write(
     "Niveles, puntajes por dimensión, ruta y eje, sectores, trimestres, prácticas más débiles, "
-    "indicadores y reevaluaciones. Las celdas con menos de 5 empresas salen vacías y "
-    "marcadas como dato reservado."
+    "indicadores, reevaluaciones y, en el método 2.0, piso legal, requisitos incumplidos, "
+    "resultados provisionales, banda por «No sé» e índices. Las celdas con menos de 5 "
+    "empresas salen vacías y marcadas como dato reservado."
 )
 if st.button("Preparar archivos de agregados", key="sni_prep_agregados", icon=":material/table:"):
     board = panel.board(chosen)
-    sheets = aggregate_sheets(board, staff.labels(compiled), description)
+    sheets = aggregate_sheets(
+        board, staff.labels(choice.compiled), description, panel.method(chosen)
+    )
     st.session_state["sni_files_agregados"] = {
         "filtros": description,
         "csv": aggregates_csv(sheets),
@@ -72,11 +75,19 @@ if (files := st.session_state.get("sni_files_agregados")) and files["filtros"] =
 st.subheader("Empresas que comparten sus resultados")
 st.write(
     "Una fila por evaluación enviada, solo de las empresas que autorizaron a SNI a ver sus "
-    "resultados individuales, con los mismos filtros."
+    "resultados individuales, con los mismos filtros: nivel, si el piso legal lo limita, si es "
+    "provisional, índices con su banda, requisitos del piso legal e indicadores con su "
+    "frontera y la fuente del dato."
 )
 if st.button("Preparar archivos de empresas", key="sni_prep_empresas", icon=":material/domain:"):
     with db.session() as database:
-        shared = shared_assessments(database, questionnaire_id=questionnaire_id, depth=depth)
+        shared = shared_assessments(
+            database,
+            questionnaire_id=choice.questionnaire_id,
+            depth=choice.depth,
+            questionnaire_hash=choice.hash,
+            with_detail=True,
+        )
     shared = apply_filters(shared, chosen)
     table = firms_table(shared)
     st.session_state["sni_files_empresas"] = {

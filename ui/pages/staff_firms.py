@@ -78,7 +78,9 @@ if firm_id is None:
 
 with db.session() as database:
     firm = sharing_firm(database, int(firm_id))
-    history = shared_assessments(database, [int(firm_id)]) if firm else pd.DataFrame()
+    history = (
+        shared_assessments(database, [int(firm_id)], with_detail=True) if firm else pd.DataFrame()
+    )
 if firm is None:  # consent withdrawn since the list was drawn
     st.warning("Esta empresa ya no comparte sus resultados con SNI.")
     st.stop()
@@ -104,25 +106,45 @@ second.metric("Nivel", LEVEL_NAMES.get(int(latest["level"] or 0), "—"))
 third.metric("Evaluaciones enviadas", num(len(history), 0))
 st.caption(f"Última evaluación enviada el {widgets.date_es(latest['submitted_at'])}.")
 
-st.dataframe(
-    pd.DataFrame(
-        {
-            "Fecha": [widgets.date_es(d) for d in history["submitted_at"]],
-            "Profundidad": [DEPTH_NAMES.get(d, d) for d in history["depth"]],
-            "Global": [num(v) for v in history["overall"]],
-            "Nivel": [LEVEL_NAMES.get(int(v or 0), "—") for v in history["level"]],
-            "Económica": [num(v) for v in history["economica"]],
-            "Social": [num(v) for v in history["social"]],
-            "Ambiental": [num(v) for v in history["ambiental"]],
-            "R1": [num(v) for v in history["r1"]],
-            "R2": [num(v) for v in history["r2"]],
-            "R3": [num(v) for v in history["r3"]],
-            "Cobertura (%)": [num(v, 0) for v in history["coverage"]],
-        }
-    ),
-    hide_index=True,
-    width="stretch",
-)
+
+def _names(details) -> dict[str, str]:
+    """Score column -> name, from the stored results (each version declares its own)."""
+    names: dict[str, str] = {}
+    for detail in details:
+        for key, prefix in (("dimensiones", "dim_"), ("indices", "idx_")):
+            for score in detail.get(key) or []:
+                names.setdefault(f"{prefix}{score['id']}", score["nombre"])
+    return names
+
+
+def _floor_text(detail: dict) -> str:
+    floor = detail.get("piso_legal")
+    if floor is None:
+        return "—"
+    if floor.get("cumple"):
+        return "Cumple"
+    capped = floor.get("nivel_sin_tope", 0) > floor.get("tope", 0)
+    return "No cumple (nivel limitado)" if capped else "No cumple"
+
+
+details = list(history["detail"])
+table = {
+    "Fecha": [widgets.date_es(d) for d in history["submitted_at"]],
+    "Profundidad": [DEPTH_NAMES.get(d, d) for d in history["depth"]],
+    "Versión": list(history["questionnaire_version"]),
+    "Global": [num(v) for v in history["overall"]],
+    "Nivel": [LEVEL_NAMES.get(int(v or 0), "—") for v in history["level"]],
+    "Provisional": ["sí" if d.get("provisional") else "no" for d in details],
+    "Piso legal": [_floor_text(d) for d in details],
+}
+names = _names(details)
+for column in [c for c in history.columns if c.startswith(("dim_", "idx_", "ruta_"))]:
+    label = names.get(column, column.removeprefix("ruta_"))
+    if column.startswith("idx_"):
+        label = f"Índice {label}"
+    table[label] = [num(v) for v in history[column]]
+table["Cobertura (%)"] = [num(v, 0) for v in history["coverage"]]
+st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
 
 
 def _report(assessment_id: int):
