@@ -11,6 +11,7 @@ import random
 
 from reports.context import Firm, ReportContext
 from scoring import schema
+from scoring.answers import REASON_SUFFIX
 from scoring.catalog import default_questionnaire
 from scoring.compiled import CompiledQuestionnaire, compile_questionnaire
 from scoring.loader import LoadedQuestionnaire
@@ -61,6 +62,7 @@ def sample_answers(
                 answers[question.id] = "no_se"
             elif draw < 0.1 and question.permite_no_aplica:
                 answers[question.id] = "no_aplica"
+                answers[question.id + REASON_SUFFIX] = "No forma parte de nuestro proceso."
             else:
                 answers[question.id] = rng.choices(range(5), weights=[2, 4, 5, 3, 1])[0]
         elif isinstance(question, schema.NumberQuestion) and question.id in PROFILE:
@@ -72,6 +74,8 @@ def sample_answers(
             value = round(low + span * rng.uniform(0.3, 0.9), min(question.decimales, 2))
             answers[question.id] = value
             sources[question.id] = rng.choice(["medido", "medido", "estimado"])
+        elif isinstance(question, schema.RequirementQuestion):
+            answers[question.id] = rng.choices(["si", "en_tramite", "no"], weights=[8, 1, 1])[0]
         elif isinstance(question, schema.SingleChoiceQuestion):
             answers[question.id] = question.opciones[0].valor
         elif isinstance(question, schema.MultipleChoiceQuestion):

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from scoring import CompiledQuestionnaire, LoadedQuestionnaire
-from storage.assessments import assessment_with_answers
+from storage.assessments import assessment_with_answers, load_comments
 from ui import db, session, widgets
+from ui.formstate import scoring_answers
 
 
 @dataclass
@@ -28,6 +29,11 @@ class AssessmentView:
     compiled: CompiledQuestionnaire
     answers: dict[str, object] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)  # «No aplica» reasons (comments)
+
+    def scoring_answers(self) -> dict[str, object]:
+        """The answers with each «No aplica» reason as the engine reads it."""
+        return scoring_answers(self.answers, self.reasons)
 
 
 _ROW_FIELDS = (
@@ -54,8 +60,9 @@ def load_assessment_or_stop(firm_id: int) -> AssessmentView:
         st.info("Primero elija o inicie una evaluación en Mi panel.")
         st.page_link(session.DASHBOARD_PAGE, label="Ir a Mi panel", icon=":material/dashboard:")
         st.stop()
-    with db.connection() as connection:
-        found = assessment_with_answers(connection, assessment_id, firm_id)
+    with db.session() as database:
+        found = assessment_with_answers(database, assessment_id, firm_id)
+        reasons = load_comments(database, assessment_id, firm_id) if found else {}
     if found is None:
         _not_found()
     assert found is not None
@@ -79,6 +86,7 @@ def load_assessment_or_stop(firm_id: int) -> AssessmentView:
         compiled=db.compiled(loaded, row["depth"]),
         answers=answers,
         sources=sources,
+        reasons=reasons,
         **row,
     )
 
@@ -86,10 +94,14 @@ def load_assessment_or_stop(firm_id: int) -> AssessmentView:
 def show_read_only(view: AssessmentView) -> None:
     """Every section with the saved answers, as text."""
     for dimension, theme, questions in view.compiled.sections():
-        with st.expander(f"{dimension.nombre} · {theme.nombre}", expanded=True):
+        title = theme.nombre if dimension is theme else f"{dimension.nombre} · {theme.nombre}"
+        with st.expander(title, expanded=True):
             for question in questions:
                 answer = widgets.show_answer(
                     question, view.answers.get(question.id), view.sources.get(question.id)
                 )
+                reason = view.reasons.get(question.id)
+                if reason and view.answers.get(question.id) == "no_aplica":
+                    answer += f" — motivo: {reason}"
                 st.markdown(f"**{question.texto}**")
                 st.write(answer)

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from scoring import schema
-from scoring.answers import NO_APLICA, NO_SE
+from scoring.answers import NO_APLICA, NO_SE, REASON_MAX, REASON_SUFFIX, condition_value
 from scoring.compiled import CompiledQuestionnaire
-from scoring.conditions import hidden_questions
+from scoring.conditions import _met, hidden_questions
 from scoring.numbers import format_number_es, parse_number_es
 
 SOURCE_LABELS = {"medido": "Medido", "estimado": "Estimado", "no_se": "No sé"}
@@ -27,6 +27,83 @@ def is_answered(value: object) -> bool:
     if isinstance(value, list):
         return len(value) > 0
     return not (isinstance(value, float) and math.isnan(value))
+
+
+# --- method 2.0: profile, applicability and the legal floor ------------------------------------
+
+
+def _value_reader(compiled: CompiledQuestionnaire, answers: Mapping[str, object], hidden):
+    """What a condition sees of each answer, as ``scoring.conditions.hidden_questions`` reads it
+    (a hidden question has no usable answer)."""
+    seen: dict[str, object] = {}
+
+    def value_of(qid: str) -> object:
+        if qid in hidden:
+            return None
+        if qid not in seen:
+            seen[qid] = condition_value(compiled, qid, answers.get(qid))
+        return seen[qid]
+
+    return value_of
+
+
+def condition_holds(
+    compiled: CompiledQuestionnaire,
+    condition: schema.Condition | None,
+    answers: Mapping[str, object],
+    hidden: set[str] | frozenset[str] = frozenset(),
+) -> bool:
+    """True when ``condition`` holds on one assessment's answers (False when there is none).
+
+    The same evaluation the engine applies (``scoring.conditions``), one assessment at a time."""
+    if condition is None:
+        return False
+    return _met(condition, _value_reader(compiled, answers, hidden))
+
+
+def not_applicable_by_profile(
+    compiled: CompiledQuestionnaire, answers: Mapping[str, object], hidden=frozenset()
+) -> set[str]:
+    """Practice questions whose ``no_aplica_si`` holds: not asked, «No aplica» by the profile."""
+    value_of = _value_reader(compiled, answers, hidden)
+    return {
+        q.id
+        for q in compiled.practice
+        if q.no_aplica_si is not None and q.id not in hidden and _met(q.no_aplica_si, value_of)
+    }
+
+
+def no_corresponde_allowed(
+    compiled: CompiledQuestionnaire,
+    question: schema.RequirementQuestion,
+    answers: Mapping[str, object],
+) -> bool:
+    """«No corresponde» is offered only where the item's ``no_corresponde_si`` holds."""
+    return condition_holds(compiled, question.no_corresponde_si, answers)
+
+
+def clean_reason(text: object) -> str | None:
+    """A «No aplica» reason as the engine reads it: one line, at most REASON_MAX characters."""
+    if not isinstance(text, str):
+        return None
+    line = " ".join(text.split())
+    return line[:REASON_MAX] or None
+
+
+def scoring_answers(
+    answers: Mapping[str, object], reasons: Mapping[str, str] | None
+) -> dict[str, object]:
+    """The answers as the engine takes them: each «No aplica» reason as ``<id>__motivo``."""
+    merged = dict(answers)
+    for qid, reason in (reasons or {}).items():
+        if answers.get(qid) == NO_APLICA and clean_reason(reason):
+            merged[qid + REASON_SUFFIX] = clean_reason(reason)
+    return merged
+
+
+def is_required(question: schema.Question) -> bool:
+    """Required questions; every legal-floor item must be answered, whatever the file says."""
+    return question.obligatoria or isinstance(question, schema.RequirementQuestion)
 
 
 PAGE_LIMIT = 8  # a dimension with at most this many questions is one page of the form
@@ -97,6 +174,10 @@ class SectionStatus:
     visible: list[schema.Question]
     answered: int
     missing_required: list[schema.Question] = field(default_factory=list)
+    # Practice questions the profile makes not applicable (shown as a note, not asked).
+    by_profile: list[schema.Question] = field(default_factory=list)
+    # «No aplica» answers (not explained by the profile) still without their one-line reason.
+    missing_reasons: list[schema.Question] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -105,25 +186,58 @@ class SectionStatus:
 
     @property
     def complete(self) -> bool:
-        return not self.missing_required and (self.answered > 0 or not self.visible)
+        return (
+            not self.missing_required
+            and not self.missing_reasons
+            and (self.answered > 0 or not self.visible)
+        )
 
 
 def section_statuses(
     compiled: CompiledQuestionnaire,
     answers: Mapping[str, object],
     sources: Mapping[str, str] | None = None,
+    reasons: Mapping[str, str] | None = None,
 ) -> list[SectionStatus]:
-    """Every page's visible questions and progress (``sources`` never decide visibility)."""
+    """Every page's visible questions and progress (``sources`` never decide visibility).
+
+    Method 2.0: questions the profile makes not applicable are left out of the count; a
+    legal-floor «No corresponde» the profile no longer allows counts as unanswered; a «No aplica»
+    without its reason is listed in ``missing_reasons``."""
     done = {qid for qid, value in answers.items() if is_answered(value)}
-    hidden = hidden_questions(compiled, {qid: answers[qid] for qid in done})
+    usable = {qid: answers[qid] for qid in done}
+    hidden = hidden_questions(compiled, usable)
+    by_profile = not_applicable_by_profile(compiled, usable, hidden)
+    for question in compiled.requirements:
+        if answers.get(question.id) == "no_corresponde" and not no_corresponde_allowed(
+            compiled, question, usable
+        ):
+            done.discard(question.id)
+    reasons = reasons or {}
     statuses = []
     for page in form_pages(compiled):
-        visible = [q for q in page.questions if q.id not in hidden]
+        shown = [q for q in page.questions if q.id not in hidden]
+        visible = [q for q in shown if q.id not in by_profile]
         answered = sum(1 for q in visible if q.id in done)
-        missing = [q for q in visible if q.obligatoria and q.id not in done]
+        missing = [q for q in visible if is_required(q) and q.id not in done]
+        no_reason = [
+            q
+            for q in visible
+            if isinstance(q, schema.PracticeQuestion)
+            and answers.get(q.id) == NO_APLICA
+            and not clean_reason(reasons.get(q.id))
+        ]
         statuses.append(
             SectionStatus(
-                page.index, page.id, page.title, page.dimension, visible, answered, missing
+                page.index,
+                page.id,
+                page.title,
+                page.dimension,
+                visible,
+                answered,
+                missing,
+                [q for q in shown if q.id in by_profile],
+                no_reason,
             )
         )
     return statuses
@@ -137,8 +251,8 @@ def progress(statuses: list[SectionStatus]) -> tuple[int, int]:
 
 
 def missing_required(statuses: list[SectionStatus]) -> list[SectionStatus]:
-    """The sections that still have required questions without an answer."""
-    return [s for s in statuses if s.missing_required]
+    """The sections that still have required questions without an answer or a missing reason."""
+    return [s for s in statuses if s.missing_required or s.missing_reasons]
 
 
 def section_index(compiled: CompiledQuestionnaire, section_id: str | None) -> int:

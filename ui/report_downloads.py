@@ -40,6 +40,7 @@ def report_context(
     answers: Mapping[str, object],
     sources: Mapping[str, str],
     peers: Mapping | None = None,
+    sector: Mapping | None = None,
 ) -> ReportContext:
     """What a report needs besides the result: the firm's profile, the answers, the peers."""
     return ReportContext(
@@ -58,6 +59,7 @@ def report_context(
         answers=dict(answers),
         sources=dict(sources),
         peers=peers,
+        sector=sector,
     )
 
 

@@ -12,12 +12,13 @@ from pathlib import Path
 import streamlit as st
 
 from scoring import schema
-from scoring.answers import NO_APLICA, NO_SE
+from scoring.answers import NO_APLICA, NO_SE, REASON_MAX
 from scoring.numbers import format_date_es, format_number_es
 from scoring.peru import SIZE_NAMES
 from ui.formstate import (
     SOURCE_LABELS,
     choice_value_ok,
+    clean_reason,
     number_text,
     parse_number_answer,
     plain_number,
@@ -34,6 +35,15 @@ DEPTH_LABELS = {"expres": "Exprés", "completo": "Completa"}
 STATUS_LABELS = {"borrador": "En curso", "enviada": "Enviada"}
 NO_APLICA_LABEL = "No aplica a mi empresa"
 NO_SE_LABEL = "No sé"
+PROFILE_NA_LABEL = "No aplica según su perfil"
+ANSWER_RULE = (
+    "Elija el nivel más alto cuya descripción se cumple por completo en su empresa hoy (y "
+    "también las de los niveles anteriores)."
+)
+REGISTRY_NOTE = (
+    "Dato de su registro (tamaño según la Ley 30056, calculado con sus ventas anuales): no se "
+    "cambia aquí. Si cambió, actualícelo en «Mi empresa»; regirá desde la siguiente evaluación."
+)
 
 _CSS = """
 <style>
@@ -123,6 +133,7 @@ class QuestionInput:
     value: object = None  # clean answer value, None when unanswered or invalid
     source: str | None = None
     error: str | None = None
+    reason: str | None = None  # one-line reason of a «No aplica» (method 2.0)
 
 
 def widget_key(assessment_id: int, question_id: str, part: str = "v") -> str:
@@ -144,12 +155,21 @@ def initial_widget_state(
     return {"v": value}
 
 
-def prefill(assessment_id: int, question: schema.Question, value: object, source: str | None):
+def prefill(
+    assessment_id: int,
+    question: schema.Question,
+    value: object,
+    source: str | None,
+    reason: str | None = None,
+):
     """Put a saved answer into the widget state, unless the widget already holds user input."""
-    for part, state in initial_widget_state(question, value, source).items():
+    state = initial_widget_state(question, value, source)
+    if isinstance(question, schema.PracticeQuestion):
+        state["motivo"] = reason or ""
+    for part, initial in state.items():
         key = widget_key(assessment_id, question.id, part)
         if key not in st.session_state:
-            st.session_state[key] = state
+            st.session_state[key] = initial
 
 
 def read_input(assessment_id: int, question: schema.Question) -> QuestionInput:
@@ -168,7 +188,24 @@ def read_input(assessment_id: int, question: schema.Question) -> QuestionInput:
     if isinstance(question, schema.TextQuestion):
         text = (raw or "").strip()
         return QuestionInput(text or None)
+    if isinstance(question, schema.PracticeQuestion) and raw == NO_APLICA:
+        reason = clean_reason(
+            st.session_state.get(widget_key(assessment_id, question.id, "motivo"))
+        )
+        return QuestionInput(raw, reason=reason)
     return QuestionInput(raw)
+
+
+def requirement_options(question: schema.RequirementQuestion, no_corresponde: bool) -> list[str]:
+    """The answers a legal-floor item offers: «No corresponde» only where the profile allows."""
+    options = [a for a in schema.REQUIREMENT_ANSWERS if a != "no_corresponde" or no_corresponde]
+    if question.permite_no_se:
+        options.append(NO_SE)
+    return options
+
+
+def requirement_label(value: object) -> str:
+    return schema.REQUIREMENT_LABELS.get(value) or _special_label(value) or str(value)  # type: ignore[arg-type]
 
 
 def _special_options(question: schema.Question) -> list[str]:
@@ -190,15 +227,33 @@ def draw_question(
     number: int,
     error: str | None = None,
     disabled: bool = False,
+    no_corresponde: bool = False,
+    reason_missing: bool = False,
 ) -> None:
-    """Draw one question's widgets (their state was prefilled; values are read by read_input)."""
+    """Draw one question's widgets (their state was prefilled; values are read by read_input).
+
+    ``no_corresponde``: offer «No corresponde» on a legal-floor item (the profile allows it).
+    ``reason_missing``: the «No aplica» chosen here still needs its one-line reason."""
     key = widget_key(assessment_id, question.id)
     label = f"{number}. {question.texto}"
-    if not question.obligatoria:
+    if not question.obligatoria and not isinstance(question, schema.RequirementQuestion):
         label += " (opcional)"
     help_text = question.ayuda or None
+    registry = question.dato_registro is not None
     with st.container(border=True, key=f"pregunta_{question.id}"):
-        if isinstance(question, schema.PracticeQuestion | schema.SingleChoiceQuestion):
+        if isinstance(question, schema.RequirementQuestion):
+            st.radio(
+                label,
+                options=requirement_options(question, no_corresponde),
+                format_func=requirement_label,
+                index=None,
+                key=key,
+                help=help_text,
+                disabled=disabled,
+                horizontal=True,
+            )
+            st.caption(f"**Norma:** {question.norma}  \n**Evidencia:** {question.evidencia}")
+        elif isinstance(question, schema.PracticeQuestion | schema.SingleChoiceQuestion):
             if isinstance(question, schema.PracticeQuestion):
                 labels = {i: level.descripcion for i, level in enumerate(question.niveles)}
             else:
@@ -210,8 +265,26 @@ def draw_question(
                 index=None,
                 key=key,
                 help=help_text,
-                disabled=disabled,
+                disabled=disabled or registry,
             )
+            if registry:
+                st.caption(REGISTRY_NOTE)
+            if isinstance(question, schema.PracticeQuestion) and (
+                st.session_state.get(key) == NO_APLICA
+            ):
+                st.text_input(
+                    "¿Por qué no aplica a su empresa? (una línea, obligatorio)",
+                    key=widget_key(assessment_id, question.id, "motivo"),
+                    max_chars=REASON_MAX,
+                    placeholder="Ejemplo: no usamos calderas ni vapor en el proceso",
+                    disabled=disabled,
+                )
+                if reason_missing:
+                    st.warning(
+                        "Escriba el motivo: sin él, «No aplica» cuenta como pregunta sin "
+                        "responder (0 puntos).",
+                        icon=":material/edit_note:",
+                    )
         elif isinstance(question, schema.MultipleChoiceQuestion):
             labels = {o.valor: o.etiqueta for o in question.opciones}
             st.multiselect(
@@ -221,7 +294,7 @@ def draw_question(
                 key=key,
                 help=help_text,
                 placeholder="Elija una o varias opciones",
-                disabled=disabled,
+                disabled=disabled or registry,
             )
         elif isinstance(question, schema.NumberQuestion):
             _draw_number(assessment_id, question, label, help_text, disabled)
@@ -273,6 +346,8 @@ def show_answer(question: schema.Question, value: object, source: str | None) ->
     """A saved answer in words, for read-only views."""
     if value is None:
         return "Sin respuesta"
+    if isinstance(question, schema.RequirementQuestion):
+        return requirement_label(value)
     if special := _special_label(value):
         return special
     if isinstance(question, schema.PracticeQuestion) and isinstance(value, int):

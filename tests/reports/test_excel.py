@@ -10,7 +10,15 @@ from openpyxl import load_workbook
 from reports.excel import build_xlsx, is_risky
 from tests.reports.conftest import INJECTION_NAME, with_firm
 
-SHEETS = ["Resumen", "Puntajes", "Respuestas", "Plan de acción", "Indicadores"]
+SHEETS = [
+    "Resumen",
+    "Puntajes",
+    "Índices",
+    "Piso legal",
+    "Respuestas",
+    "Plan de acción",
+    "Indicadores",
+]
 
 
 def _book(result, context):
@@ -36,7 +44,9 @@ def test_values_match_the_result(sample):
     summary = _summary(book["Resumen"])
     assert summary["Razón social"] == context.firm.razon_social
     assert summary["RUC"] == context.firm.ruc
-    assert summary["Puntaje global (0–100)"] == pytest.approx(result.global_.puntaje)
+    principal = "Índice de circularidad (0–100, «No sé» = 0)"
+    assert summary[principal] == pytest.approx(result.global_.puntaje)
+    assert summary["Banda por «No sé»: máximo"] == pytest.approx(result.global_.puntaje_maximo)
     assert summary["Huella SHA-256 del contenido"] == result.cuestionario_hash
 
     scores = {

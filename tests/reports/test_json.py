@@ -7,7 +7,13 @@ import json
 import jsonschema
 import pytest
 
-from reports.json_report import SCHEMA_ID, build_json, report_schema, validate_report_json
+from reports.json_report import (
+    SCHEMA_ID,
+    SCHEMA_ID_2,
+    build_json,
+    report_schema,
+    validate_report_json,
+)
 from reports.sample import sample_report
 from tests.reports.conftest import HOSTILE_NAME, with_firm
 
@@ -17,7 +23,8 @@ def test_json_is_valid_and_versioned(sample):
     raw = build_json(result, context)
     validate_report_json(raw)
     data = json.loads(raw.decode("utf-8"))
-    assert data["esquema"] == SCHEMA_ID == "brujula-resultado/1.0"
+    assert data["esquema"] == SCHEMA_ID_2 == "brujula-resultado/2.0"  # the base is method 2.0
+    assert SCHEMA_ID == "brujula-resultado/1.0"  # still published for v1 results
     assert data["empresa"]["ruc"] == context.firm.ruc
     assert data["evaluacion"]["cuestionario"]["hash"] == result.cuestionario_hash
     assert data["resultado"]["global"]["puntaje"] == pytest.approx(result.global_.puntaje)
@@ -39,7 +46,7 @@ def test_schema_rejects_broken_documents(sample):
     data = json.loads(build_json(*sample))
     jsonschema.Draft202012Validator.check_schema(report_schema())
     for broken in (
-        {**data, "esquema": "brujula-resultado/2.0"},
+        {**data, "esquema": "brujula-resultado/1.0"},
         {k: v for k, v in data.items() if k != "empresa"},
         {**data, "empresa": {**data["empresa"], "ruc": "123"}},
     ):

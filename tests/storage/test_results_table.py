@@ -59,7 +59,9 @@ def test_vector_paths_agree(compiled) -> None:
     records = [(f"r{seed}", *sample_answers(compiled, seed=seed)) for seed in range(5)]
     encoded, problems, _ = encode_frame(compiled, records_to_frame(records), strict_rows=False)
     assert not problems
-    batch = batch_vectors(compiled, score_batch(compiled, encoded), encoded.practice)
+    batch = batch_vectors(
+        compiled, score_batch(compiled, encoded), encoded.practice, encoded.requirements
+    )
     for row, (_, answers, sources) in enumerate(records):
         result = score_assessment(compiled, answers, sources)
         single = np.frombuffer(result_vector(compiled, result), dtype=np.float32)

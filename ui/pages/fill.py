@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
+from scoring import schema
 from storage.assessments import AssessmentLocked, AssessmentNotFound, save_answers
 from ui import db, session, widgets
 from ui.assessment import load_assessment_or_stop, show_read_only
-from ui.formstate import form_pages, progress, section_index, section_statuses
+from ui.formstate import (
+    form_pages,
+    no_corresponde_allowed,
+    progress,
+    section_index,
+    section_statuses,
+)
 
 REVIEW_PAGE = "ui/pages/review.py"
 
@@ -41,19 +48,47 @@ questions = page.questions
 # Saved answers fill the widgets the first time they are drawn; after that the widgets hold
 # whatever the user typed, even if saving fails.
 for question in questions:
-    widgets.prefill(aid, question, view.answers.get(question.id), view.sources.get(question.id))
+    saved = view.answers.get(question.id)
+    if question.dato_registro == "tamano_empresa" and saved is None:
+        # Filled from the firm's registration (read-only in the form); kept once saved, as a
+        # new size class applies from the next assessment.
+        saved = firm.size_class
+    widgets.prefill(
+        aid, question, saved, view.sources.get(question.id), view.reasons.get(question.id)
+    )
 inputs = {q.id: widgets.read_input(aid, q) for q in questions}
 answers = dict(view.answers)
 sources = dict(view.sources)
-for qid, given in inputs.items():
-    if given.error:
-        continue  # keep the saved value until the typed text is valid
-    answers[qid] = given.value
-    if given.source:
-        sources[qid] = given.source
-    else:
-        sources.pop(qid, None)
-statuses = section_statuses(compiled, answers, sources)
+reasons = dict(view.reasons)
+
+
+def _merge() -> None:
+    for qid, given in inputs.items():
+        if given.error:
+            continue  # keep the saved value until the typed text is valid
+        answers[qid] = given.value
+        if given.source:
+            sources[qid] = given.source
+        else:
+            sources.pop(qid, None)
+        if given.reason:
+            reasons[qid] = given.reason
+        else:
+            reasons.pop(qid, None)
+
+
+_merge()
+# A legal-floor «No corresponde» the profile does not allow (any more) is not an answer.
+offer_no_corresponde: dict[str, bool] = {}
+for question in questions:
+    if isinstance(question, schema.RequirementQuestion):
+        allowed = no_corresponde_allowed(compiled, question, answers)
+        offer_no_corresponde[question.id] = allowed
+        if not allowed and inputs[question.id].value == "no_corresponde":
+            st.session_state[widgets.widget_key(aid, question.id)] = None
+            inputs[question.id] = widgets.QuestionInput(None)
+            answers[question.id] = None
+statuses = section_statuses(compiled, answers, sources, reasons)
 answered, applicable = progress(statuses)
 
 
@@ -64,20 +99,35 @@ def _changes() -> tuple[dict[str, object], dict[str, str]]:
     for qid, given in inputs.items():
         if given.error:
             continue
-        if given.value != view.answers.get(qid) or given.source != view.sources.get(qid):
+        if (
+            given.value != view.answers.get(qid)
+            or given.source != view.sources.get(qid)
+            or given.reason != view.reasons.get(qid)
+        ):
             changed[qid] = given.value
             if given.source:
                 changed_sources[qid] = given.source
     return changed, changed_sources
 
 
+def _changed_reasons(changed: dict[str, object]) -> dict[str, str]:
+    return {qid: inputs[qid].reason for qid in changed if inputs[qid].reason}  # type: ignore[misc]
+
+
 def _save(section_id: str) -> bool:
     """Save this section's valid answers and where to resume; False (with a message) on error."""
     changed, changed_sources = _changes()
+    changed_reasons = _changed_reasons(changed)
     try:
         with db.session() as database:
             save_answers(
-                database, aid, firm.id, changed, changed_sources, current_section=section_id
+                database,
+                aid,
+                firm.id,
+                changed,
+                changed_sources,
+                current_section=section_id,
+                comments=changed_reasons,
             )
     except AssessmentLocked as exc:
         st.error(str(exc))
@@ -100,6 +150,10 @@ def _save(section_id: str) -> bool:
             view.sources[qid] = changed_sources[qid]
         else:
             view.sources.pop(qid, None)
+        if qid in changed_reasons:
+            view.reasons[qid] = changed_reasons[qid]
+        else:
+            view.reasons.pop(qid, None)
     return True
 
 
@@ -129,19 +183,35 @@ with st.expander(f"Sección {current + 1} de {len(sections)} · ver todas las se
 st.subheader(page.title, anchor=False)
 if page.title != page.dimension:
     st.caption(f"Dimensión {page.dimension}")
+model = compiled.model
+if model.perfil is not None and page.id == model.perfil.id:
+    st.caption(
+        "Estas preguntas sobre su empresa deciden qué preguntas le corresponden: las prácticas "
+        "que no aplican a su perfil no se le preguntan y no cuentan en su puntaje."
+    )
+elif model.piso_legal is not None and page.id == model.piso_legal.id:
+    st.caption(
+        "Obligaciones legales mínimas. Si su empresa no cumple alguna (o está en trámite), su "
+        f"nivel de madurez no pasa de «{compiled.level_name(model.piso_legal.tope)}», sea cual "
+        "sea su puntaje, y ese requisito encabeza su plan de acción. Debajo de cada una verá la "
+        "norma que la exige y la evidencia que la demuestra."
+    )
 if any(q.tipo == "practica" for q in page.questions):
     st.caption(
-        "En cada pregunta elija la frase que mejor describe a su empresa hoy. Las frases van "
-        "de la práctica menos avanzada a la más avanzada. Cada respuesta se guarda al instante."
+        f"{widgets.ANSWER_RULE} Las frases van de la práctica menos avanzada a la más avanzada. "
+        "Cada respuesta se guarda al instante."
     )
 
 errors = {qid: given.error for qid, given in inputs.items() if given.error}
-visible_ids = {q.id for q in statuses[current].visible}
-if not visible_ids:
+status_here = statuses[current]
+visible_ids = {q.id for q in status_here.visible}
+profile_na = {q.id for q in status_here.by_profile}
+no_reason = {q.id for q in status_here.missing_reasons}
+if not visible_ids and not profile_na:
     st.info("Según sus respuestas anteriores, esta sección no tiene preguntas para su empresa.")
 number = 0
 for theme, theme_questions in page.parts:
-    shown = [q for q in theme_questions if q.id in visible_ids]
+    shown = [q for q in theme_questions if q.id in visible_ids or q.id in profile_na]
     if not shown:
         continue
     if len(page.parts) > 1:
@@ -149,14 +219,34 @@ for theme, theme_questions in page.parts:
     if theme.descripcion:
         st.caption(theme.descripcion)
     for question in shown:
+        if question.id in profile_na:
+            with st.container(border=True, key=f"perfil_na_{question.id}"):
+                st.markdown(widgets.plain(question.texto))
+                st.caption(
+                    f"«{widgets.PROFILE_NA_LABEL}»: por lo que respondió en el perfil, esta "
+                    "práctica no se le pregunta y no cuenta en su puntaje."
+                )
+            continue
         number += 1
-        widgets.draw_question(aid, question, number, errors.get(question.id))
+        widgets.draw_question(
+            aid,
+            question,
+            number,
+            errors.get(question.id),
+            no_corresponde=offer_no_corresponde.get(question.id, False),
+            reason_missing=question.id in no_reason,
+        )
 
-missing_here = statuses[current].missing_required
+missing_here = status_here.missing_required
 if missing_here:
     st.caption(
         f"Faltan {len(missing_here)} preguntas obligatorias en esta sección. Puede seguir y "
         "volver después: todo queda guardado."
+    )
+if no_reason:
+    st.caption(
+        f"Falta el motivo de {len(no_reason)} respuestas «No aplica» en esta sección: sin "
+        "motivo no se puede enviar la evaluación."
     )
 
 last = current == len(sections) - 1

@@ -6,11 +6,228 @@ import pandas as pd
 import streamlit as st
 
 from scoring import schema
+from scoring.deflator import deflator_table
 from scoring.numbers import format_number_es, format_percent_es
+from scoring.peers import MIN_GROUP
+from scoring.plan import MAX_PER_THEME, TOP
 from ui import db
 
 loaded = db.current_questionnaire()
 model = loaded.model
+method2 = bool(model.indices)
+
+
+def num(value: float, decimals: int = 3) -> str:
+    """A number with only the decimals it needs (65,625; 68,75; 20)."""
+    text = format_number_es(value, decimals)
+    return text.rstrip("0").rstrip(",") if "," in text else text
+
+
+def level_for(points: float) -> schema.MaturityLevel:
+    return [lv for lv in sorted(model.niveles, key=lambda lv: lv.desde) if points >= lv.desde][-1]
+
+
+def worked_example() -> None:
+    """The hand example of cuestionarios/README.md, computed here step by step."""
+    agua_low = (1 * 25 + 1 * 0) / 2  # agua_medicion = 1 (25 points), agua_reuso = «No sé»
+    agua_point = 25.0  # «No sé» left out
+    agua_high = (1 * 25 + 1 * 100) / 2  # «No sé» as level 4
+    residuos = (2 * 100 + 1 * 50) / 3  # res_segregacion (peso 2) = 4, res_valorizacion = 2
+    low = (1 * agua_low + 3 * residuos) / 4
+    point = (1 * agua_point + 3 * residuos) / 4
+    high = (1 * agua_high + 3 * residuos) / 4
+    reached = level_for(low)
+    st.markdown(
+        "Un índice con dos ejes: **Agua** (peso 1) con «¿Mide su consumo de agua?» en el "
+        "nivel 1 y «¿Reúsa agua?» respondida «No sé»; **Residuos** (peso 3) con la "
+        "segregación (peso 2) en el nivel 4 y la valorización en el nivel 2.\n\n"
+        f"- Agua: (25 + 0) / 2 = **{num(agua_low)}** («No sé» = 0); sin contar «No sé», "
+        f"{num(agua_point)}; con «No sé» como nivel 4, (25 + 100) / 2 = {num(agua_high)}.\n"
+        f"- Residuos: (2 × 100 + 1 × 50) / 3 = **{num(residuos)}**.\n"
+        f"- Índice: (1 × {num(agua_low)} + 3 × {num(residuos)}) / 4 = **{num(low)}**; sin "
+        f"contar «No sé», **{num(point)}**; con «No sé» = 4, **{num(high)}**. La banda va de "
+        f"{num(low)} a {num(high)} ({num(high - low)} puntos)."
+    )
+    text = (
+        f"- Con {num(low)} puntos el índice está en «{reached.nombre}» (desde "
+        f"{num(reached.desde)})."
+    )
+    if model.piso_legal is not None and reached.nivel > model.piso_legal.tope:
+        cap = next(lv for lv in model.niveles if lv.nivel == model.piso_legal.tope)
+        text += (
+            f" Si la empresa no cumple un requisito del piso legal, su nivel queda en "
+            f"«{cap.nombre}»: «{reached.nombre}» se limita a «{cap.nombre}»."
+        )
+    wide = high - low > model.umbral_provisional
+    text += (
+        f" La banda de {num(high - low)} puntos "
+        + ("supera" if wide else "no supera")
+        + f" el umbral de {num(model.umbral_provisional)}: el nivel "
+        + ("es provisional." if wide else "no es provisional.")
+    )
+    st.markdown(text)
+
+
+def method_v2() -> None:
+    """Method 2.0 as scoring/engine.py, scoring/result.py and scoring/plan.py compute it."""
+    themes = {t.id: t.nombre for d in model.dimensiones for t in d.ejes}
+    st.subheader("Cómo se calcula el nivel (método 2.0)")
+    if model.perfil is not None:
+        st.markdown("**1. Perfil y aplicabilidad**")
+        st.markdown(
+            "La evaluación empieza con preguntas sobre su empresa: "
+            + "; ".join(f"«{q.texto}»" for q in model.perfil.preguntas)
+            + ". El tamaño se toma de su registro (Ley 30056) y no se cambia en el formulario. "
+            "Según esas respuestas, algunas prácticas **no aplican** a su empresa: no se le "
+            "preguntan y salen del cálculo (no suman ni restan). En cualquier otra práctica "
+            "que lo admita, «No aplica» pide un motivo de una línea; sin motivo cuenta como "
+            "pregunta sin responder (0 puntos), así que un «No aplica» suelto nunca sube un "
+            "puntaje."
+        )
+        automatic = [
+            q.texto
+            for d in model.dimensiones
+            for t in d.ejes
+            for q in t.preguntas
+            if q.no_aplica_si is not None
+        ]
+        if automatic:
+            st.caption(
+                f"{len(automatic)} prácticas dependen del perfil: " + "; ".join(automatic) + "."
+            )
+    if model.piso_legal is not None:
+        floor = model.piso_legal
+        cap = next(lv for lv in model.niveles if lv.nivel == floor.tope)
+        st.markdown("**2. Piso legal y tope**")
+        st.markdown(
+            "Antes de las prácticas se revisan obligaciones legales mínimas. Cada una se "
+            "responde «Sí, cumple», «No», «En trámite» o —solo cuando su perfil lo indica— «No "
+            f"corresponde». Si alguna no se cumple (o está en trámite, o sin respuesta), su "
+            f"nivel no pasa de «{cap.nombre}» (nivel {cap.nivel}), sea cual sea su puntaje, y "
+            "esas obligaciones encabezan su plan de acción."
+        )
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Requisito": [q.texto for q in floor.preguntas],
+                    "Norma": [q.norma for q in floor.preguntas],
+                    "Evidencia": [q.evidencia for q in floor.preguntas],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+            key="method_floor",
+        )
+    st.markdown("**3. Índices**")
+    st.markdown(
+        "Cada práctica vale **nivel × 25** puntos (0, 25, 50, 75 o 100). Cada eje es el "
+        "promedio de sus prácticas aplicables, ponderado por el peso de cada pregunta; cada "
+        "índice es el promedio de sus ejes, ponderado por el peso de cada eje (un eje sin "
+        "prácticas aplicables sale y su peso se reparte entre los demás). "
+        + "".join(
+            f"El índice principal, **«{i.nombre}»**, decide su nivel. "
+            for i in model.indices
+            if i.principal
+        )
+        + "Los otros índices se muestran al lado, sin cambiar el nivel."
+    )
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Índice": [
+                    i.nombre + (" (principal)" if i.principal else "") for i in model.indices
+                ],
+                "Ejes que lo forman": [
+                    ", ".join(themes.get(t, t) for t in i.ejes) for i in model.indices
+                ],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        key="method_indices",
+    )
+    st.markdown("**4. «No sé», banda y nivel provisional**")
+    st.markdown(
+        "«No sé» cuenta como 0 en el puntaje que vale (el extremo bajo de la banda). Junto a "
+        "él se muestran el puntaje **sin contar** las respuestas «No sé» y el que tendría si "
+        "todas fueran nivel 4: esa es la **banda**. Si la banda del índice principal mide "
+        f"más de {num(model.umbral_provisional)} puntos, el nivel se marca **provisional**: "
+        "averiguar esos datos puede cambiarlo."
+    )
+    st.markdown("**5. Dimensión más débil**")
+    st.markdown(
+        "Las dimensiones se calculan con los mismos ejes. La más baja se nombra como «la más "
+        f"débil» solo si queda al menos {num(model.margen_dimension_debil)} puntos por debajo "
+        "de la siguiente; con una diferencia de menos de "
+        f"{num(model.margen_dimension_debil)} puntos se dice que ninguna es claramente más "
+        "débil."
+    )
+    st.markdown("**6. Desempeño medido (indicadores)**")
+    indicators = {i.id: i for i in model.indicadores}
+    core = [indicators[c].nombre for c in model.indicadores_nucleo if c in indicators]
+    sector = [i.nombre for i in model.indicadores if i.comparar_en_sector]
+    text = (
+        "Las cifras que usted da (cada una marcada como medida, estimada o «No sé») calculan "
+        "indicadores con su frontera (sitio o empresa) y su periodo. "
+    )
+    if core:
+        text += (
+            "El puntaje de desempeño es el promedio (ponderado) de los puntos del conjunto "
+            f"núcleo —{', '.join(core)}— y solo se calcula cuando **todos** tienen un valor "
+            "válido: dejar fuera una cifra desfavorable nunca lo sube. "
+        )
+    text += (
+        "Las intensidades y la productividad **no** se puntúan con una escala fija (ordenaría "
+        "sectores, no empresas): se comparan con las empresas de su misma división CIIU que "
+        f"respondieron la misma versión, y solo cuando hay al menos {MIN_GROUP}; el puntaje es "
+        "el porcentaje de esas empresas con un valor peor que el suyo (los empates cuentan la "
+        "mitad)."
+    )
+    st.markdown(text)
+    if sector:
+        st.caption("Se comparan dentro de la división: " + "; ".join(sector) + ".")
+    table = deflator_table()
+    status = "por confirmar" if str(table.get("estado", "")).startswith("por") else "verificadas"
+    context = [
+        f"{r.nombre} {format_number_es(r.valor, 1)} {i.unidad}"
+        for i in model.indicadores
+        for r in i.referencias
+        if r.uso == "contexto"
+    ]
+    st.markdown(
+        "La **productividad real** quita la inflación con un deflactor: el índice de precios "
+        f"({table.get('fuente', '')}, base {table.get('anio_base')} = 100), cifras **{status}**. "
+        + (
+            "Las cifras nacionales ("
+            + "; ".join(context)
+            + ") se muestran solo como contexto, nunca como comparación con su empresa."
+            if context
+            else "Las cifras nacionales se muestran solo como contexto, nunca como comparación."
+        )
+    )
+    st.markdown("**7. Un ejemplo a mano**")
+    worked_example()
+
+
+def plan_rule() -> None:
+    """The order of scoring/plan.py, in words."""
+    st.subheader("Cómo se ordena el plan de acción")
+    st.markdown(
+        "1. **Primero, el piso legal**: las obligaciones que no cumple («No» o sin respuesta "
+        "antes de «En trámite»; luego en el orden del cuestionario).\n"
+        "2. **Luego, las prácticas** que le aplican y no están en el nivel 4, ordenadas por "
+        "los puntos que sumaría a su índice si la práctica llegara al nivel 4: 25 × niveles "
+        "que faltan × la parte de la pregunta en su índice (peso del eje entre los pesos de "
+        "los ejes puntuados del índice × peso de la pregunta entre el peso aplicable de su "
+        "eje). Una práctica que espera un paso previo (por ejemplo, medir antes de mejorar) va "
+        "detrás de todas las que se pueden empezar ya. Empates: más niveles por subir, luego "
+        "el índice principal, luego el eje de más peso, luego el orden del cuestionario.\n"
+        f"3. Entre las primeras {TOP} acciones hay como máximo {MAX_PER_THEME} del mismo eje; "
+        "las que se apartan siguen después.\n\n"
+        "Cada acción dice por qué se propone (su nivel actual y cuántos puntos sumaría) y el "
+        "siguiente paso concreto."
+    )
+
 
 st.title("Metodología")
 st.write(
@@ -38,10 +255,13 @@ st.write(
 )
 for dimension in model.dimensiones:
     themes_total = sum(t.peso for t in dimension.ejes)
-    st.markdown(
-        f"**{dimension.nombre}** · {format_percent_es(dimension.peso / dims_total)} del "
-        "puntaje global"
-    )
+    if method2:  # the level comes from the principal index; dimensions are for reading
+        st.markdown(f"**{dimension.nombre}**")
+    else:
+        st.markdown(
+            f"**{dimension.nombre}** · {format_percent_es(dimension.peso / dims_total)} del "
+            "puntaje global"
+        )
     if dimension.descripcion:
         st.caption(dimension.descripcion)
     table = pd.DataFrame(
@@ -72,42 +292,42 @@ st.write(
 for route, name in schema.ROUTE_NAMES.items():
     st.markdown(f"- **{route}** · {name}")
 
-st.subheader("Cómo se calcula el puntaje")
-st.markdown(
-    "1. **Cada pregunta de práctica** tiene cinco respuestas, del nivel 0 al 4, cada una con "
-    "una práctica concreta. Su puntaje es **nivel × 25**: 0, 25, 50, 75 o 100 puntos.\n"
-    "2. **Cada eje** es el promedio ponderado (por el peso de cada pregunta) de sus "
-    "preguntas. **Cada dimensión** es el promedio ponderado de sus ejes, y el **puntaje "
-    "global** es el promedio ponderado de las dimensiones.\n"
-    "3. **«No aplica»** saca la pregunta del cálculo: no suma ni resta, y su peso no entra "
-    "en el denominador.\n"
-    "4. **«No sé»** cuenta como 0 puntos y se marca como dato por completar en su informe.\n"
-    "5. Junto al nivel global siempre se muestra **la dimensión más débil**, para que un "
-    "buen promedio no esconda una brecha.\n"
-    "6. **Las cifras** (materiales, agua, energía, personal) se usan para calcular "
-    "indicadores de desempeño, como el porcentaje de entrada circular o de agua reutilizada. "
-    "Forman un puntaje de desempeño **separado** de la madurez de prácticas. Para cada "
-    "cifra usted indica si es medida, estimada o si no la sabe."
-)
-if model.indicadores:
-    st.markdown("**Indicadores de desempeño**")
-    st.dataframe(
-        pd.DataFrame(
-            {
-                "Indicador": [i.nombre for i in model.indicadores],
-                "Unidad": [i.unidad for i in model.indicadores],
-                "Fórmula": [i.formula for i in model.indicadores],
-                "Ruta": [i.ruta for i in model.indicadores],
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-        key="method_indicators",
+if method2:
+    method_v2()
+else:
+    st.subheader("Cómo se calcula el puntaje")
+    st.markdown(
+        "1. **Cada pregunta de práctica** tiene cinco respuestas, del nivel 0 al 4, cada una con "
+        "una práctica concreta. Su puntaje es **nivel × 25**: 0, 25, 50, 75 o 100 puntos.\n"
+        "2. **Cada eje** es el promedio ponderado (por el peso de cada pregunta) de sus "
+        "preguntas. **Cada dimensión** es el promedio ponderado de sus ejes, y el **puntaje "
+        "global** es el promedio ponderado de las dimensiones.\n"
+        "3. **«No aplica»** saca la pregunta del cálculo: no suma ni resta, y su peso no entra "
+        "en el denominador.\n"
+        "4. **«No sé»** cuenta como 0 puntos y se marca como dato por completar en su informe.\n"
+        "5. Junto al nivel global siempre se muestra **la dimensión más débil**, para que un "
+        "buen promedio no esconda una brecha.\n"
+        "6. **Las cifras** (materiales, agua, energía, personal) se usan para calcular "
+        "indicadores de desempeño, como el porcentaje de entrada circular o de agua reutilizada. "
+        "Forman un puntaje de desempeño **separado** de la madurez de prácticas. Para cada "
+        "cifra usted indica si es medida, estimada o si no la sabe."
     )
-st.write(
-    "El plan de acción ordena las preguntas por cuántos puntos sumaría subir un nivel "
-    "(peso × brecha), con el siguiente paso concreto para cada una."
-)
+    if model.indicadores:
+        st.markdown("**Indicadores de desempeño**")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Indicador": [i.nombre for i in model.indicadores],
+                    "Unidad": [i.unidad for i in model.indicadores],
+                    "Fórmula": [i.formula for i in model.indicadores],
+                    "Ruta": [i.ruta for i in model.indicadores],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+            key="method_indicators",
+        )
+plan_rule()
 
 st.subheader("Versión del cuestionario")
 st.markdown(

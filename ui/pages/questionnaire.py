@@ -31,12 +31,21 @@ st.caption(
 
 number = 0
 current_dimension = None
+model = loaded.model
 for dimension, theme, questions in compiled.sections():
+    block = dimension is theme  # the profile or the legal floor (method 2.0)
     if dimension.id != current_dimension:
         current_dimension = dimension.id
-        st.subheader(f"Dimensión {dimension.nombre.lower()}", anchor=False)
+        st.subheader(
+            dimension.nombre if block else f"Dimensión {dimension.nombre.lower()}", anchor=False
+        )
         if dimension.descripcion:
             st.caption(dimension.descripcion)
+        if model.piso_legal is not None and dimension.id == model.piso_legal.id:
+            st.caption(
+                "Si no cumple alguno de estos requisitos, su nivel no pasa de "
+                f"«{compiled.level_name(model.piso_legal.tope)}»."
+            )
     count = "1 pregunta" if len(questions) == 1 else f"{len(questions)} preguntas"
     with st.expander(f"{theme.nombre} · {count}"):
         if theme.descripcion:
@@ -44,14 +53,34 @@ for dimension, theme, questions in compiled.sections():
         for question in questions:
             number += 1
             st.markdown(f"**{number}. {question.texto}**")
-            notes = [f"Ruta {question.ruta}"]
+            shares = schema.route_shares(question.ruta)
+            notes = []
+            if len(shares) == 1:
+                notes.append(f"Ruta {next(iter(shares))}")
+            elif shares:
+                notes.append(
+                    "Rutas "
+                    + ", ".join(
+                        f"{r} ({format_number_es(v * 100, 0)} %)" for r, v in shares.items()
+                    )
+                )
             if not question.obligatoria:
                 notes.append("opcional")
             if question.mostrar_si is not None:
                 notes.append("se muestra según una respuesta anterior")
+            if getattr(question, "no_aplica_si", None) is not None:
+                notes.append("no aplica según el perfil de la empresa")
+            if question.dato_registro is not None:
+                notes.append("se llena con el tamaño de su registro")
             if question.ayuda:
                 st.caption(question.ayuda)
-            if isinstance(question, schema.PracticeQuestion):
+            if isinstance(question, schema.RequirementQuestion):
+                st.markdown(f"Norma: {question.norma}  \nEvidencia: {question.evidencia}")
+                answers = "«Sí, cumple», «No», «En trámite»"
+                if question.no_corresponde_si is not None:
+                    answers += " y, según su perfil, «No corresponde»"
+                notes.append("responde " + answers)
+            elif isinstance(question, schema.PracticeQuestion):
                 st.markdown(
                     "\n".join(
                         f"{i}. {level.descripcion}" for i, level in enumerate(question.niveles)
@@ -75,3 +104,12 @@ for dimension, theme, questions in compiled.sections():
             else:
                 notes.append("respuesta libre")
             st.caption(" · ".join(notes))
+
+if model.indices:
+    st.subheader("Índices", anchor=False)
+    themes = {t.id: t.nombre for d in model.dimensiones for t in d.ejes}
+    for index in model.indices:
+        main = " (principal: decide el nivel)" if index.principal else ""
+        st.markdown(
+            f"- **{index.nombre}**{main}: " + ", ".join(themes.get(t, t) for t in index.ejes)
+        )

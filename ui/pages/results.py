@@ -6,6 +6,7 @@ the anonymous peer table (other consenting firms' scores) is cached.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -13,43 +14,99 @@ import pandas as pd
 import streamlit as st
 
 from scoring import schema
-from scoring.peers import NOT_ENOUGH, peer_group, peer_stats
+from scoring.peers import (
+    MIN_GROUP,
+    NOT_ENOUGH,
+    SectorComparison,
+    division_text,
+    peer_group,
+    peer_stats,
+    sector_comparison,
+)
 from scoring.result import (
     Action,
+    IndicatorResult,
+    LegalFloor,
+    Score,
     ScoreResult,
     score_assessment,
 )
-from storage.assessments import get_assessment, get_result, list_assessments, load_answers
+from storage.assessments import (
+    get_assessment,
+    get_result,
+    list_assessments,
+    load_answers,
+    load_comments,
+)
 from storage.peers import peer_scores
 from ui import charts, db, session, widgets
+from ui.formstate import plain_number, scoring_answers
 from ui.report_downloads import download_buttons, report_context
+
+try:  # added by the storage side of method 2.0; the page works without it
+    from storage.peers import sector_indicator_values
+except ImportError:  # pragma: no cover - older storage
+    sector_indicator_values = None
 
 FILL_PAGE = "ui/pages/fill.py"
 PLAN_SHOWN_PER_ROUTE = 3
-# Peer score column -> key of the score in the result (global, dimension ids, route ids).
-PEER_KEYS = {
-    "overall": "global",
-    "economica": "economica",
-    "social": "social",
-    "ambiental": "ambiental",
-    "r1": "R1",
-    "r2": "R2",
-    "r3": "R3",
-}
+PLAN_SHOWN = 5  # method 2.0: the first actions of the ordered plan, the rest in an expander
+INDEX_PREFIX = "idx_"  # peer columns of the indices (storage.peers)
 SOURCE_LABELS = {"medido": "Medido", "estimado": "Estimado", "no_se": "No sé"}
+BOUNDARY_LABELS = {"sitio": "Sitio (la planta)", "empresa": "Empresa (todas sus plantas)"}
+NO_SECTOR_YET = (
+    f"sin comparación todavía: se necesitan al menos {MIN_GROUP} empresas de su división con "
+    "la misma versión"
+)
+
+
+def peer_keys(result: ScoreResult) -> dict[str, str]:
+    """Peer table column -> key of the score in the result (global, dimensions, routes, indices)."""
+    keys = {"overall": "global"}
+    keys.update({d.id: d.id for d in result.dimensiones})
+    keys.update({r.lower(): r for r in schema.ROUTES})
+    keys.update({f"{INDEX_PREFIX}{i.id}": i.id for i in result.indices})
+    return keys
 
 
 # --- data --------------------------------------------------------------------------------------
 
 
 @st.cache_data(ttl=300, max_entries=500, show_spinner=False)
-def _peer_table(questionnaire_id: str, depth: str, exclude_firm_id: int) -> pd.DataFrame:
-    """Anonymous scores of the other consenting firms (no ids or names), five minutes old at most.
+def _peer_table(
+    questionnaire_id: str, depth: str, exclude_firm_id: int, questionnaire_hash: str
+) -> pd.DataFrame:
+    """Anonymous scores of the other consenting firms (no ids or names), five minutes old at most,
+    of the same questionnaire version (two versions may score differently).
 
     The firm id is part of the key only to leave that firm out of its own comparison.
     """
     with db.session() as database:
-        return peer_scores(database, questionnaire_id, depth, exclude_firm_id=exclude_firm_id)
+        return peer_scores(
+            database,
+            questionnaire_id,
+            depth,
+            exclude_firm_id=exclude_firm_id,
+            questionnaire_hash=questionnaire_hash,
+        )
+
+
+@st.cache_data(ttl=300, max_entries=500, show_spinner=False)
+def _sector_values(
+    firm_id: int, questionnaire_hash: str, depth: str, ciiu_division: int
+) -> dict[str, list[float]] | None:
+    """Indicator values of the other consenting firms of the division (same version); None when
+    storage cannot provide them yet. Keyed by the firm only to leave it out."""
+    if sector_indicator_values is None:
+        return None
+    with db.session() as database:
+        return sector_indicator_values(
+            database,
+            firm_id=firm_id,
+            questionnaire_hash=questionnaire_hash,
+            depth=depth,
+            ciiu_division=ciiu_division,
+        )
 
 
 def _latest_submitted(firm_id: int) -> int | None:
@@ -86,6 +143,7 @@ def _load(firm_id: int, assessment_id: int) -> dict[str, Any] | None:
         data["ciiu_division"] = stored.ciiu_division if stored else None
         data["size_class"] = stored.size_class if stored else None
         data["answers"], data["sources"] = load_answers(database, assessment_id, firm_id)
+        data["reasons"] = load_comments(database, assessment_id, firm_id)
         history = []
         for other in list_assessments(database, firm_id):
             if (
@@ -117,18 +175,22 @@ def _result(data: dict[str, Any]) -> tuple[ScoreResult | None, str]:
     if loaded is None:
         return None, ""
     compiled = db.compiled(loaded, data["depth"])
-    return score_assessment(compiled, data["answers"], data["sources"]), "recalculado"
+    answers = scoring_answers(data["answers"], data.get("reasons"))
+    return score_assessment(compiled, answers, data["sources"]), "recalculado"
 
 
 def _peers(result: ScoreResult, data: dict[str, Any], firm_id: int):
     """(group, peers mapping in the ReportContext shape) or (None, None)."""
-    table = _peer_table(data["questionnaire_id"], data["depth"], firm_id)
+    table = _peer_table(
+        data["questionnaire_id"], data["depth"], firm_id, data["questionnaire_hash"]
+    )
     group = peer_group(table, data.get("ciiu_division"), data.get("size_class"))
     if group is None:
         return None, None
-    stats = peer_stats(group.frame, [*PEER_KEYS, "performance"])
+    keys = peer_keys(result)
+    stats = peer_stats(group.frame, [*keys, "performance"])
     mapping: dict[str, Any] = {"group_label": group.label}
-    for column, key in PEER_KEYS.items():
+    for column, key in keys.items():
         stat = stats.get(column)
         mapping[key] = stat.as_dict() if stat else None
     perf = stats.get("performance")
@@ -364,7 +426,9 @@ def _history(data: dict[str, Any], levels) -> None:
     _figure(charts.history_chart(history, levels))
 
 
-def _downloads(result: ScoreResult, firm, assessment: dict[str, Any], peers, loaded) -> None:
+def _downloads(
+    result: ScoreResult, firm, assessment: dict[str, Any], peers, loaded, sector=None
+) -> None:
     """PDF, Excel and JSON of this (own, submitted) assessment, built with the questionnaire
     version it was answered with (``loaded``); built only on click."""
     if loaded is None:
@@ -377,13 +441,317 @@ def _downloads(result: ScoreResult, firm, assessment: dict[str, Any], peers, loa
         firm,
         assessment["submitted_at"],
         db.compiled(loaded, assessment["depth"]),
-        assessment["answers"],
+        scoring_answers(assessment["answers"], assessment.get("reasons")),
         assessment["sources"],
         peers,
+        sector=sector or None,
     )
     st.subheader("Descargar", divider="gray")
     stem = f"brujula_{firm.ruc}_evaluacion_{assessment['id']}"
     download_buttons(result, context, stem, key=f"descarga_{assessment['id']}")
+
+
+# --- method 2.0 --------------------------------------------------------------------------------
+
+
+def is_v2(result: ScoreResult) -> bool:
+    return result.metodo == "2.0"
+
+
+def band_text(score: Score) -> str:
+    """ "60,0 a 85,0 (sin contar «No sé»: 70,0)", or the single score when there is no band."""
+    if score.puntaje is None:
+        return "Sin puntaje"
+    low, high = score.puntaje, score.puntaje_maximo
+    if high is None or high - low < 0.05:
+        return f"{charts.fmt_num(low)}"
+    point = score.puntaje_sin_no_se
+    text = f"{charts.fmt_num(low)} a {charts.fmt_num(high)}"
+    if point is not None:
+        text += f" (sin contar «No sé»: {charts.fmt_num(point)})"
+    return text
+
+
+def provisional_sentence(result: ScoreResult) -> str:
+    principal = result.global_
+    return (
+        "**Nivel provisional.** Sus respuestas «No sé» dejan el puntaje de su "
+        f"«{principal.nombre}» entre {charts.fmt_num(principal.puntaje)} y "
+        f"{charts.fmt_num(principal.puntaje_maximo)} puntos: una banda de "
+        f"{charts.fmt_num(principal.band_width)} puntos, más ancha que el umbral de "
+        f"{plain_number(result.umbral_provisional, 1)} que fija el cuestionario. El nivel se "
+        "calcula con el extremo bajo («No sé» = 0); averiguar esos datos lo confirmará."
+    )
+
+
+def weakest_sentence(result: ScoreResult, margin: float | None) -> str | None:
+    """Method 2.0: None when a dimension is named; else why none is."""
+    if result.dimension_mas_debil is not None:
+        return None
+    if margin is None:
+        return "Ninguna dimensión es claramente más débil que las otras."
+    return (
+        "Ninguna dimensión es claramente más débil que las otras (diferencia menor a "
+        f"{plain_number(margin, 1)} puntos)."
+    )
+
+
+def level_name(result: ScoreResult) -> str:
+    """Name of the level the principal index alone gives (before the legal-floor cap)."""
+    floor = result.piso_legal
+    loaded = db.questionnaire_for_hash(result.cuestionario_hash)
+    if floor is None or loaded is None or floor.nivel_sin_tope < 1:
+        return ""
+    return loaded.model.niveles[floor.nivel_sin_tope - 1].nombre
+
+
+def floor_sentence(floor: LegalFloor) -> str:
+    gaps = "; ".join(f"{r.texto} ({r.norma})" for r in floor.gaps)
+    if floor.capped:
+        return f"Su nivel se limita a {floor.tope_nombre} porque no cumple: {gaps}."
+    return (
+        f"No cumple: {gaps}. Mientras no lo cumpla, su nivel no podrá pasar de {floor.tope_nombre}."
+    )
+
+
+FLOOR_STATES = {
+    "si": "Cumple",
+    "no": "No cumple",
+    "en_tramite": "En trámite",
+    "no_corresponde": "No corresponde",
+    "sin_respuesta": "Sin respuesta",
+}
+
+
+def _summary_v2(result: ScoreResult, margin: float | None) -> None:
+    principal = result.global_
+    weakest = next((d for d in result.dimensiones if d.id == result.dimension_mas_debil), None)
+    left, right = st.columns(2)
+    with left, st.container(border=True, key="nivel"):
+        st.caption("Nivel de madurez")
+        if principal.puntaje is None:
+            st.markdown("### Sin puntaje")
+        else:
+            mark = " (provisional)" if result.provisional else ""
+            st.markdown(f"### Nivel {principal.nivel} · {principal.nivel_nombre}{mark}")
+            st.markdown(f"**{principal.nombre}:** {band_text(principal)} de 100 puntos")
+            if result.piso_legal is not None and result.piso_legal.capped:
+                st.caption(f"Limitado por el piso legal: sin él sería «{level_name(result)}».")
+    with right, st.container(border=True):
+        st.caption("Dimensión más débil")
+        if weakest is not None and weakest.puntaje is not None:
+            st.markdown(f"### {weakest.nombre}")
+            st.markdown(
+                f"**{charts.fmt_num(weakest.puntaje)}** de 100 puntos · nivel {weakest.nivel} "
+                f"({weakest.nivel_nombre})"
+            )
+        else:
+            st.markdown("### Ninguna")
+            st.markdown(weakest_sentence(result, margin) or "")
+    if result.provisional:
+        st.warning(provisional_sentence(result), icon=":material/hourglass_top:")
+    coverage = result.cobertura.get("porcentaje")
+    parts = []
+    if coverage is not None:
+        parts.append(f"Respondió el {charts.fmt_num(coverage)} % de las preguntas aplicables")
+    if result.brechas:
+        count = len(result.brechas)
+        parts.append(f"{count} respuesta{'s' if count != 1 else ''} «No sé»")
+    if result.desempeno is not None:
+        parts.append(f"desempeño medido por indicadores: {charts.fmt_num(result.desempeno)} de 100")
+    if parts:
+        st.caption(" · ".join(parts) + ".")
+
+
+def _legal_floor(result: ScoreResult) -> None:
+    floor = result.piso_legal
+    if floor is None:
+        return
+    st.subheader("Piso legal", divider="gray")
+    if floor.cumple:
+        st.success(
+            "Cumple el piso legal: todas las obligaciones mínimas que le corresponden están al "
+            "día, así que su nivel no tiene tope.",
+            icon=":material/gavel:",
+        )
+    else:
+        st.error(floor_sentence(floor), icon=":material/gavel:")
+        for requirement in floor.gaps:
+            with st.container(border=True):
+                st.markdown(f"**{requirement.texto}** · {FLOOR_STATES.get(requirement.estado, '')}")
+                st.caption(f"Norma: {requirement.norma} · Evidencia: {requirement.evidencia}")
+                st.markdown(f"Qué hacer: {requirement.recomendacion}")
+    met = [r for r in floor.requisitos if r.met]
+    if met:
+        with st.expander(f"Requisitos cumplidos o que no le corresponden ({len(met)})"):
+            st.markdown(
+                "\n".join(
+                    f"- {r.texto} ({r.norma}) · {FLOOR_STATES.get(r.estado, '')}" for r in met
+                )
+            )
+
+
+def _index_table(result: ScoreResult) -> None:
+    st.subheader("Índices y dimensiones", divider="gray")
+    st.caption(
+        "Cada puntaje va de 0 a 100. La banda va de «No sé» contado como 0 (el puntaje que "
+        "vale) a «No sé» contado como el nivel más alto; entre paréntesis, el puntaje sin "
+        "contar las respuestas «No sé». El índice principal decide su nivel."
+    )
+    rows = [
+        {
+            "Puntaje": i.nombre + (" (principal)" if i.principal else ""),
+            "Puntaje y banda": band_text(i),
+            "Nivel": f"{i.nivel} · {i.nivel_nombre}" if i.nivel else "—",
+        }
+        for i in result.indices
+    ]
+    rows += [
+        {
+            "Puntaje": f"Dimensión {d.nombre.lower()}",
+            "Puntaje y banda": band_text(d),
+            "Nivel": f"{d.nivel} · {d.nivel_nombre}" if d.nivel else "—",
+        }
+        for d in result.dimensiones
+    ]
+    st.table(pd.DataFrame(rows).set_index("Puntaje"))
+
+
+def _next_step_v2(result: ScoreResult) -> None:
+    if not result.plan:
+        _next_step(result)
+        return
+    top = result.plan[0]
+    if top.tipo == "piso_legal":
+        head = "**Su siguiente paso** (obligación legal)"
+    else:
+        head = f"**Su siguiente paso** (hasta {charts.fmt_gain(top.potencial)})"
+    st.success(f"{head}: {top.siguiente_paso}  \n*{top.texto}*")
+
+
+def _plan_v2(result: ScoreResult) -> None:
+    st.subheader("Plan de acción", divider="gray")
+    if not result.plan:
+        st.success("No hay acciones pendientes: todas sus prácticas están en el nivel más alto.")
+        return
+    st.caption(
+        "Primero las obligaciones legales que faltan; luego las prácticas que más puntos "
+        "sumarían a su índice si llegaran al nivel 4, y cada una dice por qué se propone."
+    )
+    theme_names = {t.id: t.nombre for t in result.ejes}
+    index_names = {i.id: i.nombre for i in result.indices}
+    floor = [a for a in result.plan if a.tipo == "piso_legal"]
+    practice = [a for a in result.plan if a.tipo != "piso_legal"]
+    if floor:
+        st.markdown("##### Piso legal")
+        for action in floor:
+            _action_v2(action, theme_names, index_names)
+    if practice:
+        st.markdown("##### Prácticas")
+        for action in practice[:PLAN_SHOWN]:
+            _action_v2(action, theme_names, index_names)
+        rest = practice[PLAN_SHOWN:]
+        if rest:
+            with st.expander(f"Ver {len(rest)} acciones más"):
+                for action in rest:
+                    _action_v2(action, theme_names, index_names)
+
+
+def _action_v2(action: Action, theme_names: dict[str, str], index_names: dict[str, str]) -> None:
+    with st.container(border=True):
+        if action.tipo == "piso_legal":
+            st.markdown(f"**Obligación legal** · {action.texto}")
+        else:
+            st.markdown(f"**{charts.fmt_gain(action.potencial)}** · {action.texto}")
+        st.markdown(f"Siguiente paso: {action.siguiente_paso}")
+        st.markdown(f"*Por qué:* {action.motivo}")
+        if action.tipo != "piso_legal":
+            where = [theme_names.get(action.eje, action.eje)]
+            if action.indice:
+                where.append(index_names.get(action.indice, action.indice))
+            where.append(f"{charts.fmt_gain(action.ganancia)} al subir un nivel")
+            if action.requiere:
+                where.append("espera un paso previo")
+            st.caption(" · ".join(where))
+
+
+def sector_comparisons(
+    result: ScoreResult, values: dict[str, list[float]] | None
+) -> dict[str, SectorComparison]:
+    """The comparison within the division of every valid ``comparar_en_sector`` indicator."""
+    found: dict[str, SectorComparison] = {}
+    for ind in result.indicadores:
+        if not ind.comparar_en_sector or not ind.valido:
+            continue
+        comparison = sector_comparison(ind.id, ind.valor, (values or {}).get(ind.id, []), ind.mejor)
+        if comparison is not None:
+            found[ind.id] = comparison
+    return found
+
+
+def sector_text(ind: IndicatorResult, comparison: SectorComparison | None, division) -> str:
+    if not ind.valido:
+        return "—"
+    if comparison is None or not comparison.comparable:
+        return NO_SECTOR_YET
+    better = "más alto" if ind.mejor == "mayor" else "más bajo"
+    return (
+        f"mejor que el {charts.fmt_num(comparison.puntaje, 0)} % de {comparison.n} empresas de "
+        f"la división {division_text(division) if division else ''} (mediana "
+        f"{charts.fmt_value(comparison.mediana, ind.unidad)}; mejor es {better})"
+    )
+
+
+def reference_lines(ind: IndicatorResult) -> list[str]:
+    lines = []
+    for ref in ind.referencias:
+        pending = " · por confirmar" if ref.get("verificacion") != "verificada" else ""
+        source = f" · fuente: {ref['fuente']}" if ref.get("fuente") else ""
+        value = charts.fmt_value(float(ref["valor"]), ind.unidad)
+        if ref.get("uso") == "contexto":
+            lines.append(
+                f"- Contexto (no es una comparación con su empresa): {ref['nombre']}, "
+                f"{value}{source}{pending}"
+            )
+        else:
+            lines.append(f"- Referencia: {ref['nombre']}, {value}{source}{pending}")
+    return lines
+
+
+def _indicators_v2(result: ScoreResult, sector: dict[str, SectorComparison], division) -> None:
+    st.subheader("Indicadores de desempeño", divider="gray")
+    if not result.indicadores:
+        _indicators(result)
+        return
+    st.caption(
+        "El desempeño medido se califica aparte de la madurez de prácticas. Las intensidades "
+        "y la productividad solo se comparan con empresas de su misma división CIIU, nunca "
+        "con una escala fija."
+    )
+    for ind in result.indicadores:
+        with st.container(border=True, key=f"indicador_{ind.id}"):
+            value = charts.fmt_value(ind.valor, ind.unidad) if ind.valido else "Sin valor"
+            core = " · indicador núcleo" if ind.nucleo else ""
+            st.markdown(f"**{ind.nombre}:** {value}{core}")
+            st.caption(
+                f"Frontera: {BOUNDARY_LABELS.get(ind.frontera, ind.frontera)} · Periodo: "
+                f"{ind.periodo} · Calidad del dato: "
+                f"{SOURCE_LABELS.get(ind.fuente or '', 'sin dato').lower()}"
+            )
+            if not ind.valido:
+                st.markdown(f"{ind.motivo or 'Sin dato.'}")
+            if ind.comparar_en_sector:
+                st.markdown(f"En su sector: {sector_text(ind, sector.get(ind.id), division)}.")
+            lines = reference_lines(ind)
+            if lines:
+                st.markdown("\n".join(lines))
+            comparable = [r for r in ind.referencias if r.get("uso") != "contexto"]
+            if comparable and ind.valido:
+                _figure(
+                    charts.indicator_reference_chart(
+                        dataclasses.replace(ind, referencias=comparable)
+                    )
+                )
 
 
 # --- page --------------------------------------------------------------------------------------
@@ -447,18 +815,35 @@ st.caption(
     f"{widgets.plain(firm.razon_social)} · Evaluación {depth_label} "
     f"enviada el {widgets.date_es(data['submitted_at'])}"
 )
-_summary(result)
-_next_step(result)
-_level_meaning(result, loaded)
-
 group, peers = _peers(result, data, firm.id)
-_scores(result, peers, levels)
-_peer_section(result, group, peers)
-_indicators(result)
-_plan(result)
+if is_v2(result):
+    margin = loaded.model.margen_dimension_debil if loaded is not None else None
+    division = data.get("ciiu_division") or firm.ciiu_division
+    sector = sector_comparisons(
+        result,
+        _sector_values(firm.id, data["questionnaire_hash"], data["depth"], int(division)),
+    )
+    _summary_v2(result, margin)
+    _next_step_v2(result)
+    _level_meaning(result, loaded)
+    _legal_floor(result)
+    _index_table(result)
+    _scores(result, peers, levels)
+    _peer_section(result, group, peers)
+    _indicators_v2(result, sector, division)
+    _plan_v2(result)
+else:
+    sector = {}
+    _summary(result)
+    _next_step(result)
+    _level_meaning(result, loaded)
+    _scores(result, peers, levels)
+    _peer_section(result, group, peers)
+    _indicators(result)
+    _plan(result)
 _gaps(result)
 _history(data, levels)
-_downloads(result, firm, data, peers, loaded)
+_downloads(result, firm, data, peers, loaded, sector)
 
 st.divider()
 how = (

@@ -35,7 +35,7 @@ if view.status != "borrador":
         st.switch_page(_after_submit_page(), query_params=params)
     st.stop()
 
-statuses = section_statuses(view.compiled, view.answers, view.sources)
+statuses = section_statuses(view.compiled, view.answers, view.sources, view.reasons)
 answered, applicable = progress(statuses)
 st.progress(
     answered / applicable if applicable else 0.0,
@@ -45,16 +45,32 @@ st.progress(
 pending = missing_required(statuses)
 dont_know = [qid for qid, value in view.answers.items() if value == "no_se"]
 
+floor_id = view.compiled.model.piso_legal.id if view.compiled.model.piso_legal else None
 if pending:
     total = sum(len(s.missing_required) for s in pending)
-    st.warning(
-        f"Faltan {total} preguntas obligatorias. Respóndalas para poder enviar la evaluación."
-    )
+    reasons_missing = sum(len(s.missing_reasons) for s in pending)
+    if total:
+        st.warning(
+            f"Faltan {total} preguntas obligatorias. Respóndalas para poder enviar la evaluación."
+        )
+    if any(s.id == floor_id and s.missing_required for s in pending):
+        st.warning(
+            "Responda todos los requisitos del piso legal: sin ellos no podemos saber si su "
+            "nivel tiene tope.",
+            icon=":material/gavel:",
+        )
+    if reasons_missing:
+        st.warning(
+            f"Falta el motivo de {reasons_missing} respuestas «No aplica». Escriba en una línea "
+            "por qué no aplica a su empresa: sin motivo cuenta como pregunta sin responder."
+        )
     for status in pending:
         with st.container(border=True):
             st.markdown(f"**{status.label}**")
             for question in status.missing_required:
                 st.markdown(f"- {question.texto}")
+            for question in status.missing_reasons:
+                st.markdown(f"- {question.texto} — falta el motivo de «No aplica»")
             if st.button(
                 "Ir a esta sección", key=f"review_goto_{status.index}", icon=":material/edit:"
             ):
@@ -91,7 +107,7 @@ def confirm(view: AssessmentView) -> None:
         st.rerun()
     if yes.button("Sí, enviar", key="submit_confirm", type="primary", width="stretch"):
         # view.compiled is the version the assessment was started with (ui.assessment).
-        result = score_assessment(view.compiled, view.answers, view.sources)
+        result = score_assessment(view.compiled, view.scoring_answers(), view.sources)
         try:
             with db.session() as database:
                 submit(database, view.id, firm.id, result_summary(result))
@@ -123,6 +139,8 @@ if st.button(
 if st.session_state.get(CONFIRM_KEY) and not pending:
     confirm(view)
 if pending:
-    st.caption("El botón se activa cuando no falten preguntas obligatorias.")
+    st.caption(
+        "El botón se activa cuando no falten preguntas obligatorias ni motivos de «No aplica»."
+    )
 if st.button("Volver al formulario", key="review_back", icon=":material/arrow_back:"):
     st.switch_page(FILL_PAGE, query_params=params)
