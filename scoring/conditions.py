@@ -128,16 +128,18 @@ def hidden_questions(compiled: CompiledQuestionnaire, answers: Mapping[str, obje
         return seen[qid]
 
     for question in compiled.conditional:
-        if not _met(question.mostrar_si, value_of):
+        if not condition_met(question.mostrar_si, value_of):
             hidden.add(question.id)
     return hidden
 
 
-def _met(condition, value_of: Callable[[str], object]) -> bool:
+def condition_met(condition, value_of: Callable[[str], object]) -> bool:
+    """Whether ``condition`` holds for one assessment; ``value_of`` reads an answer as
+    ``scoring.answers.condition_value`` does (None when there is no usable answer)."""
     if isinstance(condition, schema.AllOf):
-        return all(_met(item, value_of) for item in condition.todas)
+        return all(condition_met(item, value_of) for item in condition.todas)
     if isinstance(condition, schema.AnyOf):
-        return any(_met(item, value_of) for item in condition.alguna)
+        return any(condition_met(item, value_of) for item in condition.alguna)
     if isinstance(condition, schema.Answered):
         return (value_of(condition.respondida) is not None) == condition.es
     value = value_of(condition.pregunta)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from scoring import schema
 from scoring.answers import NO_APLICA, NO_SE, REASON_MAX, REASON_SUFFIX, condition_value
 from scoring.compiled import CompiledQuestionnaire
-from scoring.conditions import _met, hidden_questions
+from scoring.conditions import condition_met, hidden_questions
 from scoring.numbers import format_number_es, parse_number_es
 
 SOURCE_LABELS = {"medido": "Medido", "estimado": "Estimado", "no_se": "No sé"}
@@ -58,7 +58,7 @@ def condition_holds(
     The same evaluation the engine applies (``scoring.conditions``), one assessment at a time."""
     if condition is None:
         return False
-    return _met(condition, _value_reader(compiled, answers, hidden))
+    return condition_met(condition, _value_reader(compiled, answers, hidden))
 
 
 def not_applicable_by_profile(
@@ -69,7 +69,7 @@ def not_applicable_by_profile(
     return {
         q.id
         for q in compiled.practice
-        if q.no_aplica_si is not None and q.id not in hidden and _met(q.no_aplica_si, value_of)
+        if q.no_aplica_si is not None and q.id not in hidden and condition_met(q.no_aplica_si, value_of)
     }
 
 
