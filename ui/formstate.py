@@ -69,7 +69,9 @@ def not_applicable_by_profile(
     return {
         q.id
         for q in compiled.practice
-        if q.no_aplica_si is not None and q.id not in hidden and condition_met(q.no_aplica_si, value_of)
+        if q.no_aplica_si is not None
+        and q.id not in hidden
+        and condition_met(q.no_aplica_si, value_of)
     }
 
 
