@@ -7,9 +7,12 @@ Order (the method page and ``cuestionarios/README.md`` describe exactly this):
    would gain if the question reached level 4: 25 × levels to go × the question's share of its
    index (theme weight / weights of the index's scored themes × question weight / applicable
    weight of its theme), times the sector materiality factor (1 until sector modules exist).
+   Points of the principal index (the one that decides the level) come first: actions of the
+   other indices (enablers, social practice) follow, ranked by the points of their own index.
    An action whose prerequisite (``requiere``) is not met waits behind every action that can
-   start now. Ties: more levels to go, then the principal index, then the heavier theme, then
-   document order (never the id).
+   start now. Ties: more levels to go, then the firm's weaker theme, weaker dimension and
+   weaker ODS 9 route (lower scores first), then the heavier theme, then document order
+   (never the id).
 3. The first five hold at most two actions of the same theme; the ones set aside follow.
 """
 
@@ -137,12 +140,28 @@ def practice_ranking(compiled: CompiledQuestionnaire, batch, codes: np.ndarray, 
     theme_weight = np.array([compiled.themes[t].weight for t in theme_of])
     position = np.array([compiled.position[q.id] for q in compiled.practice])
     shape = (n, n_practice)
+    in_principal = principal == 0
+    theme_scores = np.nan_to_num(batch.themes[rows][:, theme_of], nan=0.0)
+    dimension_of = compiled.theme_dimension[theme_of]
+    dimension_scores = np.nan_to_num(batch.dimensions[rows][:, dimension_of], nan=0.0)
+    route_of = [schema.ROUTES.index(schema.primary_route(q.ruta)) for q in compiled.practice]
+    route_scores = np.nan_to_num(batch.routes[rows][:, route_of], nan=0.0)
+    unlocks = np.array(
+        [
+            sum(need.pregunta == q.id for o in compiled.practice for need in o.requiere)
+            for q in compiled.practice
+        ]
+    )
     keys = (  # np.lexsort: the last key sorts first
         np.broadcast_to(position, shape),
         np.broadcast_to(-theme_weight, shape),
-        np.broadcast_to(principal, shape),
+        np.round(route_scores, 9),  # then its weaker ODS 9 route
+        np.round(dimension_scores, 9),  # then its weaker dimension
+        np.round(theme_scores, 9),  # the firm's weaker theme first
+        np.broadcast_to(-unlocks, shape),  # a step others wait for (measure first)
         -(4 - levels),
-        -np.round(potentials, 9),
+        -np.round(potentials, 9),  # points of its own index
+        -np.round(np.where(in_principal, potentials, 0.0), 9),  # points of the level's index
         waiting_any,
         ~eligible,
     )

@@ -113,10 +113,10 @@ def test_plan_order_floor_first_then_gain_then_prerequisites(cq):
     plan = score(cq).plan
     assert [a.pregunta_id for a in plan] == [
         "piso_manifiestos",  # legal gap first
-        "sst_mejora",  # 4 levels × 25 × 1 = 100 points of «Práctica social»
-        "est_metas",  # 1 level × 25 = 25 points of «Habilitadores»
         "res_valorizacion",  # 2 levels × 25 × 3/4 × 1/3 = 12,5 points of the circular index
         "agua_medicion",  # 3 levels × 25 × 1/4 × 1/2 = 9,375
+        "sst_mejora",  # other indices next: 4 levels × 25 × 1 = 100 points of «Práctica social»
+        "est_metas",  # 1 level × 25 = 25 points of «Habilitadores»
         "agua_reuso",  # 12,5 but waits for agua_medicion to reach level 2
     ]
     floor, *practice_actions = plan
@@ -133,7 +133,7 @@ def test_plan_order_floor_first_then_gain_then_prerequisites(cq):
     )
     waiting = plan[-1]
     assert waiting.requiere == ["agua_medicion"] and "primero medir" in waiting.motivo
-    assert "paso previo" in plan[4].motivo
+    assert "paso previo" in plan[2].motivo
     # Once measurement reaches level 2 the reuse action no longer waits and outranks it.
     later = score(cq, agua_medicion=2).plan
     ids = [a.pregunta_id for a in later]
