@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from scoring import schema
 from scoring.deflator import deflator_table
+from scoring.engine import maturity_levels
 from scoring.numbers import format_number_es, format_percent_es
 from scoring.peers import MIN_GROUP
 from scoring.plan import MAX_PER_THEME, TOP
@@ -24,7 +26,9 @@ def num(value: float, decimals: int = 3) -> str:
 
 
 def level_for(points: float) -> schema.MaturityLevel:
-    return [lv for lv in sorted(model.niveles, key=lambda lv: lv.desde) if points >= lv.desde][-1]
+    """The level of a score, by the engine's own level function."""
+    number = int(maturity_levels(model, np.array([points]))[0])
+    return next(lv for lv in model.niveles if lv.nivel == number)
 
 
 def worked_example() -> None:
