@@ -261,7 +261,15 @@ def test_exports_read_back_and_are_formula_safe(app_env: str) -> None:
 METODO2 = MINI.parent / "metodo2.yaml"
 
 
-def seed_v2(url: str, count: int, first: int = 100, failing: int = 0, **overrides) -> list[int]:
+def seed_v2(
+    url: str,
+    count: int,
+    first: int = 100,
+    failing: int = 0,
+    changes: dict | None = None,
+    comments: dict | None = None,
+    **overrides,
+) -> list[int]:
     """``count`` firms with one method 2.0 result each; the first ``failing`` miss a floor item."""
     migrate(url)
     engine = make_engine(url)
@@ -300,11 +308,13 @@ def seed_v2(url: str, count: int, first: int = 100, failing: int = 0, **override
                 "masa_circular": 100.0 * (n + 1),
                 "sst_mejora": 1,
             }
+            answers.update(changes or {})
             sources = {"masa_total": "medido", "masa_circular": "estimado"}
             # The loaded questionnaire: start_assessment archives it, so staff pages name it.
             assessment = start_assessment(database, firm.id, compiled.loaded, "completo")
-            save_answers(database, assessment.id, firm.id, answers, sources)
-            result = score_assessment(compiled, answers, sources)
+            save_answers(database, assessment.id, firm.id, answers, sources, comments=comments)
+            scored = dict(answers, **{f"{q}__motivo": c for q, c in (comments or {}).items()})
+            result = score_assessment(compiled, scored, sources)
             submit(database, assessment.id, firm.id, result_summary(result))
             store_result_vector(database, assessment.id, compiled, result)
             ids.append(firm.id)
@@ -403,3 +413,20 @@ def test_method2_exports_per_firm_and_aggregates(app_env: str) -> None:
     assert sheets["Índices"]["Empresas"].tolist() == [6.0] * len(sheets["Índices"])
     back = pd.read_csv(io.BytesIO(csv_bytes(table)), encoding="utf-8-sig")
     assert len(back) == 6
+
+
+def test_staff_detail_shows_declared_not_applicable_reasons(app_env: str) -> None:
+    reason = "Solo ensamblamos; no generamos residuos valorizables."
+    firm_id = seed_v2(
+        app_env,
+        1,
+        first=300,
+        changes={"res_valorizacion": "no_aplica"},
+        comments={"res_valorizacion": reason},
+    )[0]
+    at = open_page("ui/pages/staff_firms.py", make_staff(app_env))
+    at.selectbox(key="sni_empresa").set_value(firm_id).run()
+    assert not at.exception
+    reasons = [d.value for d in at.dataframe if "Motivo de la empresa" in d.value.columns]
+    assert reasons and list(reasons[0]["Motivo de la empresa"]) == [reason]
+    assert list(reasons[0]["Pregunta"]) == ["¿Valoriza sus residuos?"]

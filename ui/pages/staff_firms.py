@@ -13,9 +13,10 @@ import streamlit as st
 
 from scoring import score_assessment
 from scoring.schema import DEPTH_NAMES
-from storage.assessments import load_answers
+from storage.assessments import load_answers, load_comments
 from storage.staff import shared_assessment, shared_assessments, sharing_firm, sharing_firms
 from ui import db, session, staff, widgets
+from ui.formstate import scoring_answers
 from ui.report_downloads import download_buttons, report_context
 from ui.staff_labels import LEVEL_NAMES, num, sector_label, size_label
 
@@ -155,6 +156,8 @@ def _report(assessment_id: int):
         if shared is None:
             return None
         answers, sources = load_answers(database, assessment_id, firm.id)
+        # «No aplica» reasons count in the score exactly as when the firm submitted.
+        answers = scoring_answers(answers, load_comments(database, assessment_id, firm.id))
         assessment = shared.assessment
     loaded = db.questionnaire_for_hash(assessment.questionnaire_hash)
     if loaded is None:
@@ -183,6 +186,19 @@ if report is None:
         "que se respondió esta evaluación."
     )
 else:
+    declared = [q for q in report[0].preguntas if q.motivo_no_aplica not in (None, "perfil")]
+    if declared:
+        st.markdown("**«No aplica» declarados por la empresa** (su perfil no los explica):")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Pregunta": [q.texto for q in declared],
+                    "Motivo de la empresa": [q.motivo_no_aplica for q in declared],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
     download_buttons(
         *report,
         stem=f"brujula_{firm.ruc}_evaluacion_{chosen}",
