@@ -16,13 +16,7 @@ from scoring.result import ScoreResult
 PLAN_ITEMS_IN_PDF = 15
 NO_WEAKEST = "ninguna dimensión es claramente más débil"
 NO_SECTOR = "sin comparación: menos de 5 empresas de su división"
-FLOOR_STATES = {
-    "si": "Cumple",
-    "no": "No cumple",
-    "en_tramite": "En trámite",
-    "no_corresponde": "No corresponde",
-    "sin_respuesta": "Sin respuesta",
-}
+FLOOR_STATES = schema.REQUIREMENT_STATES
 BOUNDARY_LABELS = {"sitio": "Sitio (planta)", "empresa": "Toda la empresa"}
 
 

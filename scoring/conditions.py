@@ -115,9 +115,21 @@ def hidden_questions(compiled: CompiledQuestionnaire, answers: Mapping[str, obje
     every rerun): document order, so a hidden question's answer no longer counts for the
     conditions after it; a condition on a question without a usable answer is not met.
     """
+    hidden: set[str] = set()
+    value_of = value_reader(compiled, answers, hidden)
+    for question in compiled.conditional:
+        if not condition_met(question.mostrar_si, value_of):
+            hidden.add(question.id)
+    return hidden
+
+
+def value_reader(
+    compiled: CompiledQuestionnaire, answers: Mapping[str, object], hidden
+) -> Callable[[str], object]:
+    """What a condition sees of each answer of one assessment (None for a question in
+    ``hidden``, which the caller may keep filling), read once per question."""
     from scoring.answers import condition_value
 
-    hidden: set[str] = set()
     seen: dict[str, object] = {}
 
     def value_of(qid: str) -> object:
@@ -127,10 +139,7 @@ def hidden_questions(compiled: CompiledQuestionnaire, answers: Mapping[str, obje
             seen[qid] = condition_value(compiled, qid, answers.get(qid))
         return seen[qid]
 
-    for question in compiled.conditional:
-        if not condition_met(question.mostrar_si, value_of):
-            hidden.add(question.id)
-    return hidden
+    return value_of
 
 
 def condition_met(condition, value_of: Callable[[str], object]) -> bool:

@@ -148,6 +148,14 @@ REQUIREMENT_LABELS = {
     "en_tramite": "En trámite",
     "no_corresponde": "No corresponde",
 }
+# How a scored legal-floor item reads in results and reports.
+REQUIREMENT_STATES = {
+    "si": "Cumple",
+    "no": "No cumple",
+    "en_tramite": "En trámite",
+    "no_corresponde": "No corresponde",
+    "sin_respuesta": "Sin respuesta",
+}
 
 
 class RequirementQuestion(QuestionBase):

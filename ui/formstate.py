@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from scoring import schema
-from scoring.answers import NO_APLICA, NO_SE, REASON_MAX, REASON_SUFFIX, condition_value
+from scoring.answers import NO_APLICA, NO_SE, REASON_MAX, REASON_SUFFIX
 from scoring.compiled import CompiledQuestionnaire
-from scoring.conditions import condition_met, hidden_questions
+from scoring.conditions import condition_met, hidden_questions, value_reader
 from scoring.numbers import format_number_es, parse_number_es
 
 SOURCE_LABELS = {"medido": "Medido", "estimado": "Estimado", "no_se": "No sé"}
@@ -32,21 +32,6 @@ def is_answered(value: object) -> bool:
 # --- method 2.0: profile, applicability and the legal floor ------------------------------------
 
 
-def _value_reader(compiled: CompiledQuestionnaire, answers: Mapping[str, object], hidden):
-    """What a condition sees of each answer, as ``scoring.conditions.hidden_questions`` reads it
-    (a hidden question has no usable answer)."""
-    seen: dict[str, object] = {}
-
-    def value_of(qid: str) -> object:
-        if qid in hidden:
-            return None
-        if qid not in seen:
-            seen[qid] = condition_value(compiled, qid, answers.get(qid))
-        return seen[qid]
-
-    return value_of
-
-
 def condition_holds(
     compiled: CompiledQuestionnaire,
     condition: schema.Condition | None,
@@ -58,14 +43,14 @@ def condition_holds(
     The same evaluation the engine applies (``scoring.conditions``), one assessment at a time."""
     if condition is None:
         return False
-    return condition_met(condition, _value_reader(compiled, answers, hidden))
+    return condition_met(condition, value_reader(compiled, answers, hidden))
 
 
 def not_applicable_by_profile(
     compiled: CompiledQuestionnaire, answers: Mapping[str, object], hidden=frozenset()
 ) -> set[str]:
     """Practice questions whose ``no_aplica_si`` holds: not asked, «No aplica» by the profile."""
-    value_of = _value_reader(compiled, answers, hidden)
+    value_of = value_reader(compiled, answers, hidden)
     return {
         q.id
         for q in compiled.practice
