@@ -1,7 +1,9 @@
 """A sample assessment (firm, answers, peers) for demos, benchmarks and report tests.
 
-Uses the shipped base questionnaire; numbers come from a plausible firm profile when the
-question id is known, otherwise from a random draw inside the question's range.
+Uses the shipped base questionnaire (2.0.0). Numbers and profile answers come from one
+plausible plant (``PROFILE``, ``PROFILE_CHOICES``; the size from the registration) when the
+question id is known, otherwise from a random draw inside the question's range; practice levels
+and legal-floor answers are drawn from ``seed``.
 """
 
 from __future__ import annotations
@@ -17,30 +19,70 @@ from scoring.compiled import CompiledQuestionnaire, compile_questionnaire
 from scoring.loader import LoadedQuestionnaire
 from scoring.result import ScoreResult, score_assessment
 
-# A plausible small food manufacturer (48 workers); ids of the base questionnaire.
+# A plausible small fish-canning plant in Lima (48 workers, S/ 8.5 million of sales; Ley 30056
+# «pequeña»); ids of the base questionnaire 2.0.0. Data year 2025, productivity base year 2023
+# (2 years back), accidents and hours over 3 years. Every 2.0.0 indicator is valid with these
+# figures: tonnes (t), m³, kWh, soles (S/) and hours.
 PROFILE: dict[str, float] = {
-    "eco_ventas_anuales": 8_500_000,
+    # Economic figures and real labour productivity (value added per hour).
+    "eco_anio_datos": 2025,
+    "eco_ventas": 8_500_000,
+    "eco_compras": 5_600_000,
+    "eco_horas": 110_400,  # 48 workers × 2 300 h
     "eco_trabajadores": 48,
-    "eco_ventas_anio_anterior": 8_100_000,
-    "eco_trabajadores_anio_anterior": 47,
+    "eco_anios_atras": 2,
+    "eco_ventas_base": 7_600_000,
+    "eco_compras_base": 5_050_000,
+    "eco_horas_base": 105_800,  # 46 workers in 2023
+    "eco_ingresos_subproductos": 180_000,
+    # People.
     "soc_horas_capacitacion": 1_150,
-    "soc_accidentes": 2,
-    "soc_horas_hombre": 99_800,
-    "soc_trabajadores_planilla": 41,
-    "soc_trabajadoras_mujeres": 19,
+    "soc_accidentes_3a": 4,
+    "soc_horas_3a": 322_000,
+    "soc_trabajadores_planilla": 44,
+    "soc_trabajadoras_mujeres": 21,
+    # Materials in (t): fish with MarinTrust evidence, recycled cardboard, tinplate, salt, oil.
     "amb_masa_entrada_total": 1_240.5,
     "amb_masa_entrada_renovable": 310.0,
     "amb_masa_entrada_no_virgen": 96.25,
-    "amb_masa_producto": 1_050.0,
-    "amb_masa_residuos": 182.4,
-    "amb_masa_residuos_valorizados": 121.0,
-    "amb_agua_total": 18_400.0,
-    "amb_agua_circular": 2_300.0,
+    "amb_masa_criticos": 0.0,
+    # Flows out (t): canned food is eaten (no recoverable product mass); cans and boxes are.
+    "amb_salida_productos": 980.0,
+    "amb_productos_recuperable_pct": 0.0,
+    "amb_productos_recuperado_pct": 0.0,
+    "amb_salida_empaques": 86.0,
+    "amb_empaques_recuperable_pct": 85.0,
+    "amb_empaques_recuperado_pct": 30.0,
+    "amb_salida_subproductos": 120.0,  # heads and viscera to a fishmeal plant
+    "amb_subproductos_uso_material_pct": 95.0,
+    "amb_salida_residuos": 42.0,
+    "amb_residuos_reciclados": 27.0,
+    "amb_salida_energetica": 3.0,
+    # Water (m³): about 19 m³ per tonne of product.
+    "amb_agua_extraida": 18_400.0,
+    "amb_agua_extraida_circular": 900.0,
+    "amb_agua_recirculada": 2_300.0,
+    "amb_agua_descargada": 15_200.0,
+    "amb_agua_descarga_circular": 12_900.0,
+    # Energy (kWh; electricity plus boiler fuel) and scope 1 + 2 emissions (t CO₂e).
     "amb_energia_total": 1_460_000,
     "amb_energia_renovable": 175_000,
-    "amb_emisiones_gei": 640.8,
-    "amb_masa_producto_recuperado": 12.5,
+    "amb_emisiones_gei": 520.4,
 }
+
+# The same plant's profile answers (size comes from the registration, see ``sample_answers``).
+PROFILE_CHOICES: dict[str, object] = {
+    "perfil_diseno": "empresa",
+    "perfil_clientes": "ambos",
+    "perfil_local": "propio",
+    "perfil_electricidad": "regulado",
+    "perfil_agua_proceso": "si",
+    "perfil_vertimiento": "alcantarillado",
+    "perfil_peligrosos": ["aceites_usados", "envases_quimicos", "fluorescentes_baterias"],
+    "perfil_combustibles": "si",
+}
+SAMPLE_SIZE = "pequena"  # Ley 30056 class of SAMPLE_FIRM (S/ 8.5 million of sales)
+REGISTRATION = {"tamano_empresa": SAMPLE_SIZE}
 
 
 def sample_questionnaire() -> LoadedQuestionnaire:
@@ -76,6 +118,10 @@ def sample_answers(
             sources[question.id] = rng.choice(["medido", "medido", "estimado"])
         elif isinstance(question, schema.RequirementQuestion):
             answers[question.id] = rng.choices(["si", "en_tramite", "no"], weights=[8, 1, 1])[0]
+        elif getattr(question, "dato_registro", None) in REGISTRATION:
+            answers[question.id] = REGISTRATION[question.dato_registro]
+        elif question.id in PROFILE_CHOICES:
+            answers[question.id] = PROFILE_CHOICES[question.id]
         elif isinstance(question, schema.SingleChoiceQuestion):
             answers[question.id] = question.opciones[0].valor
         elif isinstance(question, schema.MultipleChoiceQuestion):
