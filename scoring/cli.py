@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import collections
 import csv
+import io
 import json
+import os
 import re
 import sys
 import warnings
@@ -22,7 +25,23 @@ from scoring.plan import TOP, plan_columns
 from scoring.result import build_result
 from scoring.schema import DEPTHS
 from scoring.simulate import simulate
-from scoring.yaml_source import read_yaml
+from scoring.yaml_source import (
+    MAX_ANSWERS_BYTES,
+    MAX_TABLE_BYTES,
+    InputRefused,
+    decode_text,
+    number_es,
+    os_reason,
+    read_bytes_limited,
+    read_text_limited,
+    read_yaml,
+)
+
+# Limits of the command line (README «Línea de comandos»).
+MAX_SIMULATED = 100_000  # ``simular --n``: 100 000 rows take about 9 s and 0.7 GB
+MAX_SEED = 2**32 - 1
+MAX_COLUMNS = 10_000  # the shipped questionnaire needs about 400
+MAX_LINE_CHARS = 1_000_000  # a 400-column row is about 4 000 characters
 
 
 class CliError(Exception):
@@ -30,10 +49,29 @@ class CliError(Exception):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    """Run one verb; every outcome is a Spanish message and an exit code, never a traceback.
+
+    0 done; 1 the input was read but has problems (invalid questionnaire, bad rows);
+    2 the input or the arguments were refused; 3 an unexpected failure; 130 interrupted.
+    """
+    try:
+        parser = _parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help, or a Spanish argument error already printed
+            return exc.code if isinstance(exc.code, int) else 2
+        return _run(args)
+    except KeyboardInterrupt:
+        print("\nInterrumpido (Ctrl+C): el trabajo no se terminó.", file=sys.stderr)
+        return 130
+
+
+def _run(args) -> int:
     try:
         return args.run(args)
+    except InputRefused as exc:
+        print(f"Error: {exc.problem}", file=sys.stderr)
+        return 2
     except QuestionnaireError as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -41,30 +79,125 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:
+        _quiet_stdout()
         return 0
+    except MemoryError:
+        print(
+            "Error: no alcanzó la memoria para este archivo. Divídalo en partes más pequeñas.",
+            file=sys.stderr,
+        )
+        return 2
     except RecursionError:
         print(
-            "Error: el archivo tiene referencias (&ancla / *alias) que se contienen a sí "
-            "mismas; quítelas.",
+            "Error: el archivo anida demasiados niveles (o tiene referencias &ancla / *alias "
+            "que se contienen a sí mismas); simplifíquelo.",
+            file=sys.stderr,
+        )
+        return 2
+    except OSError as exc:
+        where = f" {str(exc.filename)[:200]}" if isinstance(exc.filename, str) else ""
+        print(
+            f"Error: no se pudo usar el archivo{where}: {os_reason(exc)}. "
+            "Revise la ruta, los permisos y el espacio en disco.",
             file=sys.stderr,
         )
         return 2
     except Exception as exc:  # noqa: BLE001 - last resort: never a traceback for a user
         print(
-            f"Error inesperado ({type(exc).__name__}: {exc}). Revise los archivos de entrada; "
-            "si el problema sigue, repórtelo con este mensaje.",
+            f"Error inesperado (tipo {type(exc).__name__}). Revise los archivos de entrada; "
+            "si el problema sigue, repórtelo con este mensaje y el comando usado.",
             file=sys.stderr,
         )
         return 3
 
 
+def _quiet_stdout() -> None:
+    """After a closed pipe (``… | head``), point stdout at /dev/null so the final flush at exit
+    does not print an English "Exception ignored" message."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
+
+
+# argparse writes its messages in English; they are translated here (Python 3.11–3.13 texts).
+_ARGPARSE_ES = [
+    (r"^the following arguments are required: (.*)$", r"faltan argumentos obligatorios: \1"),
+    (r"^unrecognized arguments: (.*)$", r"argumentos no reconocidos: \1"),
+    (
+        r"^argument (.*?): invalid choice: (.*?) \(choose from (.*)\)$",
+        r"argumento \1: \2 no es una opción válida (elija entre \3)",
+    ),
+    (r"^argument (.*?): invalid int value: (.*)$", r"argumento \1: \2 no es un número entero"),
+    (r"^argument (.*?): invalid (\w+) value: (.*)$", r"argumento \1: \3 no es un valor válido"),
+    (r"^argument (.*?): expected one argument$", r"argumento \1: falta su valor"),
+    (r"^argument (.*?): expected at least one argument$", r"argumento \1: falta al menos un valor"),
+    (r"^argument (.*?): expected .*$", r"argumento \1: número de valores incorrecto"),
+    (r"^argument (.*?): ignored explicit argument (.*)$", r"argumento \1: no admite el valor \2"),
+    (r"^argument (.*?): not allowed with argument (.*)$", r"argumento \1: no se puede usar con \2"),
+    (r"^ambiguous option: (.*?) could match (.*)$", r"opción ambigua: \1 puede ser \2"),
+    (r"^one of the arguments (.*) is required$", r"falta uno de estos argumentos: \1"),
+    (r"^argument (.*?): (.*)$", r"argumento \1: \2"),  # our own Spanish type errors
+]
+
+
+def translate_argparse(message: str) -> str:
+    """Spanish text of one argparse error message."""
+    for pattern, spanish in _ARGPARSE_ES:
+        if re.match(pattern, message):
+            return re.sub(pattern, spanish, message)
+    return "argumentos no válidos"
+
+
+class _SpanishFormatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, "uso: " if prefix is None else prefix)
+
+
+class SpanishArgumentParser(argparse.ArgumentParser):
+    """argparse with Spanish usage, help titles and error messages."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["add_help"] = False
+        kwargs.setdefault("formatter_class", _SpanishFormatter)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "argumentos"
+        self._optionals.title = "opciones"
+        self.add_argument(
+            "-h", "--help", action="help", default=argparse.SUPPRESS, help="muestra esta ayuda"
+        )
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(
+            2,
+            f"Error: {translate_argparse(message)}. Vea «{self.prog} --help».\n",
+        )
+
+
+def _bounded_int(name: str, low: int, high: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"'{text[:30]}' no vale: {name} debe ser un número entero entre "
+                f"{number_es(low)} y {number_es(high)}"
+            )
+        return value
+
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = SpanishArgumentParser(
         prog="python -m scoring",
         description="Brújula Circular: valida cuestionarios y puntúa evaluaciones.",
     )
-    parser._positionals.title = "argumentos"
-    parser._optionals.title = "opciones"
     verbs = parser.add_subparsers(title="acciones", metavar="ACCIÓN", required=True)
 
     check = verbs.add_parser("validar", help="valida uno o más cuestionarios YAML")
@@ -74,15 +207,25 @@ def _parser() -> argparse.ArgumentParser:
     score = verbs.add_parser("puntuar", help="puntúa respuestas (YAML/JSON: una; CSV: muchas)")
     score.add_argument("cuestionario", metavar="CUESTIONARIO")
     score.add_argument("respuestas", metavar="RESPUESTAS")
-    score.add_argument("--formato", choices=["json", "csv"], default=None)
-    score.add_argument("--profundidad", choices=DEPTHS, default=None)
+    score.add_argument("--formato", choices=["json", "csv"], default=None, help="formato de salida")
+    score.add_argument("--profundidad", choices=DEPTHS, default=None, help="expres o completo")
     score.set_defaults(run=_score)
 
     sim = verbs.add_parser("simular", help="escribe N evaluaciones aleatorias válidas en CSV")
     sim.add_argument("cuestionario", metavar="CUESTIONARIO")
-    sim.add_argument("--n", type=int, required=True, help="cuántas evaluaciones")
-    sim.add_argument("--semilla", type=int, default=None, help="semilla para repetir el azar")
-    sim.add_argument("--profundidad", choices=DEPTHS, default="completo")
+    sim.add_argument(
+        "--n",
+        type=_bounded_int("--n", 1, MAX_SIMULATED),
+        required=True,
+        help=f"cuántas evaluaciones (1 a {number_es(MAX_SIMULATED)})",
+    )
+    sim.add_argument(
+        "--semilla",
+        type=_bounded_int("--semilla", 0, MAX_SEED),
+        default=None,
+        help="semilla para repetir el azar (entero de 0 a 4 294 967 295)",
+    )
+    sim.add_argument("--profundidad", choices=DEPTHS, default="completo", help="expres o completo")
     sim.add_argument("--salida", default="-", help="archivo CSV (por defecto, la pantalla)")
     sim.set_defaults(run=_simulate)
     schema_verb = verbs.add_parser("esquema", help="escribe el esquema JSON del formato")
@@ -115,16 +258,24 @@ def _validate(args) -> int:
     files: list[Path] = []
     for given in args.rutas:
         path = Path(given)
-        if path.is_dir():
+        try:
+            is_dir = path.is_dir()
+        except OSError:  # a name too long, say: the reader reports it in Spanish
+            is_dir = False
+        if is_dir:
             files.extend(sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml")))
         else:
             files.append(path)
     if not files:
         raise CliError("no se encontró ningún archivo .yaml en las rutas indicadas.")
-    failed = 0
+    failed = refused = 0
     for path in files:
         try:
             loaded = load_questionnaire(path)
+        except InputRefused as exc:
+            refused += 1
+            print(f"✗ {exc.problem}", file=sys.stderr)
+            continue
         except QuestionnaireError as exc:
             failed += 1
             print(f"✗ {path}: {exc}", file=sys.stderr)
@@ -135,25 +286,21 @@ def _validate(args) -> int:
             f"{count} preguntas, {len(loaded.model.indicadores)} indicadores, "
             f"huella {loaded.short_hash}."
         )
-    return 1 if failed else 0
+    return 2 if refused else 1 if failed else 0
 
 
 def _score(args) -> int:
     loaded = load_questionnaire(args.cuestionario)
     path = Path(args.respuestas)
-    if not path.exists():
-        raise CliError(f"no existe el archivo de respuestas {path}.")
     if path.suffix.lower() == ".csv":
         return _score_table(loaded, path, args)
     return _score_single(loaded, path, args)
 
 
 def _read_single(path: Path) -> dict:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise CliError(f"{path} no está en UTF-8.") from None
-    source = read_yaml(text, str(path))
+    """One assessment, YAML or JSON: at most 1 MB, no anchors or aliases."""
+    text = read_text_limited(path, MAX_ANSWERS_BYTES, "archivo de respuestas")
+    source = read_yaml(text, str(path), aliases=False)
     blocking = [p for p in source.problems if p.code in ("E_YAML", "E_CLAVE_DUPLICADA")]
     if blocking:
         raise CliError("\n".join(str(p) for p in blocking))
@@ -236,23 +383,30 @@ def _with_plan(table: pd.DataFrame, compiled, scores, encoded) -> pd.DataFrame:
 
 
 def read_answers_csv(path: Path) -> pd.DataFrame:
-    """Every cell as text; Arrow's multithreaded reader, or pandas' own for its messages."""
-    _check_header(path)
+    """Every cell as text; Arrow's multithreaded reader, or pandas' own for its messages.
+
+    The file is read once with a bounded read (``MAX_TABLE_BYTES``) and checked in linear time
+    (line length, header, column count) before any parser sees it.
+    """
+    path = Path(path)
+    data = read_bytes_limited(path, MAX_TABLE_BYTES, "archivo de respuestas")
+    text = decode_text(data, str(path), "archivo de respuestas")
+    _check_lines(text, path)
+    _check_header(text, path)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
     try:
-        return pd.read_csv(path, dtype=str, engine="pyarrow", keep_default_na=False, na_values=[""])
+        return pd.read_csv(
+            io.BytesIO(data), dtype=str, engine="pyarrow", keep_default_na=False, na_values=[""]
+        )
     except Exception:  # noqa: BLE001 - fall back to the reader with the clearer error messages
         pass
     try:
         with warnings.catch_warnings():
             # A row longer than the header would be cut silently: make it an error.
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            return pd.read_csv(path, dtype=str, keep_default_na=False, index_col=False)
-    except (
-        pd.errors.ParserError,
-        pd.errors.ParserWarning,
-        UnicodeDecodeError,
-        pd.errors.EmptyDataError,
-    ) as exc:
+            return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, index_col=False)
+    except Exception as exc:  # noqa: BLE001 - any parser failure is the same user mistake
         line = re.search(r"line (\d+)", str(exc))
         where = f" (revise la línea {line.group(1)})" if line else ""
         raise CliError(
@@ -261,22 +415,49 @@ def read_answers_csv(path: Path) -> pd.DataFrame:
         ) from None
 
 
-def _check_header(path: Path) -> None:
-    """Duplicate column names would be renamed silently by pandas: refuse them."""
+def _check_lines(text: str, path: Path) -> None:
+    """Refuse a line longer than ``MAX_LINE_CHARS`` (one pass, no copies)."""
+    start, number = 0, 1
+    while start < len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            end = len(text)
+        if end - start > MAX_LINE_CHARS:
+            raise CliError(
+                f"{path}: la línea {number} tiene más de {number_es(MAX_LINE_CHARS)} "
+                "caracteres, el máximo que se acepta. Revise que sea un CSV de evaluaciones "
+                "(una fila por evaluación)."
+            )
+        start, number = end + 1, number + 1
+
+
+def _check_header(text: str, path: Path) -> None:
+    """Duplicate column names would be renamed silently by pandas: refuse them (linear time)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            header = next(csv.reader(handle), [])
-    except UnicodeDecodeError:
-        raise CliError(f"{path} no está en UTF-8.") from None
+        header = next(reader, [])
+    except csv.Error:
+        raise CliError(
+            f"{path}: la primera línea (los nombres de columna) no es CSV legible; revise que "
+            "las comillas se cierren."
+        ) from None
     if not header:
         raise CliError(f"{path} está vacío: la primera línea debe tener los nombres de columna.")
     if len(header) == 1 and ";" in header[0]:
         raise CliError(
             f"{path} usa ';' para separar columnas; guárdelo como CSV separado por comas."
         )
-    repeated = sorted({name for name in header if header.count(name) > 1})
+    if len(header) > MAX_COLUMNS:
+        raise CliError(
+            f"{path} tiene {number_es(len(header))} columnas; el máximo es "
+            f"{number_es(MAX_COLUMNS)} (una por pregunta, más id, fuentes y motivos). "
+            "Revise que sea el archivo correcto."
+        )
+    counts = collections.Counter(header)
+    repeated = sorted(name for name, count in counts.items() if count > 1)
     if repeated:
-        raise CliError(f"{path}: columnas repetidas: {', '.join(repeated)}. Deje una de cada una.")
+        shown = ", ".join(repeated[:20]) + (" …" if len(repeated) > 20 else "")
+        raise CliError(f"{path}: columnas repetidas: {shown}. Deje una de cada una.")
 
 
 def write_csv(table: pd.DataFrame, stream) -> None:
@@ -295,8 +476,10 @@ def write_csv(table: pd.DataFrame, stream) -> None:
 
 
 def _simulate(args) -> int:
-    if args.n < 1:
-        raise CliError("--n debe ser un número entero positivo.")
+    if args.salida != "-" and not Path(args.salida).resolve().parent.is_dir():
+        raise CliError(
+            f"no existe la carpeta de {args.salida}; créela o elija otra ruta para --salida."
+        )
     loaded = load_questionnaire(args.cuestionario)
     frame = simulate(compile_questionnaire(loaded, args.profundidad), args.n, args.semilla)
     if args.salida == "-":

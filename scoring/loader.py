@@ -18,7 +18,14 @@ from pydantic import BaseModel, ValidationError
 from scoring import schema
 from scoring.checks import check_questionnaire
 from scoring.errors import Problem, QuestionnaireError
-from scoring.yaml_source import Source, element_of, looks_like_spanish_bool, read_yaml
+from scoring.yaml_source import (
+    MAX_QUESTIONNAIRE_BYTES,
+    Source,
+    element_of,
+    looks_like_spanish_bool,
+    read_text_limited,
+    read_yaml,
+)
 
 
 @dataclass(frozen=True)
@@ -88,24 +95,10 @@ def content_hash(model: schema.Questionnaire) -> str:
 
 
 def load_questionnaire(path: str | Path) -> LoadedQuestionnaire:
-    """Read and validate one questionnaire file."""
+    """Read and validate one questionnaire file (at most ``MAX_QUESTIONNAIRE_BYTES``; a missing,
+    special or oversized file raises ``InputRefused``, a ``QuestionnaireError``)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = "no está en UTF-8" if isinstance(exc, UnicodeDecodeError) else exc.strerror
-        raise QuestionnaireError(
-            [
-                Problem(
-                    "E_ARCHIVO",
-                    str(path),
-                    None,
-                    None,
-                    f"No se pudo leer el archivo ({reason}).",
-                    "Revise la ruta y guarde el archivo como texto UTF-8.",
-                )
-            ]
-        ) from None
+    text = read_text_limited(path, MAX_QUESTIONNAIRE_BYTES, "cuestionario")
     return parse_questionnaire(text, str(path))
 
 
@@ -420,4 +413,17 @@ def _explain(error: dict, key: str, path: tuple) -> tuple[str, str, str]:
             f"Debe tener {word} {size}.",
             "E_VALOR",
         )
-    return f"'{key}': {error.get('msg')}.", "Revise ese valor con la guía.", "E_VALOR"
+    if kind in ("string_too_short", "string_too_long"):
+        size = ctx.get("min_length") if kind == "string_too_short" else ctx.get("max_length")
+        word = "al menos" if kind == "string_too_short" else "como máximo"
+        return (
+            f"'{key}' debe tener {word} {size} caracteres.",
+            f"Corrija el texto de '{key}'.",
+            "E_VALOR",
+        )
+    # pydantic's own message is English: name the rule instead (issue 12).
+    return (
+        f"'{key}' tiene un valor no permitido (regla {kind}).",
+        "Revise ese valor con la guía.",
+        "E_VALOR",
+    )

@@ -81,7 +81,7 @@ def test_every_shipped_questionnaire_validates():
     [
         ("respuestas: [1, 2]\n", "no una lista"),
         ("respuestas:\n  e1: 2\n  e1: 3\n", "aparece dos veces"),
-        ("a: &x [*x]\n", "se contiene a sí mismo"),
+        ("a: &x [*x]\n", "no admiten anclas (&) ni alias (*)"),
     ],
 )
 def test_puntuar_rejects_malformed_answer_files(tmp_path, capsys, content, expected):
