@@ -414,7 +414,7 @@ def radar_chart(
         )
     labels_df = pd.DataFrame(labels)
 
-    limit = 140
+    limit = 175  # room for the axis names outside the outer ring, in data units
 
     def y_of(subset: pd.DataFrame) -> float:
         return float(subset["y"].iloc[0])
@@ -476,14 +476,20 @@ def radar_chart(
                 )
                 .encode(x=xs, y=ys, text="texto:N")
             )
+    # A fixed square (a radar cannot stretch without turning its rings into ellipses) that fits
+    # a phone; the subtitle wraps to the chart's width, since Vega shrinks the plot to make room
+    # for a longer one and then clips it on the left.
+    subtitle = (
+        f"Anillos cada 20 puntos: del nivel {level_rows[0][0]} (centro) al "
+        f"{level_rows[-1][0]} (borde)"
+    )
     chart = alt.layer(*layers).properties(
         width=size,
         height=size,
-        title=_title(
-            title,
-            "Anillos cada 20 puntos: del nivel "
-            f"{level_rows[0][0]} (centro) al {level_rows[-1][0]} (borde)",
-        ),
+        title=_title(title, textwrap.wrap(subtitle, 40)),
+        # "pad": the plot keeps its square and the title, labels and legend add to it ("fit"
+        # would squeeze the plot into an ellipse to keep the total at ``size``).
+        autosize=alt.AutoSizeParams(type="pad"),
     )
     # The bars already compare with the peers: the radar's reading is about balance.
     items = [

@@ -1,7 +1,10 @@
-"""A firm's first visit in a real browser: register, fill Exprés over a reload, submit, results."""
+"""A firm's first visit in a real browser: register, fill Exprés (profile, legal floor and
+practices) over a reload, submit, and read the results: the legal-floor cap, the index band and a
+plan led by the floor gap. Screenshots at 1280×800 and 390×844 go to test-artifacts/e2e/."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -128,6 +131,128 @@ def progress_text(page) -> str:
     return page.locator(f"{MAIN} [data-testid=stProgress]").first.inner_text()
 
 
+# --- method 2.0: one answer per question, chosen on purpose --------------------------------------
+
+SIZES = ((1280, 800), (390, 844))
+_TOP_OF = """(element) => {
+  element.scrollIntoView({block: 'start'});
+  let box = element.parentElement;
+  while (box && !/(auto|scroll)/.test(getComputedStyle(box).overflowY)) box = box.parentElement;
+  (box || document.scrollingElement).scrollBy(0, -150);  // clear the sticky header and progress
+}"""
+_CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid=stVegaLiteChart]')]
+  .every((chart) => chart.querySelector('svg, canvas'))"""
+_TWO_FRAMES = (
+    "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+)
+
+PROFILE = {
+    "perfil_diseno": "Mi empresa diseña sus productos",
+    "perfil_clientes": "A otras empresas",
+    "perfil_local": "Propio",
+    "perfil_electricidad": "Cliente regulado (paga la tarifa de su distribuidora)",
+    "perfil_agua_proceso": "No, solo para uso sanitario y limpieza de oficinas",
+    "perfil_vertimiento": "No vierte agua residual industrial",
+    "perfil_combustibles": "Sí",
+}
+HAZARDOUS = "Aceites o grasas usados (de máquinas, motores o compresores)"
+FLOOR_GAP = "piso_iga"  # answered «No»: the level is capped and this leads the plan
+FLOOR_NOT_APPLICABLE = "piso_vertimientos"  # the profile says no industrial waste water
+NOT_APPLICABLE = "eco_ecodiseno"  # «No aplica» with its one-line reason
+REASON = "Solo envasamos productos con fórmulas y envases fijados por norma sanitaria"
+DONT_KNOW = "soc_recicladores"  # «No sé»: its index shows a band
+PROFILE_NA = "amb_reuso_agua"  # «No aplica según su perfil» (the process uses no water)
+PRACTICE_LEVEL = 3  # high enough that the uncapped level is above «Inicial»
+
+
+def question(page, qid: str):
+    return page.locator(f"{MAIN} .st-key-pregunta_{qid}")
+
+
+def pick(page, qid: str, option: str) -> None:
+    """Choose the radio option whose whole text is ``option`` and wait for it to be saved."""
+    label = (
+        question(page, qid).locator("label").filter(has_text=re.compile(f"^{re.escape(option)}$"))
+    )
+    click_and_wait(page, label)
+    expect(label.locator("input")).to_be_checked()
+
+
+def pick_level(page, qid: str, level: int) -> None:
+    click_and_wait(page, question(page, qid).locator("[role=radiogroup] label").nth(level))
+
+
+def shoot(page, artifacts: Path, name: str, target: str) -> None:
+    """Screenshots of this page at both sizes, each in a fresh tab of the same user (a resize
+    would catch the sidebar mid-animation), scrolled so that ``target`` (a selector) is on top.
+    Only reads: the tab opens where the user is and is closed untouched."""
+    state = page.context.storage_state()
+    for width, height in SIZES:
+        context = page.context.browser.new_context(
+            viewport={"width": width, "height": height}, locale="es-PE", storage_state=state
+        )
+        context.set_default_timeout(30_000)
+        tab = context.new_page()
+        tab.goto(page.url)
+        wait_idle(tab)
+        element = tab.locator(target).first
+        expect(element).to_be_visible()
+        tab.wait_for_function(_CHARTS_DRAWN)
+        element.evaluate(_TOP_OF)
+        tab.evaluate(_TWO_FRAMES)  # let the scroll and the charts settle before the capture
+        tab.screenshot(path=str(artifacts / f"{name}-{width}.png"))
+        context.close()
+
+
+def fill_profile(page) -> None:
+    size = question(page, "perfil_tamano")
+    expect(size.locator("input:checked")).to_have_count(1)  # prefilled from the registration
+    expect(size.locator("input:disabled").first).to_be_disabled()
+    assert "Pequeña empresa" in size.locator("label:has(input:checked)").inner_text()
+    for qid, option in PROFILE.items():
+        pick(page, qid, option)
+    before = answered(page)
+    question(page, "perfil_peligrosos").locator("input").click()  # opens the list, no rerun
+    click_and_wait(page, page.get_by_role("option", name=HAZARDOUS))
+    page.keyboard.press("Escape")
+    expect(page.locator(f"{MAIN} [data-testid=stProgress]").first).to_contain_text(
+        f"Avance: {before + 1} de"
+    )
+    wait_idle(page)
+    assert "Faltan" not in page.locator(MAIN).inner_text()
+
+
+def fill_floor(page, first_two_only: bool) -> None:
+    answers = {FLOOR_GAP: "No"}
+    for box in page.locator(f"{MAIN} [class*=st-key-pregunta_piso_]").all():
+        qid = re.search(r"st-key-pregunta_(\S+)", box.get_attribute("class") or "").group(1)
+        answers.setdefault(qid, "No corresponde" if qid == FLOOR_NOT_APPLICABLE else "Sí, cumple")
+    items = list(answers.items())
+    for qid, option in items[:2] if first_two_only else items[2:]:
+        pick(page, qid, option)
+
+
+def fill_practices(page) -> None:
+    """Every practice of the page: level 3, except the planned «No aplica» and «No sé»."""
+    for box in page.locator(f"{MAIN} [class*=st-key-pregunta_]").all():
+        qid = re.search(r"st-key-pregunta_(\S+)", box.get_attribute("class") or "").group(1)
+        if box.locator("input:checked").count():
+            continue
+        if qid == NOT_APPLICABLE:
+            pick(page, qid, "No aplica a mi empresa")
+            expect(box.get_by_text("Escriba el motivo")).to_be_visible()
+            box.get_by_role("textbox").fill(REASON)
+            page.evaluate(_WATCH_RUNS)
+            box.get_by_role("textbox").press("Enter")
+            page.wait_for_function(_RUN_FINISHED)
+            wait_idle(page)
+            expect(box.get_by_text("Escriba el motivo")).to_have_count(0)
+        elif qid == DONT_KNOW:
+            pick(page, qid, "No sé")
+        else:
+            pick_level(page, qid, PRACTICE_LEVEL)
+
+
 def test_register_fill_reload_resume_submit_and_see_results(
     page, app_url: str, artifacts: Path
 ) -> None:
@@ -157,34 +282,47 @@ def test_register_fill_reload_resume_submit_and_see_results(
     click_and_wait(page, page.get_by_role("button", name="Iniciar evaluación Exprés").first)
     expect_title(page, "Llenar evaluación")
     expect(section_marker(page)).to_contain_text("Sección 1 de")
-    expect(radio_groups(page).first).to_be_visible()
-    wait_idle(page)
+    expect(page.locator(f"{MAIN} h3").first).to_have_text("Perfil de la empresa")
     assert "evaluacion=" in page.url
-    total_first = answer_open_questions(page)
-    assert total_first > 0
-    page.screenshot(path=str(artifacts / "02-seccion.png"), full_page=True)
-    move(page, "Guardar y continuar", 1)
-    second_page_heading = page.locator(f"{MAIN} h3").first.inner_text()
-    answer_open_questions(page, limit=2)
-    before = progress_text(page)
 
-    # A reload is a new Streamlit session: the cookie and the URL must bring everything back.
+    # 1. Profile: the size comes from the registration; the rest decides what is asked.
+    fill_profile(page)
+    profile_checked = checked_count(page)
+    shoot(page, artifacts, "02-perfil", f"{MAIN} h3")
+    move(page, "Guardar y continuar", 1)
+
+    # 2. Legal floor, half of it; a reload is a new Streamlit session: the cookie and the URL
+    # must bring back the section and every answer.
+    expect(page.locator(f"{MAIN} h3").first).to_have_text("Piso legal")
+    fill_floor(page, first_two_only=True)
+    before = progress_text(page)
     page.reload()
     wait_idle(page)
     expect_title(page, "Llenar evaluación")
-    assert page.locator(f"{MAIN} h3").first.inner_text() == second_page_heading, page.url
+    expect(page.locator(f"{MAIN} h3").first).to_have_text("Piso legal")
     assert checked_count(page) == 2
     assert progress_text(page) == before
+    expect(question(page, FLOOR_GAP).locator("label:has(input:checked)")).to_have_text("No")
     move(page, "Anterior", -1)
-    assert checked_count(page) == total_first
+    assert checked_count(page) == profile_checked
+    expect(question(page, "perfil_peligrosos")).to_contain_text(HAZARDOUS)
+    move(page, "Guardar y continuar", 1)
+    # «No corresponde» is offered only where the profile justifies it.
+    expect(question(page, FLOOR_NOT_APPLICABLE).get_by_text("No corresponde")).to_be_visible()
+    expect(
+        question(page, "piso_manifiestos_peligrosos").get_by_text("No corresponde")
+    ).to_have_count(0)
+    fill_floor(page, first_two_only=False)
+    shoot(page, artifacts, "03-piso-legal", f"{MAIN} h3")
     move(page, "Guardar y continuar", 1)
 
-    # Finish every page.
+    # 3. Practices, page by page.
     while True:
-        answer_open_questions(page)
-        last = page.get_by_role("button", name="Guardar e ir a revisión")
-        if last.count():
-            last.click()
+        fill_practices(page)
+        if page.get_by_role("button", name="Guardar e ir a revisión").count():
+            expect(page.get_by_text("No aplica según su perfil", exact=False).first).to_be_visible()
+            shoot(page, artifacts, "04-practicas", f"{MAIN} .st-key-perfil_na_{PROFILE_NA}")
+            page.get_by_role("button", name="Guardar e ir a revisión").click()
             break
         move(page, "Guardar y continuar", 1)
     expect_title(page, "Revisión y envío")
@@ -197,5 +335,36 @@ def test_register_fill_reload_resume_submit_and_see_results(
     click_and_wait(page, dialog.get_by_role("button", name="Sí, enviar"))
     page.wait_for_url("**/resultados**")
     wait_idle(page)
-    assert "Inicie sesión" not in page.locator(MAIN).inner_text()
-    page.screenshot(path=str(artifacts / "03-resultados.png"), full_page=True)
+    main = page.locator(MAIN)
+    expect_title(page, "Resultados de su evaluación")
+    text = main.inner_text()
+    assert "Inicie sesión" not in text
+
+    # The legal floor caps the level, says why and what would be reached without the cap.
+    level = main.locator(".st-key-nivel")
+    expect(level).to_contain_text("Nivel 2 · Inicial")
+    expect(level).to_contain_text("Limitado por el piso legal")
+    assert "Su nivel se limita a Inicial porque no cumple" in text
+    assert "instrumento de gestión ambiental" in text.split("Su nivel se limita a")[1]
+    # Indices with their band: the «No sé» answer opens one.
+    indices = main.locator("[data-testid=stTable]").filter(has_text="Índice de circularidad")
+    expect(indices).to_contain_text("(principal)")
+    expect(indices).to_contain_text(re.compile(r"\d+,\d a \d+,\d \(sin contar «No sé»: \d+,\d\)"))
+    # Each index's own level beside the capped one is explained.
+    assert "Su nivel de madurez es «Inicial» y no «Avanzado» porque el piso legal" in text
+    expect(main.locator("h3").filter(has_text="Indicadores de desempeño")).to_have_count(1)
+    # The plan starts with the floor gap, with its reason.
+    plan = text.split("Plan de acción")[-1]
+    first = plan.split("Siguiente paso:")[0]
+    assert "Obligación legal" in first and "instrumento de gestión ambiental" in first, plan[:400]
+    assert re.search(r"\d\.\d", plan.split("Datos pendientes")[0]) is None  # decimal comma
+
+    shoot(page, artifacts, "05-resultados", f"{MAIN} h1")
+    shoot(page, artifacts, "06-piso-legal", f"{MAIN} h3:has-text('Piso legal')")
+    shoot(page, artifacts, "07-indices", f"{MAIN} h3:has-text('Índices y dimensiones')")
+    shoot(page, artifacts, "08-radar", f"{MAIN} [data-testid=stVegaLiteChart] >> nth=1")
+    shoot(page, artifacts, "09-plan", f"{MAIN} h3:has-text('Plan de acción')")
+
+    page.goto(f"{app_url}/metodologia")
+    wait_idle(page)
+    shoot(page, artifacts, "10-metodo", f"{MAIN} h1")

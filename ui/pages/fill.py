@@ -184,18 +184,24 @@ st.subheader(page.title, anchor=False)
 if page.title != page.dimension:
     st.caption(f"Dimensión {page.dimension}")
 model = compiled.model
+# The profile and the legal floor carry their own description in the questionnaire (shown below
+# as the theme's description); saying it twice only lengthens the page, so these notes are for
+# a file without one.
+intro = None
 if model.perfil is not None and page.id == model.perfil.id:
-    st.caption(
+    intro = (
         "Estas preguntas sobre su empresa deciden qué preguntas le corresponden: las prácticas "
         "que no aplican a su perfil no se le preguntan y no cuentan en su puntaje."
     )
 elif model.piso_legal is not None and page.id == model.piso_legal.id:
-    st.caption(
+    intro = (
         "Obligaciones legales mínimas. Si su empresa no cumple alguna (o está en trámite), su "
         f"nivel de madurez no pasa de «{compiled.level_name(model.piso_legal.tope)}», sea cual "
         "sea su puntaje, y ese requisito encabeza su plan de acción. Debajo de cada una verá la "
         "norma que la exige y la evidencia que la demuestra."
     )
+if intro and not any(theme.descripcion for theme, _ in page.parts):
+    st.caption(intro)
 if any(q.tipo == "practica" for q in page.questions):
     st.caption(
         f"{widgets.ANSWER_RULE} Las frases van de la práctica menos avanzada a la más avanzada. "
@@ -239,14 +245,16 @@ for theme, theme_questions in page.parts:
 
 missing_here = status_here.missing_required
 if missing_here:
-    st.caption(
-        f"Faltan {len(missing_here)} preguntas obligatorias en esta sección. Puede seguir y "
-        "volver después: todo queda guardado."
+    count = len(missing_here)
+    what = (
+        "Falta 1 pregunta obligatoria" if count == 1 else f"Faltan {count} preguntas obligatorias"
     )
+    st.caption(f"{what} en esta sección. Puede seguir y volver después: todo queda guardado.")
 if no_reason:
+    count = len(no_reason)
+    what = "1 respuesta «No aplica»" if count == 1 else f"{count} respuestas «No aplica»"
     st.caption(
-        f"Falta el motivo de {len(no_reason)} respuestas «No aplica» en esta sección: sin "
-        "motivo no se puede enviar la evaluación."
+        f"Falta el motivo de {what} en esta sección: sin motivo no se puede enviar la evaluación."
     )
 
 last = current == len(sections) - 1

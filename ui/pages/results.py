@@ -506,7 +506,7 @@ def level_name(result: ScoreResult) -> str:
 
 
 def floor_sentence(floor: LegalFloor) -> str:
-    gaps = "; ".join(f"{r.texto} ({r.norma})" for r in floor.gaps)
+    gaps = "; ".join(f"{r.texto} ({r.norma.rstrip('. ')})" for r in floor.gaps)
     if floor.capped:
         return f"Su nivel se limita a {floor.tope_nombre} porque no cumple: {gaps}."
     return (
@@ -527,7 +527,7 @@ def _summary_v2(result: ScoreResult, margin: float | None) -> None:
     principal = result.global_
     weakest = next((d for d in result.dimensiones if d.id == result.dimension_mas_debil), None)
     left, right = st.columns(2)
-    with left, st.container(border=True, key="nivel"):
+    with left, st.container(border=True, key="nivel", height="stretch"):
         st.caption("Nivel de madurez")
         if principal.puntaje is None:
             st.markdown("### Sin puntaje")
@@ -537,7 +537,7 @@ def _summary_v2(result: ScoreResult, margin: float | None) -> None:
             st.markdown(f"**{principal.nombre}:** {band_text(principal)} de 100 puntos")
             if result.piso_legal is not None and result.piso_legal.capped:
                 st.caption(f"Limitado por el piso legal: sin él sería «{level_name(result)}».")
-    with right, st.container(border=True):
+    with right, st.container(border=True, height="stretch"):
         st.caption("Dimensión más débil")
         if weakest is not None and weakest.puntaje is not None:
             st.markdown(f"### {weakest.nombre}")
@@ -586,7 +586,8 @@ def _legal_floor(result: ScoreResult) -> None:
         with st.expander(f"Requisitos cumplidos o que no le corresponden ({len(met)})"):
             st.markdown(
                 "\n".join(
-                    f"- {r.texto} ({r.norma}) · {FLOOR_STATES.get(r.estado, '')}" for r in met
+                    f"- {r.texto} ({r.norma.rstrip('. ')}) · {FLOOR_STATES.get(r.estado, '')}"
+                    for r in met
                 )
             )
 
@@ -615,6 +616,15 @@ def _index_table(result: ScoreResult) -> None:
         for d in result.dimensiones
     ]
     st.table(pd.DataFrame(rows).set_index("Puntaje"))
+    floor = result.piso_legal
+    if floor is not None and floor.capped:
+        uncapped = level_name(result)
+        instead = f" y no «{uncapped}»" if uncapped else ""
+        st.caption(
+            "El nivel de cada fila es el que da su puntaje por sí solo. Su nivel de madurez es "
+            f"«{floor.tope_nombre}»{instead} porque el piso legal lo limita mientras falte una "
+            "obligación legal."
+        )
 
 
 def _next_step_v2(result: ScoreResult) -> None:
@@ -719,10 +729,10 @@ def reference_lines(ind: IndicatorResult) -> list[str]:
 
 
 def _indicators_v2(result: ScoreResult, sector: dict[str, SectorComparison], division) -> None:
-    st.subheader("Indicadores de desempeño", divider="gray")
     if not result.indicadores:
-        _indicators(result)
+        _indicators(result)  # its own heading and the note that Exprés has no indicators
         return
+    st.subheader("Indicadores de desempeño", divider="gray")
     st.caption(
         "El desempeño medido se califica aparte de la madurez de prácticas. Las intensidades "
         "y la productividad solo se comparan con empresas de su misma división CIIU, nunca "
