@@ -114,7 +114,7 @@ def test_review_lists_missing_required_and_links_to_the_section(app_env: str) ->
     review = open_page(REVIEW, token, evaluacion=str(aid))
     assert not review.exception, review.exception
     shown = texts(review)
-    assert "Faltan 1 preguntas obligatorias" in shown
+    assert "Falta 1 pregunta obligatoria. Respóndala" in shown
     assert "¿Usa agua en el proceso?" in shown
     assert review.button(key="submit_open").disabled
     review.button(key="review_goto_1").click().run()

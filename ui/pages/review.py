@@ -51,7 +51,12 @@ if pending:
     reasons_missing = sum(len(s.missing_reasons) for s in pending)
     if total:
         st.warning(
-            f"Faltan {total} preguntas obligatorias. Respóndalas para poder enviar la evaluación."
+            (
+                "Falta 1 pregunta obligatoria. Respóndala"
+                if total == 1
+                else f"Faltan {total} preguntas obligatorias. Respóndalas"
+            )
+            + " para poder enviar la evaluación."
         )
     if any(s.id == floor_id and s.missing_required for s in pending):
         st.warning(
