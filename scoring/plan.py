@@ -55,8 +55,9 @@ def action_plan(compiled: CompiledQuestionnaire, batch, codes: np.ndarray, row: 
                     0.0,
                     tipo="piso_legal",
                     motivo=(
-                        f"Es una obligación legal ({requirement.norma.rstrip('.')}). Mientras no se cumpla, "
-                        f"su nivel no pasa de «{floor.tope_nombre}», sea cual sea su puntaje."
+                        f"Es una obligación legal ({requirement.norma.rstrip('.')}). Mientras no "
+                        f"se cumpla, su nivel no pasa de «{floor.tope_nombre}», sea cual sea su "
+                        "puntaje."
                     ),
                 )
             )
