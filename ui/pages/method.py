@@ -110,18 +110,11 @@ def method_v2() -> None:
             f"nivel no pasa de «{cap.nombre}» (nivel {cap.nivel}), sea cual sea su puntaje, y "
             "esas obligaciones encabezan su plan de acción."
         )
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    "Requisito": [q.texto for q in floor.preguntas],
-                    "Norma": [q.norma for q in floor.preguntas],
-                    "Evidencia": [q.evidencia for q in floor.preguntas],
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-            key="method_floor",
-        )
+        for question in floor.preguntas:  # long texts: a list reads better than a table
+            st.markdown(
+                f"- **{question.texto}**  \n  Norma: {question.norma}  \n  "
+                f"Evidencia: {question.evidencia}"
+            )
     st.markdown("**3. Índices**")
     st.markdown(
         "Cada práctica vale **nivel × 25** puntos (0, 25, 50, 75 o 100). Cada eje es el "
@@ -135,21 +128,10 @@ def method_v2() -> None:
         )
         + "Los otros índices se muestran al lado, sin cambiar el nivel."
     )
-    st.dataframe(
-        pd.DataFrame(
-            {
-                "Índice": [
-                    i.nombre + (" (principal)" if i.principal else "") for i in model.indices
-                ],
-                "Ejes que lo forman": [
-                    ", ".join(themes.get(t, t) for t in i.ejes) for i in model.indices
-                ],
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-        key="method_indices",
-    )
+    for index in model.indices:
+        label = index.nombre + (" (principal)" if index.principal else "")
+        names = ", ".join(themes.get(t, t) for t in index.ejes)
+        st.markdown(f"- **{label}**: {names}.")
     st.markdown("**4. «No sé», banda y nivel provisional**")
     st.markdown(
         "«No sé» cuenta como 0 en el puntaje que vale (el extremo bajo de la banda). Junto a "
