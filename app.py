@@ -12,7 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import session
+from ui import errors, session
 from ui.widgets import global_css
 
 ROOT = Path(__file__).resolve().parent
@@ -23,7 +23,8 @@ st.set_page_config(
     layout="centered",
 )
 global_css()
-account = session.identify()
+with errors.boundary():  # the database may be down: a Spanish page, not a traceback
+    account = session.identify()
 role = "visitante" if account is None else account.kind  # "empresa" or "personal"
 
 PAGE_DIR = ROOT / "ui/pages"
@@ -66,4 +67,5 @@ pages = [
     for file, title, icon, url, roles in PAGES
     if file in PRESENT
 ]
-st.navigation(pages).run()
+with errors.boundary():
+    st.navigation(pages).run()

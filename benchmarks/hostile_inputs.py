@@ -1,6 +1,6 @@
 """Hostile inputs for the command line (issue 12 «Confianza», «Figures»): tried / handled cleanly.
 
-Run from the project root:  python benchmarks/hostile_inputs.py [--rapido] [--paralelo 4]
+Run from the project root:  python benchmarks/hostile_inputs.py [--rapido] [--paralelo 4] [--web]
 
 Generates each hostile input in a temporary folder (YAML "billion laughs" as questionnaire and
 as answers, deep nesting, oversized files, /dev/zero, a FIFO, a 200 000-column CSV, a very long
@@ -11,8 +11,16 @@ subprocess with a timeout and an address-space cap, and prints one Spanish table
 "Handled cleanly" means: exit code 1 or 2, a Spanish message on stderr, no "Traceback", under
 5 s and under 500 MB of peak memory (resident set size of the child, from ``wait4``).
 
+Web cases (``--web``, or ``--solo-web``) run the app in-process through Streamlit's AppTest on a
+fresh SQLite database: bad ``?evaluacion=`` values on the fill, review and results pages, NUL
+bytes and 30-digit numbers in form fields, an impossible year, URLs in a razón social, and the
+database down (a closed port). "Handled cleanly" there means: no exception reaches the page, no
+traceback words (SQL, file paths, driver names) are shown, and a Spanish message is; the
+«mensaje» column says whether it was the page's own message or the error boundary's generic one.
+
 Importable: ``cases(folder)`` builds the cases, ``run_case`` runs one, ``FAST`` names the
-quick subset that ``tests/scoring/test_hostile_files.py`` runs.
+quick subset that ``tests/scoring/test_hostile_files.py`` runs; ``web_cases()`` and
+``run_web_cases(folder)`` do the same for the web.
 """
 
 from __future__ import annotations
@@ -332,21 +340,329 @@ def table(outcomes: list[Outcome]) -> str:
     return "\n".join(lines)
 
 
+# --- web cases (in-process, Streamlit AppTest) --------------------------------------------------
+
+BOUNDARY = re.compile(r"Algo salió mal.*?(código [0-9A-F]{8})", re.DOTALL)
+LEAKS = re.compile(
+    r"Traceback|File \"|\.py\b|sqlalchemy|psycopg|sqlite3|OperationalError|SELECT |INSERT |"
+    r"password_hash|127\.0\.0\.1|Exception|Error:",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class WebCase:
+    name: str  # Spanish, shown in the table
+    page: str  # script under ui/pages
+    params: dict[str, str]  # query parameters
+    fields: dict[str, object]  # widget key -> value, then the form is submitted
+    expected: str  # the page's own Spanish message (regex)
+    login: bool = True
+    other_firm: bool = False  # replace "{otra}" by another firm's assessment id
+    database_down: bool = False
+
+
+@dataclass
+class WebOutcome:
+    case: WebCase
+    seconds: float
+    shown: str
+    why: str  # empty when handled cleanly
+    message: str  # "propio", "genérico (código …)" or "-"
+
+    @property
+    def clean(self) -> bool:
+        return not self.why
+
+
+_REGISTER = {
+    "reg_ruc": "20600000013",
+    "reg_name": "Textiles Andinos S.A.C.",
+    "reg_sales": "1.234.567,50",
+    "reg_email": "gerencia@textiles.pe",
+    "reg_password": "clave-segura-123",
+    "reg_password2": "clave-segura-123",
+}
+
+
+def web_cases() -> list[WebCase]:
+    not_found = r"No encontramos esa evaluación"
+    result = []
+    pages = {"llenar": "fill.py", "revisión": "review.py", "resultados": "results.py"}
+    values = {
+        "id de 23 cifras": "99999999999999999999999",
+        "id negativo": "-5",
+        "id no numérico": "abc",
+        "id 1e3": "1e3",
+        "id con NUL": "7\x00",
+        "id de otra empresa": "{otra}",
+    }
+    for label, page in pages.items():
+        for what, value in values.items():
+            result.append(
+                WebCase(
+                    f"?evaluacion= {what} ({label})",
+                    page,
+                    {"evaluacion": value},
+                    {},
+                    not_found,
+                    other_firm=value == "{otra}",
+                )
+            )
+    result += [
+        WebCase(
+            "NUL en el ingreso (RUC)",
+            "login.py",
+            {},
+            {"login_name": "2010007097\x00", "login_password": "clave-segura-123"},
+            r"RUC|correo|contraseña",
+            login=False,
+        ),
+        WebCase(
+            "NUL en la razón social (registro)",
+            "register.py",
+            {},
+            {**_REGISTER, "reg_name": "Textiles\x00Andinos"},
+            r"[Rr]azón social|caracteres|nombre",
+            login=False,
+        ),
+        WebCase(
+            "ventas de 30 cifras (registro)",
+            "register.py",
+            {},
+            {**_REGISTER, "reg_sales": "9" * 30},
+            r"[Vv]entas|monto|cifra",
+            login=False,
+        ),
+        WebCase(
+            "año imposible 99999 (registro, estado forjado)",
+            "register.py",
+            {},
+            {**_REGISTER, "reg_year": 99999},
+            r"[Aa]ño",
+            login=False,
+        ),
+        WebCase(
+            "URL en la razón social (registro)",
+            "register.py",
+            {},
+            {
+                **_REGISTER,
+                "reg_ruc": "20600000021",
+                "reg_name": "https://malo.example www.malo.example",
+                "reg_email": "ventas@www.malo.example",
+            },
+            r"Mi panel",
+            login=False,
+        ),
+    ]
+    for label, page in {"inicio": "home.py", "ingresar": "login.py", **pages}.items():
+        result.append(
+            WebCase(
+                f"base de datos caída ({label})",
+                page,
+                {"evaluacion": "1"} if page in pages.values() else {},
+                {},
+                r"No podemos conectarnos con la base de datos",
+                database_down=True,
+            )
+        )
+    return result
+
+
+# Bare links as GitHub-flavoured Markdown finds them (micromark's autolink literal).
+AUTOLINK = re.compile(r"(?:https?://|www\.)[^\s]|[\w.+-]@[\w-]+\.[\w-]", re.IGNORECASE)
+
+
+def _shown(at) -> str:
+    parts = []
+    for kind in ("markdown", "error", "warning", "info", "success", "caption", "title", "header"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def _world(folder: Path):
+    """A migrated SQLite database with two firms, each with one draft; returns what cases need."""
+    from scoring.catalog import default_questionnaire
+    from scoring.peru import ruc_check_digit
+    from storage.accounts import FirmRegistration, open_session, register_firm
+    from storage.assessments import start_assessment
+    from storage.db import make_engine, migrate, session_scope
+    from storage.models import Account
+
+    url = f"sqlite:///{folder / 'web.sqlite3'}"
+    migrate(url)
+    engine = make_engine(url)
+    loaded = default_questionnaire()
+    ids = {}
+    with session_scope(engine) as database:
+        for first_ten, name in (("2010007097", "Plásticos del Sur S.A.C."), ("2010008888", "Otra")):
+            ruc = first_ten + str(ruc_check_digit(first_ten))
+            firm = register_firm(
+                database,
+                FirmRegistration(
+                    ruc=ruc,
+                    razon_social=name,
+                    ciiu_division=22,
+                    region="Arequipa",
+                    annual_sales=5_000_000,
+                    sales_year=2025,
+                    workers=40,
+                    email=f"gerencia{len(ids)}@plasticos.pe",
+                    password="clave-segura-123",
+                    consent_share_sni=True,
+                    consent_statistics=True,
+                ),
+            )
+            aid = start_assessment(database, firm.id, loaded, "expres").id
+            account = database.query(Account).filter(Account.firm_id == firm.id).one()
+            ids[name] = (open_session(database, account), aid)
+    engine.dispose()
+    return url, ids["Plásticos del Sur S.A.C."][0], ids["Otra"][1]
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_web_case(case: WebCase, url: str, token: str, other_id: int) -> WebOutcome:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from ui.session import TOKEN_KEY
+
+    os.environ["DATABASE_URL"] = (
+        f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/test"
+        if case.database_down
+        else url
+    )
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    start = time.perf_counter()
+    why = ""
+    refused = False  # a list widget cannot even hold the hostile value
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        if case.login:
+            at.session_state[TOKEN_KEY] = token
+        if not case.database_down:
+            at.run()
+        for key, value in case.params.items():
+            at.query_params[key] = value.replace("{otra}", str(other_id))
+        at.switch_page(f"ui/pages/{case.page}").run()
+        for key, value in case.fields.items():
+            if isinstance(value, str):
+                at.text_input(key=key).input(value)
+            else:  # a selectbox: the browser sends an index, so an absent value is refused
+                box = at.selectbox(key=key)
+                if str(value) in box.options:
+                    box.set_value(value)
+                else:
+                    refused = True
+        if case.fields:
+            if case.page == "register.py":
+                at.selectbox(key="reg_ciiu").select(13)
+                at.selectbox(key="reg_region").select("Cusco")
+                at.number_input(key="reg_workers").set_value(12)
+                at.checkbox(key="reg_consent_sni").check()
+            at.form_submit_button[0].click()
+            at.run()
+            if "malo" in str(case.fields.get("reg_name")) and not at.exception:
+                at.switch_page("ui/pages/dashboard.py").run()  # where the name is shown
+        shown = _shown(at)
+        if at.exception:
+            why = "excepción en la página: " + str(at.exception[0].message)[:80]
+        elif leak := LEAKS.search(shown):
+            why = f"detalle interno visible: «{leak.group(0)}»"
+        elif "malo" in case.fields.get("reg_name", "") and AUTOLINK.search(shown):
+            why = "la URL se volvería un enlace"
+    except Exception as exc:  # the harness itself (AppTest timeout, widget not found…)
+        shown, why = "", f"la prueba falló: {type(exc).__name__}: {str(exc)[:80]}"
+    seconds = time.perf_counter() - start
+    own = re.search(case.expected, shown) is not None
+    generic = BOUNDARY.search(shown)
+    parts = (["propio"] if own else []) + ([f"genérico ({generic.group(1)})"] if generic else [])
+    message = " + ".join(parts) or "-"
+    if refused:
+        why, message = "", "la lista no admite el valor"
+    elif not why and message == "-":
+        why = "aceptado sin mensaje de error" if case.fields else "sin mensaje en español"
+    elif not why and seconds > LIMIT_SECONDS:
+        why = f"más de {LIMIT_SECONDS:.0f} s"
+    return WebOutcome(case, seconds, shown, why, message)
+
+
+def run_web_cases(folder: Path, selected: list[WebCase] | None = None) -> list[WebOutcome]:
+    """Every web case against one fresh database (environment restored afterwards)."""
+    import logging
+
+    saved = {
+        k: os.environ.get(k) for k in ("DATABASE_URL", "BRUJULA_DATOS", "BRUJULA_CUESTIONARIO")
+    }
+    logging.getLogger("brujula.errores").setLevel(logging.CRITICAL)  # expected, and noisy
+    try:
+        os.environ["BRUJULA_DATOS"] = str(folder / "datos")
+        os.environ.pop("BRUJULA_CUESTIONARIO", None)
+        url, token, other_id = _world(folder)
+        return [run_web_case(c, url, token, other_id) for c in selected or web_cases()]
+    finally:
+        logging.getLogger("brujula.errores").setLevel(logging.NOTSET)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def web_table(outcomes: list[WebOutcome]) -> str:
+    width = max(len(o.case.name) for o in outcomes)
+    lines = [f"{'caso web':<{width}}  tiempo  {'mensaje':<32}  manejado limpiamente"]
+    for o in outcomes:
+        verdict = "sí" if o.clean else f"NO ({o.why})"
+        lines.append(f"{o.case.name:<{width}}  {o.seconds:5.2f} s  {o.message:<32}  {verdict}")
+    clean = sum(o.clean for o in outcomes)
+    own = sum(o.clean and o.message == "propio" for o in outcomes)
+    slowest = max(outcomes, key=lambda o: o.seconds)
+    lines.append(
+        f"probados: {len(outcomes)} / manejados limpiamente: {clean} (con el mensaje propio de "
+        f"la página: {own}); más lento {slowest.seconds:.2f} s ({slowest.case.name})"
+    )
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Entradas hostiles para python -m scoring.")
     parser.add_argument("--rapido", action="store_true", help="solo el subconjunto rápido")
     parser.add_argument("--paralelo", type=int, default=1, help="casos a la vez (mide peor)")
     parser.add_argument("--mensajes", action="store_true", help="muestra el stderr de cada caso")
+    parser.add_argument("--web", action="store_true", help="también los casos web (AppTest)")
+    parser.add_argument("--solo-web", action="store_true", help="solo los casos web")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="hostiles-") as tmp:
-        folder = Path(tmp)
-        selected = [c for c in cases(folder) if not args.rapido or c.name in FAST]
-        outcomes = run_all(selected, folder, args.paralelo)
-    if args.mensajes:
-        for o in outcomes:
-            print(f"--- {o.case.name} (código {o.code})\n{o.stderr.strip()[:600]}")
-    print(table(outcomes))
-    return 0 if all(o.clean for o in outcomes) else 1
+    ok = True
+    if not args.solo_web:
+        with tempfile.TemporaryDirectory(prefix="hostiles-") as tmp:
+            folder = Path(tmp)
+            selected = [c for c in cases(folder) if not args.rapido or c.name in FAST]
+            outcomes = run_all(selected, folder, args.paralelo)
+        if args.mensajes:
+            for o in outcomes:
+                print(f"--- {o.case.name} (código {o.code})\n{o.stderr.strip()[:600]}")
+        print(table(outcomes))
+        ok = all(o.clean for o in outcomes)
+    if args.web or args.solo_web:
+        sys.path.insert(0, str(ROOT))
+        with tempfile.TemporaryDirectory(prefix="hostiles-web-") as tmp:
+            web = run_web_cases(Path(tmp))
+        if args.mensajes:
+            for o in web:
+                print(f"--- {o.case.name}\n{o.shown.strip()[:600]}")
+        print(web_table(web))
+        ok = ok and all(o.clean for o in web)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

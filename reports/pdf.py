@@ -15,15 +15,16 @@ from typing import Any
 
 import typst
 
-from reports import charts, content, fmt
+from reports import charts, content, fmt, glyphs
 from reports.context import ReportContext
 from scoring import schema
 from scoring.result import ScoreResult
 
 TEMPLATE = Path(__file__).parent / "templates" / "informe.typ"
-# Sans fonts in order of preference; typst falls back glyph by glyph and always has its own
-# embedded fonts (Libertinus Serif, DejaVu Sans Mono) when a system font is missing.
-FONTS = ["Liberation Sans", "DejaVu Sans", "Libertinus Serif"]
+# The sans font ships with the app (reports/fonts) and system fonts are ignored, so the PDF looks
+# the same on every machine; typst's own embedded fonts (Libertinus Serif, DejaVu Sans Mono) stay
+# available. Characters the shipped font cannot draw are replaced and listed (reports/glyphs.py).
+FONTS = [glyphs.FAMILY, "Libertinus Serif"]
 MONO_FONT = "DejaVu Sans Mono"
 HEADER_NAME_CHARS = 90
 LONG_TOKEN = re.compile(r"\S{41,}")
@@ -36,7 +37,12 @@ def _get_compiler() -> typst.Compiler:
     """One compiler per process: fonts and the template are loaded once, then reused."""
     global _compiler
     if _compiler is None:
-        _compiler = typst.Compiler(TEMPLATE, root=TEMPLATE.parent)
+        _compiler = typst.Compiler(
+            TEMPLATE,
+            root=TEMPLATE.parent,
+            font_paths=[str(glyphs.FONT_DIR)],
+            ignore_system_fonts=True,
+        )
     return _compiler
 
 
@@ -504,8 +510,22 @@ def report_data(result: ScoreResult, context: ReportContext) -> dict[str, Any]:
     }
 
 
+def _replaced_note(replaced: dict[str, str]) -> str:
+    """The annex's footnote naming each character printed as «□» (by code point and name)."""
+    if not replaced:
+        return ""
+    listed = "; ".join(replaced.values())
+    return (
+        f"La tipografía del informe no tiene {len(replaced)} de los caracteres escritos; se "
+        f"imprimen como «{glyphs.REPLACEMENT}»: {listed}."
+    )
+
+
 def build_pdf(result: ScoreResult, context: ReportContext) -> bytes:
     """The A4 PDF report of one assessment."""
-    data = json.dumps(report_data(result, context), ensure_ascii=False, default=float)
+    printer = glyphs.Printable()
+    report = printer.walk(report_data(result, context))
+    report["reemplazados"] = _replaced_note(printer.replaced)
+    data = json.dumps(report, ensure_ascii=False, default=float)
     with _lock:
         return _get_compiler().compile(format="pdf", sys_inputs={"data": data})

@@ -9,6 +9,13 @@ Every published cell carries ``empresas`` (distinct firms behind it). A cell fro
 ``MIN_GROUP`` firms is reserved: its values become NaN and ``reservado`` is True. In a partition
 (levels, sectors) the reserved cells together must also hold ``MIN_GROUP`` firms or none, so a
 reserved cell cannot be recovered by subtracting the published ones from the total.
+
+Published figures are differentially private (``scoring.privacy``, OpenDP): counts, means,
+medians and quartiles carry calibrated noise, added after the k ≥ 5 check on the true counts,
+so the difference of two cuts (two quarters against their year, two sector groups against
+both) does not reveal one firm. Periods and sectors are fixed partitions: calendar quarters and
+years (``PERIODS``) and predefined groups of CIIU divisions (``SECTOR_GROUPS``), never arbitrary
+date ranges or sets of divisions (``check_fixed``). ``exact=True`` (tests only) skips the noise.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from scoring import privacy
+
 MIN_GROUP = 5
 RESERVED_NOTE = "Menos de 5 empresas: dato reservado"
 LIMA = "America/Lima"
@@ -28,9 +37,74 @@ LIMA_OFFSET_US = -5 * 3600 * 1_000_000
 LEVELS = (1, 2, 3, 4, 5)
 
 
+# Predefined sector groups over the CIIU divisions 10–33 (a fixed partition).
+SECTOR_GROUPS: dict[str, tuple[int, ...]] = {
+    "alimentos": (10, 11, 12),
+    "textil": (13, 14, 15),
+    "madera_papel": (16, 17, 18),
+    "quimicos_plasticos": (19, 20, 21, 22),
+    "minerales_no_metalicos": (23,),
+    "metales": (24, 25),
+    "maquinaria_equipo": (26, 27, 28, 29, 30),
+    "otras": (31, 32, 33),
+}
+SECTOR_GROUP_NAMES = {
+    "alimentos": "Alimentos y bebidas (CIIU 10–12)",
+    "textil": "Textil, confecciones y cuero (CIIU 13–15)",
+    "madera_papel": "Madera, papel e imprenta (CIIU 16–18)",
+    "quimicos_plasticos": "Químicos, farmacéuticos y plásticos (CIIU 19–22)",
+    "minerales_no_metalicos": "Minerales no metálicos (CIIU 23)",
+    "metales": "Metales y productos metálicos (CIIU 24–25)",
+    "maquinaria_equipo": "Maquinaria, equipos y vehículos (CIIU 26–30)",
+    "otras": "Muebles y otras manufacturas (CIIU 31–33)",
+}
+
+
+def quarter_bounds(year: int, quarter: int) -> tuple[dt.date, dt.date]:
+    start = dt.date(year, 3 * quarter - 2, 1)
+    end = dt.date(year + (quarter == 4), (3 * quarter) % 12 + 1, 1) - dt.timedelta(days=1)
+    return start, end
+
+
+def period_bounds(label: str) -> tuple[dt.date | None, dt.date | None]:
+    """``""`` (all), ``"2025"`` (a year) or ``"2025-T3"`` (a quarter) → first and last day."""
+    if not label:
+        return None, None
+    year, _, quarter = label.partition("-T")
+    if quarter:
+        return quarter_bounds(int(year), int(quarter))
+    return dt.date(int(year), 1, 1), dt.date(int(year), 12, 31)
+
+
+def period_options(years: Sequence[int]) -> list[str]:
+    """Every year and quarter of ``years``, newest first: the only periods staff can choose."""
+    options: list[str] = []
+    for year in sorted(set(years), reverse=True):
+        options.append(str(year))
+        options.extend(f"{year}-T{q}" for q in (4, 3, 2, 1))
+    return options
+
+
+def check_fixed(filters: Filters) -> None:
+    """Raise ValueError unless the filters use fixed partitions: the whole time or one year or
+    quarter, all sectors or one predefined group, all or one size, all or one region."""
+    if (filters.start, filters.end) != (None, None):
+        year = (filters.start or filters.end).year
+        allowed = {period_bounds(p) for p in period_options([year])}
+        if (filters.start, filters.end) not in allowed:
+            raise ValueError("el periodo debe ser un año o un trimestre")
+    if filters.ciiu and tuple(sorted(filters.ciiu)) not in SECTOR_GROUPS.values():
+        raise ValueError("el sector debe ser uno de los grupos predefinidos")
+    if len(filters.sizes) > 1 or len(filters.regions) > 1:
+        raise ValueError("elija un solo tamaño y una sola región (o todos)")
+
+
 @dataclass(frozen=True)
 class Filters:
-    """Staff filters; an empty tuple means "all". Dates are Lima calendar days, inclusive."""
+    """Staff filters; an empty tuple means "all". Dates are Lima calendar days, inclusive.
+
+    The panel only builds fixed partitions (``check_fixed``): a year or quarter, one sector
+    group (its divisions in ``ciiu``), one size, one region."""
 
     versions: tuple[str, ...] = ()
     start: dt.date | None = None
@@ -114,6 +188,50 @@ def _reserve(table: pd.DataFrame, reserved: np.ndarray, values: Sequence[str]) -
     return table
 
 
+# --- Differentially private figures (``exact`` only in tests) -----------------------------
+
+
+def _noisy_count(values: np.ndarray | int, name: str, exact: bool) -> float:
+    if exact:
+        return float(values if isinstance(values, (int, np.integer)) else len(values))
+    eps = privacy.config().panel_count_epsilon
+    return float(privacy.noisy_count(values, eps, f"panel/{name}"))
+
+
+def _noisy_mean(
+    values: np.ndarray, name: str, exact: bool, bounds: tuple[float, float] = (0.0, 100.0)
+) -> tuple[float, float]:
+    """(mean, firms) of the finite values; NaN mean for none."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return np.nan, 0.0
+    if exact:
+        return float(values.mean()), float(len(values))
+    cfg = privacy.config()
+    mean, count = privacy.noisy_mean(
+        values, cfg.panel_sum_epsilon, cfg.panel_count_epsilon, f"panel/{name}", bounds
+    )
+    return mean, float(count)
+
+
+def _noisy_quantile(
+    values: np.ndarray,
+    alpha: float,
+    name: str,
+    exact: bool,
+    candidates: Sequence[float] = privacy.SCORE_CANDIDATES,
+) -> float:
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return np.nan
+    if exact:
+        return float(np.quantile(values, alpha))
+    eps = privacy.config().panel_epsilon_por_cuantil
+    return privacy.noisy_quantile(values, alpha, eps, f"panel/{name}/{alpha}", candidates)
+
+
 @dataclass
 class Counts:
     evaluaciones: int
@@ -122,74 +240,113 @@ class Counts:
     # Set when this cut differs from a broader one (one filter relaxed) by 1–4 firms: comparing
     # the two would reveal those few firms' figures, so the cut is reserved as a whole.
     por_diferencia: bool = False
+    # The true number of firms (for the k ≥ 5 rule); ``empresas`` is the published, noisy one.
+    reales: int | None = None
 
     @property
     def reservado(self) -> bool:
-        return self.empresas < MIN_GROUP or self.por_diferencia
+        true = self.empresas if self.reales is None else self.reales
+        return true < MIN_GROUP or self.por_diferencia
 
 
-def counts(filtered: pd.DataFrame) -> Counts:
+def counts(filtered: pd.DataFrame, exact: bool = False) -> Counts:
     per_firm = filtered["firm_id"].value_counts()
-    return Counts(len(filtered), int(len(per_firm)), int((per_firm >= 2).sum()))
+    firms = int(len(per_firm))
+    if exact:
+        return Counts(len(filtered), firms, int((per_firm >= 2).sum()))
+    return Counts(
+        int(_noisy_count(len(filtered), "evaluaciones", False)),
+        int(_noisy_count(firms, "empresas", False)),
+        int(_noisy_count(int((per_firm >= 2).sum()), "reevaluadas", False)),
+        reales=firms,
+    )
 
 
-def level_distribution(latest: pd.DataFrame) -> pd.DataFrame:
-    """Firms per maturity level (1–5) and their share; small cells reserved."""
+def level_distribution(latest: pd.DataFrame, exact: bool = False) -> pd.DataFrame:
+    """Firms per maturity level (1–5) and their share; small cells reserved (on true counts),
+    the published counts noisy (one firm is in one level: parallel composition)."""
     found = latest["nivel"].to_numpy()
     number = np.array([(found == level).sum() for level in LEVELS])
-    total = number.sum()
+    noisy = np.array(
+        [
+            _noisy_count(int(n), f"nivel/{level}", exact)
+            for n, level in zip(number, LEVELS, strict=False)
+        ]
+    )
+    total = noisy.sum()
     table = pd.DataFrame(
         {
             "nivel": LEVELS,
-            "empresas": number.astype(float),
-            "porcentaje": 100.0 * number / total if total else np.zeros(len(LEVELS)),
+            "empresas": noisy.astype(float),
+            "porcentaje": 100.0 * noisy / total if total else np.zeros(len(LEVELS)),
         }
     )
     return _reserve(table, protect_partition(number), ["porcentaje"])
 
 
 def score_summary(
-    latest: pd.DataFrame, columns: Sequence[str], medians: bool = True
+    latest: pd.DataFrame,
+    columns: Sequence[str],
+    medians: bool = True,
+    exact: bool = False,
+    bounds: tuple[float, float] = (0.0, 100.0),
 ) -> pd.DataFrame:
     """Mean and median of each score column over the firms that have it."""
     data = latest[list(columns)].astype("float64")
+    true_counts = data.notna().sum().to_numpy()
+    rows = []
+    for column, number in zip(columns, true_counts, strict=True):
+        values = data[column].to_numpy()
+        if number < MIN_GROUP:
+            rows.append((np.nan, np.nan, float(number)))
+            continue
+        mean, firms = _noisy_mean(values, f"media/{column}", exact, bounds)
+        median = (
+            _noisy_quantile(np.clip(values, *bounds), 0.5, f"mediana/{column}", exact)
+            if medians and bounds == (0.0, 100.0)
+            else (float(np.nanmedian(values)) if medians and exact else np.nan)
+        )
+        rows.append((mean, median, firms))
     table = pd.DataFrame(
         {
             "columna": list(columns),
-            "media": data.mean().to_numpy(),
-            "mediana": data.median().to_numpy() if medians else np.nan,
-            "empresas": data.notna().sum().to_numpy().astype(float),
+            "media": [r[0] for r in rows],
+            "mediana": [r[1] for r in rows],
+            "empresas": [r[2] for r in rows],
         }
     )
-    return _reserve(table, (table["empresas"] < MIN_GROUP).to_numpy(), ["media", "mediana"])
+    return _reserve(table, true_counts < MIN_GROUP, ["media", "mediana"])
 
 
-def heatmap(latest: pd.DataFrame, columns: Sequence[str], by: str = "ciiu_division"):
+def heatmap(latest: pd.DataFrame, columns: Sequence[str], by: str = "ciiu_division", exact=False):
     """Long table ``by`` × score column: mean and firms per cell, reserved column by column."""
     data = latest[[by, *columns]].copy()
     data[by] = data[by].astype(str) if data[by].dtype.name == "category" else data[by]
     grouped = data.groupby(by, sort=True, observed=True)
-    means = grouped.mean()
     sizes = grouped.count()
     parts = []
     for column in columns:
         number = sizes[column].to_numpy()
+        cells = [
+            _noisy_mean(grouped.get_group(key)[column].to_numpy(), f"celda/{key}/{column}", exact)
+            for key in sizes.index
+        ]
         part = pd.DataFrame(
             {
                 by: sizes.index.to_numpy(),
                 "columna": column,
-                "media": means[column].to_numpy(dtype=float),
-                "empresas": number.astype(float),
+                "media": [c[0] for c in cells],
+                "empresas": [c[1] for c in cells],
             }
         )
         part = part[number > 0]
-        parts.append(_reserve(part, protect_partition(part["empresas"].to_numpy()), ["media"]))
+        parts.append(_reserve(part, protect_partition(number[number > 0]), ["media"]))
     if not parts:
         return pd.DataFrame(columns=[by, "columna", "media", "empresas", "reservado"])
     return pd.concat(parts, ignore_index=True)
 
 
-def quarterly_trend(filtered: pd.DataFrame, column: str = "global") -> pd.DataFrame:
+def quarterly_trend(filtered: pd.DataFrame, column: str = "global", exact=False) -> pd.DataFrame:
     """Per quarter (Lima time): firms assessed, mean and median of ``column`` (latest per firm)."""
     frame = _sorted(filtered)
     firms = frame["firm_id"].to_numpy()
@@ -197,26 +354,31 @@ def quarterly_trend(filtered: pd.DataFrame, column: str = "global") -> pd.DataFr
     # Sorted by firm and time, so a firm's rows of one quarter are adjacent: keep the last.
     last = np.ones(len(frame), dtype=bool)
     last[:-1] = (firms[1:] != firms[:-1]) | (quarter[1:] != quarter[:-1])
-    values = pd.Series(frame[column].to_numpy(dtype=float)[last])
-    grouped = values.groupby(quarter[last], sort=True)
-    table = pd.DataFrame(
-        {
-            "media": grouped.mean(),
-            "mediana": grouped.median(),
-            "empresas": grouped.count().astype(float),
-        }
-    )
-    number = table.index.to_numpy()
-    table = table.reset_index(drop=True)
+    values = frame[column].to_numpy(dtype=float)[last]
+    quarters = quarter[last]
+    rows = []
+    for q in np.unique(quarters):
+        cell = values[quarters == q]
+        number = int(np.isfinite(cell).sum())
+        if number < MIN_GROUP:
+            rows.append((q, np.nan, np.nan, float(number), True))
+            continue
+        mean, firms_noisy = _noisy_mean(cell, f"tendencia/{q}/{column}", exact)
+        median = _noisy_quantile(cell, 0.5, f"tendencia/{q}/{column}", exact)
+        rows.append((q, mean, median, firms_noisy, False))
+    table = pd.DataFrame(rows, columns=["q", "media", "mediana", "empresas", "reservado"])
+    number = table["q"].to_numpy()
+    reserved = table.pop("reservado").to_numpy(dtype=bool)
+    table = table.drop(columns="q")
     table["etiqueta"] = [f"T{q % 4 + 1} {q // 4}" for q in number]
     table["inicio"] = [dt.date(int(q // 4), int(q % 4) * 3 + 1, 1) for q in number]
-    return _reserve(table, (table["empresas"] < MIN_GROUP).to_numpy(), ["media", "mediana"])
+    return _reserve(table, reserved, ["media", "mediana"])
 
 
-def weakest_practices(latest: pd.DataFrame, top: int | None = 10) -> pd.DataFrame:
+def weakest_practices(latest: pd.DataFrame, top: int | None = 10, exact=False) -> pd.DataFrame:
     """Practice questions with the lowest mean level (0–4) across firms; reserved ones last."""
     columns = score_columns(latest, "preg_")
-    summary = score_summary(latest, columns, medians=False)
+    summary = score_summary(latest, columns, medians=False, exact=exact, bounds=(0.0, 4.0))
     summary["pregunta"] = [c.removeprefix("preg_") for c in summary["columna"]]
     summary = summary.rename(columns={"media": "nivel_medio", "mediana": "nivel_mediano"})
     summary["puntaje_medio"] = summary["nivel_medio"] * 25.0
@@ -225,24 +387,40 @@ def weakest_practices(latest: pd.DataFrame, top: int | None = 10) -> pd.DataFram
     return (published.head(top) if top else published).reset_index(drop=True)
 
 
-def indicator_distribution(latest: pd.DataFrame) -> pd.DataFrame:
-    """First quartile, median and third quartile of each indicator's valid values."""
+def indicator_distribution(latest: pd.DataFrame, exact: bool = False) -> pd.DataFrame:
+    """First quartile, median and third quartile of each indicator's valid values (private
+    quantiles over a fixed logarithmic grid: indicators have no common range)."""
     columns = score_columns(latest, "ind_")
     data = latest[columns].astype("float64")
+    rows = []
+    for column in columns:
+        values = data[column].to_numpy()
+        number = int(np.isfinite(values).sum())
+        if number < MIN_GROUP:
+            rows.append((np.nan, np.nan, np.nan, float(number)))
+            continue
+        q1, median, q3 = sorted(
+            _noisy_quantile(values, a, f"indicador/{column}", exact, privacy.LOG_GRID)
+            for a in (0.25, 0.5, 0.75)
+        )
+        firms = _noisy_count(values[np.isfinite(values)], f"indicador/{column}/n", exact)
+        rows.append((q1, median, q3, firms))
     table = pd.DataFrame(
         {
             "indicador": [c.removeprefix("ind_") for c in columns],
-            "q1": data.quantile(0.25).to_numpy() if columns else [],
-            "mediana": data.median().to_numpy() if columns else [],
-            "q3": data.quantile(0.75).to_numpy() if columns else [],
-            "empresas": data.notna().sum().to_numpy().astype(float),
+            "q1": [r[0] for r in rows],
+            "mediana": [r[1] for r in rows],
+            "q3": [r[2] for r in rows],
+            "empresas": [r[3] for r in rows],
         }
     )
-    reserved = (table["empresas"] < MIN_GROUP).to_numpy()
+    reserved = np.array([np.isnan(r[1]) for r in rows], dtype=bool)
     return _reserve(table, reserved, ["q1", "mediana", "q3"])
 
 
-def reassessment_progress(filtered: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+def reassessment_progress(
+    filtered: pd.DataFrame, columns: Sequence[str], exact: bool = False
+) -> pd.DataFrame:
     """Firms with two or more assessments: mean of the first and latest score and the change."""
     frame = _sorted(filtered)
     repeated = frame["firm_id"].duplicated(keep=False).to_numpy()
@@ -254,20 +432,26 @@ def reassessment_progress(filtered: pd.DataFrame, columns: Sequence[str]) -> pd.
         before = first[column].astype("float64")
         after = last[column].astype("float64")
         change = (after - before).dropna()
+        n = len(change)
+        if n < MIN_GROUP:
+            rows.append({"columna": column, "empresas": float(n)})
+            continue
+        name = f"progreso/{column}"
+        improved = (change > 0).to_numpy(dtype=float) * 100.0
         rows.append(
             {
                 "columna": column,
-                "primera": before[change.index].mean(),
-                "ultima": after[change.index].mean(),
-                "cambio": change.mean(),
-                "mejoraron": 100.0 * (change > 0).mean() if len(change) else np.nan,
-                "empresas": float(len(change)),
+                "primera": _noisy_mean(before[change.index].to_numpy(), f"{name}/1", exact)[0],
+                "ultima": _noisy_mean(after[change.index].to_numpy(), f"{name}/2", exact)[0],
+                "cambio": _noisy_mean(change.to_numpy(), f"{name}/d", exact, (-100.0, 100.0))[0],
+                "mejoraron": _noisy_mean(improved, f"{name}/m", exact)[0],
+                "empresas": _noisy_count(n, f"{name}/n", exact),
             }
         )
     table = pd.DataFrame(
         rows, columns=["columna", "primera", "ultima", "cambio", "mejoraron", "empresas"]
     )
-    reserved = (table["empresas"] < MIN_GROUP).to_numpy()
+    reserved = np.array([r.get("primera") is None for r in rows], dtype=bool)
     return _reserve(table, reserved, ["primera", "ultima", "cambio", "mejoraron"])
 
 
@@ -304,11 +488,15 @@ def differs_by_few(frame: pd.DataFrame, filters: Filters, firms: int) -> bool:
     return False
 
 
-def dashboard(frame: pd.DataFrame, filters: Filters, top: int = 10) -> Dashboard:
+def dashboard(
+    frame: pd.DataFrame, filters: Filters, top: int = 10, exact: bool = False
+) -> Dashboard:
     filtered = apply_filters(frame, filters)
-    tally = counts(filtered)
-    if not tally.reservado and differs_by_few(frame, filters, tally.empresas):
+    tally = counts(filtered, exact)
+    true_firms = tally.empresas if tally.reales is None else tally.reales
+    if not tally.reservado and differs_by_few(frame, filters, true_firms):
         tally.por_diferencia = True
+    if tally.reservado:
         filtered = filtered.iloc[0:0]  # nothing of this cut may be shown
     latest = latest_per_firm(filtered)
     dims = score_columns(frame, "dim_")
@@ -316,11 +504,11 @@ def dashboard(frame: pd.DataFrame, filters: Filters, top: int = 10) -> Dashboard
     summary_columns = [*headline, *score_columns(frame, "eje_")]
     return Dashboard(
         counts=tally,
-        levels=level_distribution(latest),
-        scores=score_summary(latest, [c for c in summary_columns if c in frame]),
-        heatmap=heatmap(latest, ["global", *dims] if "global" in frame else dims),
-        trend=quarterly_trend(filtered) if "global" in frame else pd.DataFrame(),
-        weakest=weakest_practices(latest, top),
-        indicators=indicator_distribution(latest),
-        progress=reassessment_progress(filtered, [c for c in headline if c in frame]),
+        levels=level_distribution(latest, exact),
+        scores=score_summary(latest, [c for c in summary_columns if c in frame], exact=exact),
+        heatmap=heatmap(latest, ["global", *dims] if "global" in frame else dims, exact=exact),
+        trend=quarterly_trend(filtered, exact=exact) if "global" in frame else pd.DataFrame(),
+        weakest=weakest_practices(latest, top, exact),
+        indicators=indicator_distribution(latest, exact),
+        progress=reassessment_progress(filtered, [c for c in headline if c in frame], exact),
     )

@@ -3,6 +3,8 @@
 The group is the narrowest of: same CIIU division and size class, same division, same size
 class, all firms, that has at least ``MIN_GROUP`` firms. Smaller groups are never returned, so
 no firm can be singled out; every label says which group it is and when it is a broader one.
+Published medians and quartiles are differentially private (``scoring.privacy``): noise is
+added after the k ≥ 5 check on the true count.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from scoring import privacy
 from scoring.peru import CIIU_DIVISIONS, SIZE_NAMES
 
 MIN_GROUP = 5
@@ -132,15 +135,27 @@ def peer_group(
 
 
 def peer_stats(
-    group_df: pd.DataFrame, columns: Iterable[str], min_size: int = MIN_GROUP
+    group_df: pd.DataFrame,
+    columns: Iterable[str],
+    min_size: int = MIN_GROUP,
+    *,
+    exact: bool = False,
+    epsilon: float | None = None,
+    scope: str = "",
 ) -> dict[str, PeerStat | None]:
     """Median, first and third quartile and count per column, ignoring NaN.
 
     A column with fewer than ``min_size`` values (or missing from the frame) maps to None: a
-    statistic over so few firms could reveal one of them.
+    statistic over so few firms could reveal one of them. The quartiles are released with
+    OpenDP's private quantile (ε per figure = ``epsilon``, by default a third of
+    ``pares.epsilon_por_puntaje``), ordered so that q1 ≤ median ≤ q3; ``exact`` (tests and
+    internal checks only, never a page) gives the true values. ``scope`` names the group, so
+    the same figure of the same group and data is always the same release.
     """
     if min_size < MIN_GROUP:
         raise ValueError(f"min_size must be at least {MIN_GROUP}")
+    if epsilon is None:
+        epsilon = privacy.config().peer_quantile_epsilon
     stats: dict[str, PeerStat | None] = {}
     for column in columns:
         if column not in group_df.columns:
@@ -150,7 +165,14 @@ def peer_stats(
         if len(values) < min_size:
             stats[column] = None
             continue
-        q1, median, q3 = values.quantile([0.25, 0.5, 0.75]).tolist()
+        if exact:
+            q1, median, q3 = values.quantile([0.25, 0.5, 0.75]).tolist()
+        else:
+            data = values.to_numpy(dtype=float)
+            q1, median, q3 = sorted(
+                privacy.noisy_quantile(data, alpha, epsilon, f"pares/{scope}/{column}/{alpha}")
+                for alpha in (0.25, 0.5, 0.75)
+            )
         stats[column] = PeerStat(float(median), float(q1), float(q3), int(len(values)))
     return stats
 
@@ -180,11 +202,18 @@ def sector_comparison(
     peer_values: Iterable[float],
     better: str = "mayor",
     min_size: int = MIN_GROUP,
+    *,
+    exact: bool = False,
+    epsilon: float | None = None,
+    scope: str = "",
 ) -> SectorComparison | None:
     """Score ``value`` against the values of the other firms of its division (method 2.0).
 
     Intensities and productivity are never scored on a fixed cross-sector scale: this is their
-    only score. None when the firm has no valid value."""
+    only score. None when the firm has no valid value. The median of the others (private
+    quantile over a fixed logarithmic grid) and the share of worse firms (noisy counts) are
+    differentially private, half of ``pares.epsilon_por_indicador`` each; ``exact`` (tests only)
+    gives the true values."""
     if min_size < MIN_GROUP:
         raise ValueError(f"min_size must be at least {MIN_GROUP}")
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -197,5 +226,14 @@ def sector_comparison(
         worse, ties = (values > value).sum(), (values == value).sum()
     else:
         worse, ties = (values < value).sum(), (values == value).sum()
-    score = 100.0 * (worse + 0.5 * ties) / n
-    return SectorComparison(indicator_id, float(value), float(values.median()), n, float(score))
+    if exact:
+        score = 100.0 * (worse + 0.5 * ties) / n
+        return SectorComparison(indicator_id, float(value), float(values.median()), n, float(score))
+    if epsilon is None:
+        epsilon = privacy.config().pares_epsilon_por_indicador
+    name = f"sector/{scope}/{indicator_id}"
+    data = values.to_numpy(dtype=float)
+    median = privacy.noisy_quantile(data, 0.5, epsilon / 2, name, privacy.LOG_GRID)
+    # Ties count half: in whole firms, round the half-ties down before the noisy share.
+    score = privacy.noisy_share(int(worse + ties // 2), n, epsilon / 2, f"{name}/{value!r}")
+    return SectorComparison(indicator_id, float(value), float(median), n, score)

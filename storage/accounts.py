@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
@@ -22,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from scoring import peru
-from storage import audit
+from storage import audit, throttle
 from storage.models import Account, Firm, utcnow
 from storage.sessions import (  # noqa: F401 - re-exported
     SESSION_HOURS,
@@ -35,9 +36,31 @@ from storage.sessions import (  # noqa: F401 - re-exported
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # hashing a huge password is a cheap denial of service
+MAX_EMAIL = 254  # RFC 5321 path limit
+MAX_LOGIN = 254
 FREE_FAILURES = 5
 MAX_DELAY_SECONDS = 15 * 60
 LOGIN_FAILED = "RUC/correo o contraseña incorrectos."
+LOGIN_MALFORMED = (
+    "El RUC o correo tiene caracteres que no se pueden escribir en él. Escríbalo de nuevo."
+)
+# RUC types the firm registry issues: 10 natural person, 15 and 17 special cases (non-domiciled,
+# foreign-born), 20 legal person.
+RUC_PREFIXES = ("10", "15", "17", "20")
+# A short list of the passwords people choose first (Spanish and English), compared without
+# case or surrounding spaces; longer lists belong to a breach-check service, not this code.
+_COMMON = """
+    1234567890 0123456789 12345678910 0987654321 1122334455 1234512345 123456789a a123456789
+    1q2w3e4r5t qwertyuiop qwerty1234 asdfghjkl1 password12 password123 password1234 passw0rd12
+    contraseña contraseña1 contraseña12 contraseña123 contrasena contrasena1 contrasena123
+    clave12345 clave123456 miclave123 administrador admin12345 admin123456 bienvenido
+    bienvenido1 bienvenido123 iloveyou12 teamo12345 peru123456 peru2025 peru2026 lima123456
+    empresa123 empresa1234 sni1234567 brujula123 brujulacircular abc1234567 abcdefghij
+    abcd123456 1234abcd12 dragon1234 superman12 football12 baseball12 sunshine12 princess12
+"""
+COMMON_PASSWORDS = frozenset(_COMMON.split())
+# Characters that are letters to Python but show as nothing.
+_INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -78,17 +101,74 @@ class FirmRegistration:
     is_demo: bool = False
 
 
-def _password_error(password: str) -> str | None:
-    if len(password or "") < MIN_PASSWORD:
+def _has_control(text: str) -> bool:
+    """NUL and other control or unpaired surrogate characters: no field can hold them."""
+    return any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
+
+
+def _visible_letter(text: str) -> bool:
+    return any(ch.isalpha() and ch not in _INVISIBLE_LETTERS for ch in text)
+
+
+def _password_error(password: str, *, login: str | None = None) -> str | None:
+    password = password or ""
+    if not password.strip():
+        return "Escriba una contraseña: no puede estar vacía ni tener solo espacios."
+    if len(password) < MIN_PASSWORD:
         return f"La contraseña debe tener al menos {MIN_PASSWORD} caracteres."
     if len(password) > MAX_PASSWORD:
         return f"La contraseña no puede tener más de {MAX_PASSWORD} caracteres."
+    if "\x00" in password:
+        return "La contraseña tiene un carácter que no se puede usar (NUL). Escríbala de nuevo."
+    simple = password.strip().lower()
+    if (
+        simple in COMMON_PASSWORDS
+        or len(set(simple)) <= 2
+        or (login and simple == login.strip().lower())
+    ):
+        return (
+            "Esa contraseña es de las más usadas y fácil de adivinar. Elija otra, por ejemplo "
+            "una frase corta que solo usted conozca."
+        )
     return None
 
 
 def _email_error(email: str) -> str | None:
-    if not _EMAIL.match((email or "").strip()):
+    email = (email or "").strip()
+    if len(email) > MAX_EMAIL:
+        return f"El correo no puede tener más de {MAX_EMAIL} caracteres."
+    if _has_control(email) or not _EMAIL.match(email):
         return "Escriba un correo electrónico válido, por ejemplo nombre@empresa.com.pe."
+    return None
+
+
+def _name_error(name: str, what: str) -> str | None:
+    name = (name or "").strip()
+    if not name:
+        return f"Escriba {what}."
+    if len(name) > 200:
+        return f"{what[0].upper()}{what[1:]} no puede tener más de 200 caracteres."
+    if _has_control(name):
+        return f"{what[0].upper()}{what[1:]} tiene caracteres que no se pueden guardar."
+    if not _visible_letter(name):
+        return f"{what[0].upper()}{what[1:]} debe tener al menos una letra visible."
+    return None
+
+
+def ruc_error(ruc: str) -> str | None:
+    """Why ``ruc`` cannot be a firm's RUC (check digit, type prefix, all-zero body), or None."""
+    text = (ruc or "").strip()
+    if _has_control(text):
+        return "El RUC solo puede contener números, sin espacios, puntos ni guiones."
+    if error := peru.ruc_error(text):
+        return error
+    if text[:2] not in RUC_PREFIXES:
+        return (
+            "El RUC debe empezar por 10, 15, 17 o 20 (el tipo de contribuyente). "
+            "Revise que lo haya escrito bien."
+        )
+    if set(text[2:10]) == {"0"}:
+        return "El RUC no es válido: el número después del tipo no puede ser solo ceros."
     return None
 
 
@@ -131,14 +211,17 @@ def _region_error(value: object) -> str | None:
     return None
 
 
+def registration_errors(data: FirmRegistration) -> dict[str, str]:
+    """Every field error of a registration, without touching the database."""
+    return _firm_errors(data)
+
+
 def _firm_errors(data: FirmRegistration) -> dict[str, str]:
     errors: dict[str, str] = {}
-    if error := peru.ruc_error(data.ruc):
+    if error := ruc_error(data.ruc):
         errors["ruc"] = error
-    if not (data.razon_social or "").strip():
-        errors["razon_social"] = "Escriba la razón social de la empresa."
-    elif len(data.razon_social.strip()) > 200:
-        errors["razon_social"] = "La razón social no puede tener más de 200 caracteres."
+    if error := _name_error(data.razon_social, "la razón social de la empresa"):
+        errors["razon_social"] = error
     if data.ciiu_division not in peru.CIIU_DIVISIONS:
         errors["ciiu_division"] = "Elija la división CIIU de la industria (10 a 33)."
     if error := _region_error(data.region):
@@ -151,22 +234,34 @@ def _firm_errors(data: FirmRegistration) -> dict[str, str]:
         errors["workers"] = error
     if error := _email_error(data.email):
         errors["email"] = error
-    if error := _password_error(data.password):
+    if error := _password_error(data.password, login=data.ruc):
         errors["password"] = error
     return errors
 
 
+# Says no more than the firm needs to recover access: it does not confirm an account exists.
+DUPLICATE_RUC = (
+    "No se puede crear una cuenta nueva con este RUC. Si su empresa ya se registró, ingrese "
+    "con el RUC; si nadie recuerda la contraseña, escriba a SNI desde el correo de contacto de "
+    "la empresa para que la restablezcan."
+)
+
+
+class DuplicateRuc(RegistrationError):
+    """The RUC is taken (shown with the generic ``DUPLICATE_RUC`` message)."""
+
+
 def _duplicate_ruc(ruc: str) -> RegistrationError:
-    return RegistrationError(
-        {
-            "ruc": f"Ya existe una cuenta para el RUC {ruc}. Inicie sesión; si nadie recuerda "
-            "la contraseña, escriba a SNI para que se la restablezcan."
-        }
-    )
+    return DuplicateRuc({"ruc": DUPLICATE_RUC})
 
 
 def register_firm(session: Session, data: FirmRegistration | Mapping[str, object]) -> Firm:
-    """Validate and create a firm with its account (login = RUC); flushes, does not commit."""
+    """Validate and create a firm with its account (login = RUC); flushes, does not commit.
+
+    Nothing is written when it is refused: every check runs before the insert, and a RUC taken
+    concurrently (unique constraint) rolls the whole session back. No SAVEPOINT: on SQLite,
+    releasing one outside an explicit transaction commits it.
+    """
     if not isinstance(data, FirmRegistration):
         known = {f.name for f in fields(FirmRegistration)}
         data = FirmRegistration(**{k: v for k, v in data.items() if k in known})  # type: ignore[arg-type]
@@ -202,10 +297,11 @@ def register_firm(session: Session, data: FirmRegistration | Mapping[str, object
         display_name=firm.razon_social,
         failed_logins=0,
     )
+    session.add_all([firm, account])
     try:
-        with session.begin_nested():
-            session.add_all([firm, account])
+        session.flush()
     except IntegrityError as exc:  # registered concurrently between the check and the insert
+        session.rollback()
         raise _duplicate_ruc(ruc) from exc
     return firm
 
@@ -215,9 +311,9 @@ def create_staff(session: Session, email: str, name: str, password: str) -> Acco
     errors: dict[str, str] = {}
     if error := _email_error(email):
         errors["email"] = error
-    if not (name or "").strip():
-        errors["name"] = "Escriba el nombre de la persona."
-    if error := _password_error(password):
+    if error := _name_error(name, "el nombre de la persona"):
+        errors["name"] = error
+    if error := _password_error(password, login=email):
         errors["password"] = error
     if errors:
         raise RegistrationError(errors)
@@ -232,10 +328,11 @@ def create_staff(session: Session, email: str, name: str, password: str) -> Acco
         display_name=name.strip(),
         failed_logins=0,
     )
+    session.add(account)
     try:
-        with session.begin_nested():
-            session.add(account)
+        session.flush()
     except IntegrityError as exc:
+        session.rollback()
         raise duplicate from exc
     return account
 
@@ -260,48 +357,72 @@ def _normalize_login(login: str) -> str:
     return login.lower() if "@" in login else login
 
 
+def login_is_malformed(login: str) -> bool:
+    """A login no account can have (control characters such as NUL, or far too long)."""
+    login = login or ""
+    return len(login) > MAX_LOGIN or _has_control(login)
+
+
 def authenticate(
     session: Session, login: str, password: str, now: dt.datetime | None = None
 ) -> Account:
-    """The account for ``login``/``password`` or LoginError.
+    """The account for ``login``/``password`` or LoginError with one generic message.
 
-    A failure is committed at once (so a caller's rollback cannot erase it); after
-    ``FREE_FAILURES`` consecutive failures each attempt waits 2^(n-5) s, up to 15 minutes.
+    No per-account lockout here (a stranger could use it to lock a firm out): slowing down
+    guessers is ``storage.throttle``'s job, per client address (``login``). Input that can never
+    succeed (NUL, control characters, over-long) gets its own message, without a query.
     """
-    now = now or utcnow()
+    if login_is_malformed(login):
+        raise LoginError(LOGIN_MALFORMED)
+    password = password or ""
     account = session.scalar(select(Account).where(Account.login == _normalize_login(login)))
-    if account is None:
+    if account is None or len(password) > MAX_PASSWORD:
         # Same work as a real check, so timing does not reveal which logins exist.
         with contextlib.suppress(VerificationError):
-            _hasher.verify(_DUMMY_HASH, password or "")
+            _hasher.verify(_DUMMY_HASH, password[: MAX_PASSWORD + 1])
         raise LoginError(LOGIN_FAILED)
-    if account.last_failed_at is not None:
-        wait = login_delay(account.failed_logins)
-        remaining = (account.last_failed_at + dt.timedelta(seconds=wait) - now).total_seconds()
-        if remaining > 0:
-            raise LoginError(
-                "Demasiados intentos fallidos. Por seguridad, espere "
-                f"{_wait_text(remaining)} antes de volver a intentarlo.",
-                retry_after=remaining,
-            )
     try:
-        _hasher.verify(account.password_hash, password or "")
+        _hasher.verify(account.password_hash, password)
     except (VerifyMismatchError, InvalidHashError):
-        account.failed_logins += 1
-        account.last_failed_at = now
-        session.commit()
-        wait = login_delay(account.failed_logins)
-        if wait:
-            raise LoginError(
-                f"{LOGIN_FAILED} Por seguridad, espere {_wait_text(wait)} antes de volver a "
-                "intentarlo.",
-                retry_after=wait,
-            ) from None
         raise LoginError(LOGIN_FAILED) from None
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = _hasher.hash(password)
-    account.failed_logins = 0
-    account.last_failed_at = None
+    return account
+
+
+def throttled_message(wait: float) -> str:
+    return (
+        "Demasiados intentos fallidos de ingreso. Por seguridad, espere "
+        f"{throttle.wait_text(wait)} antes de volver a intentarlo."
+    )
+
+
+def login(
+    session: Session,
+    login: str,
+    password: str,
+    client: str | None,
+    limiter: throttle.Throttle | None = None,
+) -> Account:
+    """``authenticate`` behind the throttle: the same answers for unknown and known logins.
+
+    ``client`` is the client address. A client that failed too often for this login, or too
+    often overall, waits (LoginError with ``retry_after``) without its password being checked;
+    any other client with the right password gets in (see ``storage.throttle``).
+    """
+    if login_is_malformed(login):
+        raise LoginError(LOGIN_MALFORMED)
+    limiter = limiter or throttle.shared()
+    name = _normalize_login(login)
+    wait = limiter.login_wait(name, client)
+    if wait:
+        raise LoginError(throttled_message(wait), retry_after=wait)
+    try:
+        account = authenticate(session, name, password)
+    except LoginError:
+        limiter.login_failed(name, client)
+        raise
+    limiter.login_succeeded(name, client)
     return account
 
 

@@ -72,6 +72,11 @@ class Firm(Base):
     consent_statistics: Mapped[bool] = mapped_column(Boolean, default=False)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Issue 12: only firms verified by SNI staff count in peer figures and staff aggregates
+    # (migration 0005).
+    verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The staff account id (no foreign key: see migration 0005).
+    verified_by: Mapped[int | None] = mapped_column(Integer)
 
 
 class Account(Base):

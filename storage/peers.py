@@ -1,6 +1,8 @@
-"""Anonymous peer data: each consenting firm's latest submitted result of one questionnaire
-version (content hash) and depth. Results of two versions are never mixed: they may score
-differently. No firm id or name leaves this module.
+"""Anonymous peer data: each consenting, verified firm's latest submitted result of one
+questionnaire version (content hash) and depth. Only firms verified by SNI staff
+(``storage.verification``) count: a registration alone cannot add a firm to anyone's peers.
+Results of two versions are never mixed: they may score differently.
+No firm id or name leaves this module.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, func, select, true
+from sqlalchemy import Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from storage.models import Assessment, Firm, Result
@@ -48,8 +50,11 @@ def _latest(
     )
     if exclude_firm_id is not None:
         latest = latest.where(Assessment.firm_id != exclude_firm_id)
-    if not include_demo:
-        latest = latest.where(Firm.is_demo.is_(False))
+    if include_demo:
+        # Demo mode: the demo firms count (they are never verified), real ones only if verified.
+        latest = latest.where(or_(Firm.verified_at.is_not(None), Firm.is_demo.is_(True)))
+    else:
+        latest = latest.where(and_(Firm.verified_at.is_not(None), Firm.is_demo.is_(False)))
     return latest.subquery()
 
 
@@ -97,7 +102,7 @@ def peer_scores(
     include_demo: bool = False,
     questionnaire_hash: str | None = None,
 ) -> pd.DataFrame:
-    """One row per firm with ``consent_statistics``: its latest submitted assessment of one
+    """One row per verified firm with ``consent_statistics``: its latest submitted assessment of one
     questionnaire version.
 
     Pass the hash of the result being compared. Without it, the version of the most recent

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, func, select, true, type_coerce
+from sqlalchemy import Connection, func, or_, select, true, type_coerce
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
@@ -32,6 +32,7 @@ from scoring.engine import BatchScores
 from scoring.result import ScoreResult
 from storage import audit
 from storage.models import Assessment, AuditLog, Firm, PanelLayout, PanelRow
+from storage.verification import UNVERIFY_ACTION, VERIFY_ACTION
 
 VECTOR_FORMAT = 2
 QUESTION_PREFIX = "preg_"
@@ -336,8 +337,17 @@ def _utc(value: Any) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
+def _counted(query: Any) -> Any:
+    """Firms that count in aggregates: consent to statistics, and verified by SNI staff (demo
+    firms are never verified; they count only when the panel includes demo data)."""
+    return query.where(
+        Firm.consent_statistics.is_(true()),
+        or_(Firm.verified_at.is_not(None), Firm.is_demo.is_(True)),
+    )
+
+
 def _consenting_firms(session: Session) -> np.ndarray:
-    query = select(Firm.id).where(Firm.consent_statistics.is_(true()))
+    query = _counted(select(Firm.id))
     return np.fromiter(session.scalars(query), dtype=np.int64)
 
 
@@ -347,7 +357,7 @@ def _consenting_firms(session: Session) -> np.ndarray:
 # auditoria (action, id) would make both a single index probe.
 _LAST_CONSENT_CHANGE = (
     select(AuditLog.id)
-    .where(AuditLog.action == audit.CONSENT)
+    .where(AuditLog.action.in_((audit.CONSENT, VERIFY_ACTION, UNVERIFY_ACTION)))
     .order_by(AuditLog.id.desc())
     .limit(1)
 )
@@ -356,7 +366,8 @@ _LAST_CONSENT_CHANGE = (
 def data_version(
     session: Session, questionnaire_id: str, depth: str, questionnaire_hash: str | None = None
 ) -> tuple[int, ...]:
-    """Changes with any submission of this questionnaire and depth, and any consent change.
+    """Changes with any submission of this questionnaire and depth, and any consent or
+    verification change.
 
     Submissions: count, max and sum of the panel rows' ids. Consent: count and sum of the
     consenting firms' ids (firms registered or deleted) and the id of the latest audited
@@ -373,9 +384,7 @@ def data_version(
         depth,
         questionnaire_hash,
     )
-    firms = select(func.count(), func.coalesce(func.sum(Firm.id), 0)).where(
-        Firm.consent_statistics.is_(true())
-    )
+    firms = _counted(select(func.count(), func.coalesce(func.sum(Firm.id), 0)))
     consent = session.scalar(_LAST_CONSENT_CHANGE) or 0
     values = (*session.execute(rows).one(), *session.execute(firms).one(), consent)
     return tuple(int(v) for v in values)

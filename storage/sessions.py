@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 import secrets
 
 from sqlalchemy import Connection, RowMapping, bindparam, delete, select, update
@@ -18,17 +19,33 @@ from sqlalchemy.orm import Session
 from storage.models import Account, AuthSession, Firm, utcnow
 
 SESSION_HOURS = 12
+PENDING_SECONDS = 120  # a login waiting for the browser to collect its cookie
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
+
+
+def is_token(value: object) -> bool:
+    """Whether ``value`` has the shape of a token this module issues (cheap check first)."""
+    return isinstance(value, str) and bool(_TOKEN.match(value))
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def _pending_hash(binding: str) -> str:
+    # A different domain from session tokens: no cookie value can hash to a pending row.
+    return hash_token("pendiente:" + binding)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 def open_session(session: Session, account: Account, now: dt.datetime | None = None) -> str:
     """A new login token; only its SHA-256 is stored. Valid ``SESSION_HOURS`` from now."""
     now = now or utcnow()
     purge_sessions(session, account.id, now)
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     session.add(
         AuthSession(
             token_hash=hash_token(token),
@@ -51,7 +68,7 @@ def purge_sessions(session: Session, account_id: int, now: dt.datetime) -> int:
 
 
 def _find_session(session: Session, token: str) -> AuthSession | None:
-    if not token:
+    if not is_token(token):
         return None
     digest = hash_token(token)
     row = session.scalar(select(AuthSession).where(AuthSession.token_hash == digest))
@@ -108,7 +125,7 @@ def identity_for_token(
 
     The same rules as ``account_for_token``, without loading ORM objects.
     """
-    if not token:
+    if not is_token(token):
         return None
     digest = hash_token(token)
     row = connection.execute(_IDENTITY, {"digest": digest}).mappings().first()
@@ -149,3 +166,61 @@ def revoke_account_sessions(
     )
     session.flush()
     return int(result.rowcount or 0)
+
+
+# --- handing a login over to the browser ------------------------------------------------------
+#
+# A Streamlit page cannot set an HttpOnly cookie. When the registration page has created an
+# account, it stores a *pending login* keyed by the browser's binding cookie (a random HttpOnly
+# cookie the server set on the page load, which the page can read server-side but no script
+# can); the browser is then sent to the server's ``/sesion/entrar`` route, which finds the
+# pending login by that same cookie, consumes it once and sets the session cookie. Nothing
+# secret appears in the page: a link to that route opened in another browser finds nothing.
+
+
+def add_pending_login(
+    session: Session, account: Account, binding: str, now: dt.datetime | None = None
+) -> None:
+    """Let the browser holding ``binding`` collect a session for ``account`` once, soon."""
+    if not is_token(binding):
+        raise ValueError("binding cookie missing or malformed")
+    now = now or utcnow()
+    digest = _pending_hash(binding)
+    session.execute(delete(AuthSession).where(AuthSession.token_hash == digest))
+    session.add(
+        AuthSession(
+            token_hash=digest,
+            account_id=account.id,
+            created_at=now,
+            expires_at=now + dt.timedelta(seconds=PENDING_SECONDS),
+            revoked_at=None,
+        )
+    )
+    session.flush()
+
+
+def take_pending_login(
+    session: Session, binding: str, now: dt.datetime | None = None
+) -> Account | None:
+    """The account waiting for the browser holding ``binding``; usable once (atomic)."""
+    if not is_token(binding):
+        return None
+    now = now or utcnow()
+    digest = _pending_hash(binding)
+    taken = session.execute(
+        update(AuthSession)
+        .where(
+            AuthSession.token_hash == digest,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > now,
+        )
+        .values(revoked_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    if (taken.rowcount or 0) != 1:
+        return None
+    account_id = session.scalar(
+        select(AuthSession.account_id).where(AuthSession.token_hash == digest)
+    )
+    session.execute(delete(AuthSession).where(AuthSession.token_hash == digest))
+    return session.get(Account, account_id) if account_id is not None else None

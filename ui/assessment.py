@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -47,6 +48,32 @@ _ROW_FIELDS = (
 )
 
 
+# Ids are positive and fit PostgreSQL's ``integer``; anything else in ``?evaluacion=`` (huge,
+# negative, "1e3", "١٢", " 7", "1_000") is never sent to the database: it simply names nothing.
+MAX_ID = 2**31 - 1
+_ID_TEXT = re.compile(r"[1-9][0-9]{0,9}")
+INVALID_ID = 0
+
+
+def parse_id(raw: object) -> int:
+    """A record id from untrusted text, or ``INVALID_ID`` (which no record has)."""
+    text = raw if isinstance(raw, str) else str(raw) if isinstance(raw, int) else ""
+    if not _ID_TEXT.fullmatch(text):
+        return INVALID_ID
+    value = int(text)
+    return value if value <= MAX_ID else INVALID_ID
+
+
+def selected_assessment_id() -> int | None:
+    """The assessment named by ``?evaluacion=`` (validated) or chosen earlier in this session;
+    None when neither; ``INVALID_ID`` when the parameter is not a valid id."""
+    raw = st.query_params.get(session.ASSESSMENT_PARAM)
+    if raw is not None:
+        return parse_id(raw)
+    chosen = st.session_state.get(session.ASSESSMENT_KEY)
+    return None if chosen is None else parse_id(chosen)
+
+
 def _not_found() -> None:
     st.error("No encontramos esa evaluación.")
     st.page_link(session.DASHBOARD_PAGE, label="Volver a Mi panel", icon=":material/dashboard:")
@@ -55,11 +82,13 @@ def _not_found() -> None:
 
 def load_assessment_or_stop(firm_id: int) -> AssessmentView:
     """The assessment chosen by ``?evaluacion=`` or session state, if it is this firm's."""
-    assessment_id = session.selected_assessment_id()
+    assessment_id = selected_assessment_id()
     if assessment_id is None:
         st.info("Primero elija o inicie una evaluación en Mi panel.")
         st.page_link(session.DASHBOARD_PAGE, label="Ir a Mi panel", icon=":material/dashboard:")
         st.stop()
+    if assessment_id == INVALID_ID:
+        _not_found()
     with db.session() as database:
         found = assessment_with_answers(database, assessment_id, firm_id)
         reasons = load_comments(database, assessment_id, firm_id) if found else {}

@@ -1,31 +1,31 @@
-"""Who is using the app: server-side login sessions carried in a browser cookie.
+"""Who is using the app: server-side login sessions carried in an HttpOnly browser cookie.
 
-The token lives in ``st.session_state`` for the life of the browser tab and in a cookie so that a
-reload (a new Streamlit session) finds it again through ``st.context.cookies``. Streamlit cannot
-set cookies from Python, so a tiny script written with ``st.html`` sets or deletes it. The cookie
-alone proves nothing: every run re-validates the token against the database (expiry, logout).
+The server (``servidor.py``) sets and deletes the cookie ``brujula_sesion`` (HttpOnly,
+SameSite=Lax, Secure behind HTTPS) in its ``/sesion`` routes; pages only *read* it, server-side,
+through the Cookie header of their connection (``st.context``). No token is ever written into the
+page. Every run re-validates the token against the database (expiry, logout). Tests, which have no
+cookies, may put a token in ``st.session_state[TOKEN_KEY]``.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
-from storage import audit
-from storage.accounts import SESSION_HOURS, authenticate, open_session, revoke_session
+from scoring import peru
 from storage.models import Account, Firm
-from storage.sessions import identity_for_token
+from storage.sessions import add_pending_login, identity_for_token, is_token, revoke_session
 from ui import db
 
 COOKIE_NAME = "brujula_sesion"
+BINDING_COOKIE = "brujula_vinculo"
+LOGIN_NAME_COOKIE = "brujula_usuario"
 TOKEN_KEY = "auth_token"
 ACCOUNT_KEY = "auth_account"
 FIRM_KEY = "auth_firm"
-COOKIE_ACTION_KEY = "auth_cookie_action"
-STALE_COOKIE_KEY = "auth_stale_cookie"
+NOTICE_PARAM = "aviso"
 ASSESSMENT_KEY = "evaluacion_id"
 ASSESSMENT_PARAM = "evaluacion"
 
@@ -90,12 +90,38 @@ def _firm_info(firm: Firm) -> FirmInfo:
     )
 
 
-def _cookie_token() -> str | None:
+def _headers() -> dict[str, str]:
     try:
-        value = st.context.cookies.get(COOKIE_NAME)
-    except Exception:  # no browser context (e.g. some test harnesses)
+        return {k.lower(): v for k, v in st.context.headers.items()}
+    except Exception:  # no browser context (AppTest)
+        return {}
+
+
+def cookie_values(name: str) -> list[str]:
+    """Every value the browser sent for cookie ``name`` when this page connected."""
+    values = []
+    for part in _headers().get("cookie", "").split(";"):
+        key, sep, value = part.strip().partition("=")
+        if sep and key == name:
+            values.append(value.strip().strip('"'))
+    return values
+
+
+def cookie(name: str) -> str | None:
+    """The value of an HttpOnly cookie of ours: exactly one, well-formed, else None.
+
+    Two values mean someone planted a second cookie (another path or domain): neither is
+    trusted, so a planted cookie can never choose the account a page shows.
+    """
+    values = set(cookie_values(name))
+    if len(values) != 1:
         return None
-    return value if isinstance(value, str) and value else None
+    value = values.pop()
+    return value if is_token(value) else None
+
+
+def _cookie_token() -> str | None:
+    return cookie(COOKIE_NAME)
 
 
 def _identity(token: str | None) -> tuple[AccountInfo, FirmInfo | None] | None:
@@ -128,52 +154,48 @@ def _identity(token: str | None) -> tuple[AccountInfo, FirmInfo | None] | None:
 def identify() -> AccountInfo | None:
     """Validate the session token against the database; called by app.py on every run.
 
-    One query reads the session, the account and its firm, so pages asking for the firm
-    (``require_firm``) get what the database said in this very run.
+    The browser's cookie decides; a token in ``session_state`` counts only when no cookie was
+    sent (tests). One query reads the session, the account and its firm, so pages asking for
+    the firm (``require_firm``) get what the database said in this very run.
     """
-    token = st.session_state.get(TOKEN_KEY)
+    token = _cookie_token() or st.session_state.get(TOKEN_KEY)
     found = _identity(token)
-    if found is None:
-        # A reload starts a new Streamlit session: the cookie brings the token back.
-        cookie = _cookie_token()
-        if cookie is not None and cookie != token:
-            token = cookie
-            found = _identity(token)
     account, firm = found if found is not None else (None, None)
     if account is not None:
         st.session_state[TOKEN_KEY] = token
     else:
         st.session_state.pop(TOKEN_KEY, None)
-        stale = _cookie_token()
-        if stale and st.session_state.get(STALE_COOKIE_KEY) != stale:
-            # An expired or revoked cookie: delete it once (st.context keeps showing it).
-            st.session_state[STALE_COOKIE_KEY] = stale
-            st.session_state.setdefault(COOKIE_ACTION_KEY, "delete")
     st.session_state[ACCOUNT_KEY] = account
     st.session_state[FIRM_KEY] = firm
-    _sync_cookie()
+    _notice(account, firm)
     return account
 
 
-def _sync_cookie() -> None:
-    """Write the pending cookie change with a one-off script (JavaScript cannot read our data)."""
-    action = st.session_state.pop(COOKIE_ACTION_KEY, None)
-    if action == "set":
-        token = st.session_state.get(TOKEN_KEY)
-        if not token:
-            return
-        value = json.dumps(f"{COOKIE_NAME}={token}; path=/; max-age={SESSION_HOURS * 3600}")
-    elif action == "delete":
-        value = json.dumps(f"{COOKIE_NAME}=; path=/; max-age=0")
-    else:
+def _notice(account: AccountInfo | None, firm: FirmInfo | None) -> None:
+    """Turn ``?aviso=`` (set by the server's redirects) into a one-time message."""
+    try:
+        notice = st.query_params.get(NOTICE_PARAM)
+    except Exception:
         return
-    script = (
-        "<script>(function(){var c="
-        + value
-        + ";if(location.protocol==='https:'){c+='; Secure';}"
-        + "document.cookie=c+'; SameSite=Strict';})();</script>"
-    )
-    st.html(script, unsafe_allow_javascript=True, width="content")
+    if notice is None:
+        return
+    del st.query_params[NOTICE_PARAM]
+    if notice == "salida" and account is None:
+        flash("Cerró sesión. Sus respuestas quedaron guardadas.")
+    elif notice == "ingreso" and account is not None:
+        flash(f"Bienvenido, {_plain(account.display_name.rstrip('.'))}.")
+    elif notice == "registro" and account is not None and firm is not None:
+        size = peru.SIZE_NAMES.get(firm.size_class, "").lower()
+        flash(
+            f"¡Listo! Su cuenta está creada. Según sus ventas, {_plain(firm.razon_social)} es "
+            f"una {size}. Ahora puede iniciar su primera evaluación."
+        )
+
+
+def _plain(text: str) -> str:
+    from ui import widgets
+
+    return widgets.plain(text)
 
 
 def current_account() -> AccountInfo | None:
@@ -226,36 +248,70 @@ def require_staff() -> AccountInfo:
     return account
 
 
-def login(login_name: str, password: str) -> AccountInfo:
-    """Check the password, open a server-side session and remember it in this browser.
+def client_address() -> str:
+    """The client's address for throttling (Streamlit hides loopback: "local")."""
+    try:
+        address = st.context.ip_address
+    except Exception:
+        return "local"
+    return address if isinstance(address, str) and address else "local"
 
-    Raises ``storage.accounts.LoginError`` with a Spanish message on failure.
+
+def binding() -> str | None:
+    """This browser's binding cookie (HttpOnly, set by the server on the page load)."""
+    return cookie(BINDING_COOKIE)
+
+
+def hand_over_login(account_id: int) -> bool:
+    """Leave a login pending for this browser; the server's ``/sesion/entrar`` sets the cookie.
+
+    False when the browser sent no binding cookie (cookies blocked, or no browser at all).
     """
+    key = binding()
+    if key is None:
+        return False
     with db.session() as database:
-        account = authenticate(database, login_name, password)
-        token = open_session(database, account)
-        audit.record(database, account.id, "ingreso", account.login)
-        info = _account_info(account)
-    st.session_state[TOKEN_KEY] = token
-    st.session_state[ACCOUNT_KEY] = info
-    st.session_state.pop(FIRM_KEY, None)  # read again with the account on the next run
-    st.session_state[COOKIE_ACTION_KEY] = "set"
-    return info
+        add_pending_login(database, database.get(Account, account_id), key)
+    return True
+
+
+def go_to(path: str, label: str) -> None:
+    """Send the browser to a server route (full page load) and stop this run.
+
+    A script does it at once; the link is there for keyboards and if scripts are slow.
+    """
+    import json
+    from html import escape
+
+    target = server_path(path)
+    script = json.dumps(target).replace("<", "\\u003c")
+    st.html(
+        f"<script>window.location.replace({script});</script>",
+        unsafe_allow_javascript=True,
+        width="content",
+    )
+    st.html(f'<p><a href="{escape(target, quote=True)}" target="_self">{escape(label)}</a></p>')
+    st.stop()
+
+
+def server_path(path: str) -> str:
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}/{path}" if base else f"/{path}"
 
 
 def logout() -> None:
-    """Revoke the session in the database and forget it in this browser."""
-    token = st.session_state.get(TOKEN_KEY) or _cookie_token()
-    if token:
+    """Revoke the session in the database and forget it here; the caller then sends the
+    browser to ``/sesion/salir``, which deletes the cookie."""
+    tokens = {t for t in cookie_values(COOKIE_NAME) if is_token(t)}
+    if st.session_state.get(TOKEN_KEY):
+        tokens.add(st.session_state[TOKEN_KEY])
+    if tokens:
         with db.session() as database:
-            revoke_session(database, token)
+            for token in tokens:
+                revoke_session(database, token)
     for key in list(st.session_state.keys()):
         del st.session_state[key]
     st.session_state[ACCOUNT_KEY] = None
-    flash("Cerró sesión. Sus respuestas quedaron guardadas.")
-    st.session_state[COOKIE_ACTION_KEY] = "delete"
-    if _cookie_token():
-        st.session_state[STALE_COOKIE_KEY] = _cookie_token()
 
 
 def select_assessment(assessment_id: int) -> None:

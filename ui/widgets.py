@@ -97,10 +97,19 @@ def global_css() -> None:
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
 
 
+# GFM turns bare ``https://…``, ``www.…`` and ``a@b.pe`` into live links even when ``:`` and
+# ``.`` are backslash-escaped (the autolink pass reads the unescaped text). An invisible word
+# joiner (U+2060) on each side of every ``.``, ``:`` and ``@`` breaks those patterns without
+# changing what is seen or where lines wrap.
+WORD_JOINER = "\u2060"
+_LINK_PUNCTUATION = re.compile(r"(\\[.:]|@)")
+
+
 def plain(text: object) -> str:
     """Text typed by a firm, escaped so that Streamlit shows it literally (no links, images,
     formatting or formulas can be smuggled into a page through a razón social or an e-mail)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+    return _LINK_PUNCTUATION.sub(WORD_JOINER + r"\1" + WORD_JOINER, escaped)
 
 
 def date_es(value: dt.datetime | dt.date | None) -> str:

@@ -53,13 +53,14 @@ def _healthy(url: str) -> bool:
 
 @contextlib.contextmanager
 def streamlit_server(folder: Path, database_url: str) -> Iterator[str]:
-    """``streamlit run app.py`` on a free port against ``database_url``; stopped on exit."""
+    """The app as ``scripts/run.sh`` starts it (``streamlit run servidor.py``: st.App under
+    uvicorn) on a free port against ``database_url``; stopped on exit."""
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "BRUJULA_DATOS": str(folder / "datos")}
     env.pop("BRUJULA_CUESTIONARIO", None)
     log = (folder / "streamlit.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", "servidor.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,

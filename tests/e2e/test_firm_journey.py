@@ -275,7 +275,9 @@ def test_register_fill_reload_resume_submit_and_see_results(
     page.get_by_role("textbox", name="Repita la contraseña").fill(PASSWORD)
     page.get_by_text("Autorizo a SNI").click()
     page.get_by_text("Acepto que mis resultados").click()
-    click_and_wait(page, page.get_by_role("button", name="Crear cuenta"))
+    # The server sets the session cookie (/sesion/entrar) and opens the dashboard: a new page.
+    page.get_by_role("button", name="Crear cuenta").click()
+    page.wait_for_url("**/panel*")
     expect_title(page, "Mi panel")
     assert "pequeña empresa" in page.locator(MAIN).inner_text()
 

@@ -18,7 +18,7 @@ from storage.accounts import FirmRegistration, create_staff, register_firm
 from storage.db import make_engine, migrate, session_scope
 from storage.demo import create_demo
 from tests.e2e.conftest import _require_chromium, streamlit_server
-from tests.e2e.test_firm_journey import MAIN, click_and_wait, wait_idle
+from tests.e2e.test_firm_journey import MAIN, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -77,7 +77,10 @@ def _login(page, address: str, login: str) -> None:
     wait_idle(page)
     page.get_by_role("textbox", name="RUC o correo").fill(login)
     page.get_by_role("textbox", name="Contraseña").fill(PASSWORD)
-    click_and_wait(page, page.get_by_role("button", name="Ingresar", exact=True))
+    # The form posts to the server (/sesion), which sets the cookie and redirects: a new page.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Ingresar", exact=True).click()
+    wait_idle(page)
 
 
 def test_firm_user_cannot_reach_staff_pages(browser, staff_app: str) -> None:

@@ -27,7 +27,9 @@ def pdf_text(pdf: bytes) -> str:
     reader = PdfReader(io.BytesIO(pdf))
     text = " ".join(page.extract_text() or "" for page in reader.pages)
     text = text.replace("\u200b", "").replace("\u00a0", " ").replace("\u202f", " ")
-    return re.sub(r"\s+", " ", text)
+    text = re.sub(r"\s+", " ", text)
+    # Spanish typesetting repeats a hyphen at the start of the next line («horas-» / «-hombre»).
+    return re.sub(r"(\w)- -(\w)", r"\1-\2", text)
 
 
 def squash(text: str) -> str:

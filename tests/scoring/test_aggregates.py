@@ -79,7 +79,7 @@ def test_protect_partition(counts: list[int], expected: list[bool]) -> None:
 
 def test_level_distribution_reserves_small_cells_and_their_complement() -> None:
     rows = firms(5, 1, nivel=1.0) + firms(5, 6, nivel=2.0) + firms(1, 11, nivel=3.0)
-    table = level_distribution(latest_per_firm(frame(rows))).set_index("nivel")
+    table = level_distribution(latest_per_firm(frame(rows)), exact=True).set_index("nivel")
     assert table.loc[3, "reservado"] and np.isnan(table.loc[3, "empresas"])
     # Level 1 (5 firms) goes too, or 11 − 5 − 5 would reveal the lone level-3 firm.
     assert table.loc[1, "reservado"]
@@ -94,7 +94,7 @@ def test_latest_per_firm_and_score_summary() -> None:
     rows.append({"firm_id": 1, "global": 70.0, "submitted_at": BASE + pd.Timedelta(days=30)})
     latest = latest_per_firm(frame(rows))
     assert len(latest) == 6
-    summary = score_summary(latest, ["global"]).iloc[0]
+    summary = score_summary(latest, ["global"], exact=True).iloc[0]
     # Firm 1 counts with its later 70: (70 + 20 + 30 + 40 + 50 + 60) / 6 = 45; median 45.
     assert summary["media"] == pytest.approx(45.0)
     assert summary["mediana"] == pytest.approx(45.0)
@@ -103,7 +103,7 @@ def test_latest_per_firm_and_score_summary() -> None:
 
 def test_score_summary_reserves_columns_with_few_firms() -> None:
     rows = [{"firm_id": i + 1, "dim_economica": np.nan if i < 3 else 40.0} for i in range(7)]
-    table = score_summary(frame(rows), ["global", "dim_economica"]).set_index("columna")
+    table = score_summary(frame(rows), ["global", "dim_economica"], exact=True).set_index("columna")
     assert not table.loc["global", "reservado"]
     assert table.loc["dim_economica", "reservado"]
     assert np.isnan(table.loc["dim_economica", "media"])
@@ -116,7 +116,7 @@ def test_heatmap_by_sector() -> None:
         + firms(2, 12, ciiu_division=22)
         + firms(3, 14, ciiu_division=31)
     )
-    cells = heatmap(frame(rows), ["global"]).set_index("ciiu_division")
+    cells = heatmap(frame(rows), ["global"], exact=True).set_index("ciiu_division")
     assert cells.loc[10, "media"] == pytest.approx(35.0)  # (10 + … + 60) / 6
     assert cells.loc[14, "media"] == pytest.approx(80.0)
     assert cells.loc[22, "reservado"] and cells.loc[31, "reservado"]  # 2 + 3 = 5 together
@@ -130,7 +130,7 @@ def test_quarters_use_lima_time() -> None:
         5, 6, submitted_at=april, **{"global": 60.0}
     )
     rows.append({"firm_id": 11, "submitted_at": april})  # 6 firms in T2
-    trend = quarterly_trend(frame(rows)).set_index("etiqueta")
+    trend = quarterly_trend(frame(rows), exact=True).set_index("etiqueta")
     assert trend.loc["T1 2025", "media"] == pytest.approx(40.0)
     assert trend.loc["T2 2025", "empresas"] == 6
     assert trend.loc["T2 2025", "media"] == pytest.approx((5 * 60.0 + 50.0) / 6)
@@ -141,7 +141,7 @@ def test_trend_counts_a_firm_once_per_quarter() -> None:
     rows = firms(5, 1, **{"global": 10.0}) + [
         {"firm_id": 1, "submitted_at": BASE + pd.Timedelta(days=5), "global": 60.0}
     ]
-    trend = quarterly_trend(frame(rows)).iloc[0]
+    trend = quarterly_trend(frame(rows), exact=True).iloc[0]
     assert trend["empresas"] == 5
     assert trend["media"] == pytest.approx((60.0 + 4 * 10.0) / 5)
 
@@ -150,7 +150,7 @@ def test_weakest_practices() -> None:
     rows = [{"firm_id": i + 1, "preg_p1": float(i % 2), "preg_p2": 3.0} for i in range(6)]
     rows[0]["preg_p2"] = np.nan  # "No aplica": not counted
     rows.append({"firm_id": 7, "preg_p1": 4.0, "preg_p2": 3.0, "preg_p3": 0.0})
-    table = weakest_practices(frame(rows))
+    table = weakest_practices(frame(rows), exact=True)
     assert list(table["pregunta"]) == ["p1", "p2"]  # p3 has 1 firm: reserved, left out
     assert table.iloc[0]["nivel_medio"] == pytest.approx((0 + 1 + 0 + 1 + 0 + 1 + 4) / 7)
     assert table.iloc[1]["empresas"] == 6
@@ -159,7 +159,7 @@ def test_weakest_practices() -> None:
 
 def test_indicator_quartiles() -> None:
     rows = [{"firm_id": i + 1, "ind_x": float(i + 1)} for i in range(6)]
-    row = indicator_distribution(frame(rows)).iloc[0]
+    row = indicator_distribution(frame(rows), exact=True).iloc[0]
     assert (row["q1"], row["mediana"], row["q3"]) == pytest.approx((2.25, 3.5, 4.75))
 
 
@@ -170,13 +170,13 @@ def test_reassessment_progress() -> None:
     rows = [{"firm_id": i + 1, "global": v} for i, v in enumerate(before)]
     rows += [{"firm_id": i + 1, "global": v, "submitted_at": later} for i, v in enumerate(after)]
     rows += firms(3, 10)  # assessed once: not part of the progress
-    row = reassessment_progress(frame(rows), ["global"]).iloc[0]
+    row = reassessment_progress(frame(rows), ["global"], exact=True).iloc[0]
     assert row["empresas"] == 5
     assert row["primera"] == pytest.approx(30.0)
     assert row["ultima"] == pytest.approx(33.0)
     assert row["cambio"] == pytest.approx(3.0)
     assert row["mejoraron"] == pytest.approx(60.0)
-    four = reassessment_progress(frame(rows[:4] + rows[5:9]), ["global"]).iloc[0]
+    four = reassessment_progress(frame(rows[:4] + rows[5:9]), ["global"], exact=True).iloc[0]
     assert four["reservado"] and np.isnan(four["cambio"])
 
 
@@ -195,7 +195,7 @@ def test_filters() -> None:
 
 
 def test_dashboard_under_five_firms_publishes_nothing() -> None:
-    board = dashboard(frame(firms(4)), Filters())
+    board = dashboard(frame(firms(4)), Filters(), exact=True)
     assert board.counts.reservado
     for table in (board.levels, board.scores, board.heatmap, board.indicators):
         assert table["reservado"].any() or table["empresas"].fillna(0).eq(0).all()
@@ -251,7 +251,7 @@ def test_no_published_cell_rests_on_fewer_than_five_firms(
     data: pd.DataFrame, sectors: list[int]
 ) -> None:
     chosen = Filters(ciiu=tuple(sectors))
-    board = dashboard(data, chosen)
+    board = dashboard(data, chosen, exact=True)
     filtered = apply_filters(data, chosen)
     tables = {
         "scores": board.scores,
@@ -295,10 +295,10 @@ def test_a_cut_that_differs_from_a_broader_one_by_few_firms_is_reserved():
     # reveal the single sector-11 firm, so the sector-10 cut is reserved as a whole.
     rows = firms(6, ciiu_division=10) + firms(1, first=50, ciiu_division=11, **{"global": 90.0})
     data = frame(rows)
-    narrow = dashboard(data, Filters(ciiu=(10,)))
+    narrow = dashboard(data, Filters(ciiu=(10,)), exact=True)
     assert narrow.counts.por_diferencia and narrow.counts.reservado
     assert narrow.scores.empty or narrow.scores["media"].isna().all()
-    broad = dashboard(data, Filters())
+    broad = dashboard(data, Filters(), exact=True)
     assert not broad.counts.reservado  # the full group itself is published
 
 
@@ -306,6 +306,6 @@ def test_a_cut_that_differs_by_five_or_more_is_published():
     from scoring.aggregates import Filters, dashboard
 
     rows = firms(6, ciiu_division=10) + firms(5, first=50, ciiu_division=11)
-    board = dashboard(frame(rows), Filters(ciiu=(10,)))
+    board = dashboard(frame(rows), Filters(ciiu=(10,)), exact=True)
     assert not board.counts.reservado
     assert board.counts.empresas == 6

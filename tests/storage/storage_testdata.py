@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from scoring.peru import ruc_check_digit
 from storage.accounts import FirmRegistration, register_firm
-from storage.models import Firm
+from storage.models import Firm, utcnow
 
 
 def valid_ruc(first_ten: str) -> str:
@@ -34,7 +34,13 @@ def registration(**overrides: object) -> FirmRegistration:
     return FirmRegistration(**data)  # type: ignore[arg-type]
 
 
-def make_firm(session: Session, first_ten: str = "2010007097", **overrides: object) -> Firm:
+def make_firm(
+    session: Session, first_ten: str = "2010007097", verified: bool = True, **overrides: object
+) -> Firm:
+    """A registered firm; verified by SNI staff unless ``verified=False`` (issue 12: only
+    verified firms count in peer figures and aggregates)."""
     firm = register_firm(session, registration(ruc=valid_ruc(first_ten), **overrides))
+    if verified:
+        firm.verified_at = utcnow()
     session.commit()
     return firm

@@ -171,6 +171,7 @@ def test_bulk_insert_matches_the_engine(engine: Engine, compiled) -> None:
             "consent_statistics": True,
             "is_demo": False,
             "created_at": dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+            "verified_at": dt.datetime(2025, 1, 2, tzinfo=dt.UTC),
         }
         for i in range(10)
     ]

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from storage.accounts import (
+    DUPLICATE_RUC,
     LOGIN_FAILED,
     LoginError,
     RegistrationError,
@@ -46,10 +47,9 @@ def test_duplicate_ruc_is_refused(session: Session) -> None:
     make_firm(session)
     with pytest.raises(RegistrationError) as info:
         register_firm(session, registration())
-    assert info.value.errors["ruc"] == (
-        "Ya existe una cuenta para el RUC 20100070970. Inicie sesión; si nadie recuerda la "
-        "contraseña, escriba a SNI para que se la restablezcan."
-    )
+    # Generic: what the firm needs to recover access, without confirming an account exists.
+    assert info.value.errors["ruc"] == DUPLICATE_RUC
+    assert "20100070970" not in DUPLICATE_RUC
 
 
 def test_invalid_fields_are_reported_together(session: Session) -> None:
@@ -97,42 +97,19 @@ def test_login_success_and_generic_failure(session: Session) -> None:
         assert info.value.retry_after is None
 
 
-def test_failures_survive_rollback_and_slow_down(session: Session) -> None:
+def test_strangers_failures_never_lock_the_account(session: Session) -> None:
+    """No per-account lockout in the database: 50 wrong passwords, then the right one works."""
     firm = make_firm(session)
-    for attempt in range(1, 5):
-        with pytest.raises(LoginError):
-            authenticate(session, firm.ruc, "mala", now=T0)
-        session.rollback()  # what session_scope does when the error propagates
-        assert session.get(Account, 1).failed_logins == attempt
-    with pytest.raises(LoginError) as info:  # 5th failure: wait 1 s
-        authenticate(session, firm.ruc, "mala", now=T0)
-    assert info.value.retry_after == 1
-    assert "espere 1 segundo" in str(info.value)
-    with pytest.raises(LoginError) as info:  # even the right password must wait
-        authenticate(session, firm.ruc, PASSWORD, now=T0 + dt.timedelta(milliseconds=500))
-    assert "Demasiados intentos" in str(info.value)
-    with pytest.raises(LoginError) as info:  # 6th failure after the wait: 2 s
-        authenticate(session, firm.ruc, "mala", now=T0 + dt.timedelta(seconds=1))
-    assert info.value.retry_after == 2
-    later = T0 + dt.timedelta(seconds=3)
-    assert authenticate(session, firm.ruc, PASSWORD, now=later).id == 1
-    account = session.get(Account, 1)
-    assert (account.failed_logins, account.last_failed_at) == (0, None)
+    for _ in range(50):
+        with pytest.raises(LoginError) as info:
+            authenticate(session, firm.ruc, "equivocada-123")
+        assert str(info.value) == LOGIN_FAILED
+    assert authenticate(session, firm.ruc, PASSWORD).firm_id == firm.id
 
 
 def test_login_delay_caps_at_fifteen_minutes() -> None:
     assert [login_delay(n) for n in (0, 4, 5, 6, 9)] == [0, 0, 1, 2, 16]
     assert login_delay(50) == 15 * 60
-
-
-def test_long_wait_is_said_in_minutes(session: Session) -> None:
-    firm = make_firm(session)
-    account = session.get(Account, 1)
-    account.failed_logins, account.last_failed_at = 15, T0
-    session.commit()
-    with pytest.raises(LoginError) as info:
-        authenticate(session, firm.ruc, PASSWORD, now=T0 + dt.timedelta(seconds=30))
-    assert "espere 15 minutos" in str(info.value)
 
 
 def test_session_token_lifecycle(session: Session) -> None:

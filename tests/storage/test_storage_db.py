@@ -38,7 +38,7 @@ def test_tables_and_constraint_names(engine: Engine) -> None:
 
 
 def test_migrate_is_idempotent(engine: Engine) -> None:
-    assert migrate(engine) == "0004"
+    assert migrate(engine) == "0005"
 
 
 def test_sqlite_pragmas(tmp_path) -> None:

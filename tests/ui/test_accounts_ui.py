@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
+from storage.accounts import DUPLICATE_RUC, LOGIN_FAILED, LOGIN_MALFORMED
 from storage.db import make_engine, session_scope
 from storage.models import AuthSession, Firm
-from storage.sessions import account_for_token
-from tests.ui.helpers import PASSWORD, make_firm, open_page, press, texts, valid_ruc
-from ui.session import ACCOUNT_KEY, TOKEN_KEY
+from storage.sessions import account_for_token, new_token, take_pending_login
+from tests.ui.helpers import (
+    PASSWORD,
+    logged_in,
+    make_firm,
+    open_page,
+    press,
+    texts,
+    valid_ruc,
+)
+from ui import session
+from ui.session import ACCOUNT_KEY
 
 REGISTER = "ui/pages/register.py"
 
@@ -42,18 +53,53 @@ def _firms(url: str) -> list[Firm]:
     return firms
 
 
-def test_registration_creates_firm_logs_in_and_opens_dashboard(app_env: str) -> None:
+def _with_cookies(monkeypatch, **cookies: str) -> None:
+    """Make pages see these cookies in their connection's headers (AppTest has none)."""
+    header = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    monkeypatch.setattr(session, "_headers", lambda: {"cookie": header})
+
+
+def _html(at) -> str:
+    return " ".join(str(e.proto.body) for e in at.get("html"))
+
+
+def test_registration_without_cookies_creates_the_firm_and_asks_to_log_in(app_env: str) -> None:
     at = open_page(REGISTER)
     at = press(_fill(at))
     assert not at.exception, at.exception
-    assert at.session_state[ACCOUNT_KEY] is not None
-    assert TOKEN_KEY in at.session_state
-    assert at.title[0].value == "Mi panel"
+    assert "Su cuenta está creada" in texts(at)
+    assert "Ingrese con su RUC" in texts(at)
     firm = _firms(app_env)[0]
     assert firm.annual_sales == Decimal("1234567.50")
     assert firm.size_class == "pequena"
     assert firm.consent_share_sni is True and firm.consent_statistics is False
+
+
+def test_registration_hands_the_login_to_the_server(app_env: str, monkeypatch) -> None:
+    binding = new_token()
+    _with_cookies(monkeypatch, brujula_vinculo=binding)
+    at = open_page(REGISTER)
+    at = press(_fill(at))
+    assert not at.exception, at.exception
+    page = _html(at)
+    assert "/sesion/entrar?aviso=registro" in page
+    assert binding not in page  # nothing secret in the page
+    engine = make_engine(app_env)
+    with session_scope(engine) as database:
+        account = take_pending_login(database, binding)
+        assert account is not None and account.login == valid_ruc("2060000001")
+        assert (
+            database.scalar(select(AuthSession.id).where(AuthSession.revoked_at.is_(None))) is None
+        )
+    engine.dispose()
+
+
+def test_the_registration_flash_comes_with_the_servers_redirect(app_env: str) -> None:
+    token = make_firm(app_env, "2060000001", annual_sales=1_234_567)
+    at = logged_in(token, aviso="registro")
+    assert not at.exception, at.exception
     assert "pequeña empresa" in texts(at)
+    assert "aviso" not in at.query_params
 
 
 def test_bad_ruc_and_password_mismatch_are_shown_per_field_and_input_is_kept(
@@ -79,48 +125,152 @@ def test_sales_in_spanish_format_are_read_and_bad_numbers_explained(app_env: str
     assert "microempresa" in texts(at)
 
 
-def test_duplicate_ruc_is_refused(app_env: str) -> None:
+def test_duplicate_ruc_is_refused_without_confirming_the_account(app_env: str) -> None:
     make_firm(app_env, "2060000001")
     at = open_page(REGISTER)
     at = press(_fill(at))
-    assert any("Ya existe una cuenta para el RUC" in e.value for e in at.error)
+    assert DUPLICATE_RUC in [e.value for e in at.error]
+    assert not any("Ya existe" in e.value for e in at.error)
     assert len(_firms(app_env)) == 1
 
 
-def test_login_generic_error_then_slowdown_then_success(app_env: str) -> None:
-    make_firm(app_env, "2060000001")
-    ruc = valid_ruc("2060000001")
+def test_password_mismatch_stores_nothing(app_env: str) -> None:
+    """Issue 12 §3: on SQLite the refused registration used to be committed by a savepoint."""
+    at = open_page(REGISTER)
+    at = press(_fill(at, reg_password2="otra-clave-distinta"))
+    assert any("no coinciden" in e.value for e in at.error)
+    assert _firms(app_env) == []
+
+
+def test_password_mismatch_stores_nothing_on_postgresql(monkeypatch) -> None:
+    url = _postgres_schema_url(monkeypatch)
+    at = open_page(REGISTER)
+    at = press(_fill(at, reg_password2="otra-clave-distinta"))
+    assert any("no coinciden" in e.value for e in at.error)
+    assert _firms(url) == []
+    at = press(_fill(at))
+    assert len(_firms(url)) == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "key"),
+    [
+        ("reg_sales", "9" * 30, "Ventas"),
+        ("reg_sales", "1e400", "Ventas"),
+        ("reg_ruc", "2010007097\x00", "RUC"),
+        ("reg_name", "\x00\x00", "Razón social"),
+        ("reg_name", "\u200b\u200b", "Razón social"),
+        ("reg_email", "a\x00@empresa.pe", "Correo"),
+        ("reg_password", " " * 12, "Contraseña"),
+    ],
+)
+def test_impossible_input_gets_a_field_error(
+    app_env: str, field: str, value: str, key: str
+) -> None:
+    at = open_page(REGISTER)
+    overrides = {field: value}
+    if field == "reg_password":
+        overrides["reg_password2"] = value
+    at = press(_fill(at, **overrides))
+    assert not at.exception, at.exception
+    assert at.error, "a field error is shown"
+    assert not any("en este momento" in e.value for e in at.error)
+    assert _firms(app_env) == []
+
+
+def test_login_page_posts_to_the_server_and_holds_no_token(app_env: str) -> None:
     at = open_page("ui/pages/login.py")
-    at.text_input(key="login_name").input("20999999999")
-    at.text_input(key="login_password").input("lo-que-sea-123")
-    at = press(at)
-    assert [e.value for e in at.error] == ["RUC/correo o contraseña incorrectos."]
-    at.text_input(key="login_name").input(ruc)
-    for _ in range(5):
-        at.text_input(key="login_password").input("clave-equivocada")
-        at = press(at)
-    assert "Por seguridad, espere" in at.error[0].value
+    assert not at.exception, at.exception
+    form = _html(at)
+    assert 'action="/sesion"' in form and 'method="post"' in form
+    assert 'name="login"' in form and 'name="clave"' in form
+    assert "<label" in form and 'autocomplete="current-password"' in form
+    assert "script" not in form.lower()
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"error": "datos"}, LOGIN_FAILED),
+        ({"error": "formato"}, LOGIN_MALFORMED),
+        ({"error": "espera", "s": "90"}, "espere 2 minutos"),
+        ({"error": "espera", "s": "no"}, "espere 1 minuto"),
+    ],
+)
+def test_login_errors_come_back_from_the_server(app_env: str, params, message: str) -> None:
+    at = open_page("ui/pages/login.py", **params)
+    assert not at.exception, at.exception
+    assert any(message in e.value for e in at.error)
+
+
+def test_the_cookie_decides_and_a_second_cookie_is_not_trusted(app_env: str, monkeypatch) -> None:
+    victim = make_firm(app_env, "2060000001")
+    attacker = make_firm(app_env, "2060000002", email="x@atacante.pe")
+    _with_cookies(monkeypatch, brujula_sesion=victim)
+    at = logged_in(attacker)  # a stale token in session_state loses to the cookie
+    assert at.session_state[ACCOUNT_KEY].login == valid_ruc("2060000001")
+    header = f"brujula_sesion={attacker}; brujula_sesion={victim}"
+    monkeypatch.setattr(session, "_headers", lambda: {"cookie": header})
+    at = open_page("ui/pages/dashboard.py")
     assert at.session_state[ACCOUNT_KEY] is None
 
 
-def test_login_and_logout_revoke_the_server_session(app_env: str) -> None:
-    make_firm(app_env, "2060000001")
-    at = open_page("ui/pages/login.py")
-    at.text_input(key="login_name").input(valid_ruc("2060000001"))
-    at.text_input(key="login_password").input(PASSWORD)
-    at = press(at)
-    assert not at.exception, at.exception
-    assert at.title[0].value == "Mi panel"
-    token = at.session_state[TOKEN_KEY]
-    at.switch_page("ui/pages/logout.py").run()
+def test_logout_revokes_the_server_session(app_env: str) -> None:
+    token = make_firm(app_env, "2060000001")
+    at = open_page("ui/pages/logout.py", token)
     assert not at.exception, at.exception
     assert at.session_state[ACCOUNT_KEY] is None
     assert "Cerró sesión" in texts(at)
+    assert "/sesion/salir" in _html(at)
     engine = make_engine(app_env)
     with session_scope(engine) as database:
         assert account_for_token(database, token) is None
-        assert database.scalar(select(AuthSession).order_by(AuthSession.id.desc())).revoked_at
     engine.dispose()
-    # The old token no longer opens firm pages, even if the browser still sends it.
     again = open_page("ui/pages/dashboard.py", token)
     assert "Inicie sesión para continuar." in [i.value for i in again.info]
+
+
+def test_logout_notice_is_shown_on_the_home_page(app_env: str) -> None:
+    at = open_page("ui/pages/home.py", aviso="salida")
+    assert "Cerró sesión" in texts(at)
+
+
+def _postgres_schema_url(monkeypatch) -> str:
+    import os
+    import uuid
+
+    from sqlalchemy import make_url
+
+    from storage.db import normalize_url
+
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true pero TEST_DATABASE_URL no está definido.")
+        pytest.skip("TEST_DATABASE_URL no está definido.")
+    base = normalize_url(base)
+    schema = f"prueba_{uuid.uuid4().hex[:16]}"
+    admin = make_engine(base)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    rendered = url.render_as_string(hide_password=False)
+    monkeypatch.setenv("DATABASE_URL", rendered)
+
+    def drop() -> None:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+    _cleanups.append(drop)
+    return rendered
+
+
+_cleanups: list = []
+
+
+@pytest.fixture(autouse=True)
+def _drop_schemas():
+    yield
+    while _cleanups:
+        _cleanups.pop()()

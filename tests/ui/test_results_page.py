@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from scoring import compile_questionnaire, load_questionnaire, score_assessment  # noqa: E402
+from scoring import compile_questionnaire, load_questionnaire, privacy, score_assessment  # noqa: E402
 from scoring.peers import NOT_ENOUGH  # noqa: E402
 from scoring.peru import ruc_check_digit  # noqa: E402
 from storage.accounts import register_firm  # noqa: E402
@@ -53,7 +54,19 @@ def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator:
     st.cache_data.clear()
 
 
-def add_firm(db: Session, number: int, **overrides: object):
+@pytest.fixture(autouse=True)
+def _negligible_noise():
+    """These tests check what the pages show; the noise itself is tested in
+    tests/scoring/test_privacy.py and tests/storage/test_privacy_attacks.py. A huge ε makes
+    every release equal to the true figure (rounded to the release's grid)."""
+    huge = 1e6
+    privacy.reset(privacy.PrivacyConfig(huge, huge, huge, 0.5, huge))
+    yield
+    privacy.reset()
+
+
+def add_firm(db: Session, number: int, verified: bool = True, **overrides: object):
+    """A registered firm, verified by SNI staff unless ``verified=False`` (issue 12)."""
     first_ten = f"20{number:08d}"
     data = {
         "ruc": first_ten + str(ruc_check_digit(first_ten)),
@@ -69,6 +82,8 @@ def add_firm(db: Session, number: int, **overrides: object):
     }
     data.update(overrides)
     firm = register_firm(db, data)
+    if verified:
+        firm.verified_at = dt.datetime.now(dt.UTC)
     db.flush()
     return firm
 

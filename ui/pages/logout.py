@@ -1,4 +1,8 @@
-"""Log out: revoke the server-side session and go back to the public pages."""
+"""Log out: revoke the server-side session, then let the server delete the cookie.
+
+The session is revoked here, in the database, before anything else; ``/sesion/salir`` then
+deletes the HttpOnly cookie (a page cannot) and shows the home page.
+"""
 
 from __future__ import annotations
 
@@ -7,4 +11,6 @@ import streamlit as st
 from ui import session
 
 session.logout()
-st.switch_page(session.HOME_PAGE)
+st.title("Cerrar sesión")
+st.write("Cerró sesión. Sus respuestas quedaron guardadas.")
+session.go_to("sesion/salir", "Volver al inicio")

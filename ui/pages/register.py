@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import streamlit as st
+from sqlalchemy import select
 
 from scoring import peru
 from scoring.numbers import format_number_es, format_soles, parse_number_es
-from storage import audit
-from storage.accounts import MIN_PASSWORD, FirmRegistration, RegistrationError, register_firm
-from ui import db, session, widgets
+from storage import audit, throttle
+from storage.accounts import (
+    MIN_PASSWORD,
+    DuplicateRuc,
+    FirmRegistration,
+    RegistrationError,
+    register_firm,
+    registration_errors,
+)
+from storage.models import Account
+from ui import db, session
+
+log = logging.getLogger(__name__)
 
 ERRORS_KEY = "register_errors"
 DONE_KEY = "register_done"
@@ -62,36 +74,49 @@ def _submit() -> None:
         consent_share_sni=bool(state.get("reg_consent_sni")),
         consent_statistics=bool(state.get("reg_consent_stats")),
     )
-    try:
-        with db.session() as database:
-            try:
-                register_firm(database, data)
-            except RegistrationError as exc:
-                errors = {**exc.errors, **errors}
-            if errors:
-                database.rollback()
-            else:
-                audit.record(database, None, "registro", data.ruc)
-    except Exception:
+    # Every check first: a refused registration must write nothing (on SQLite too).
+    errors = {**registration_errors(data), **errors}
+    client = session.client_address()
+    limiter = throttle.shared()
+    if not errors and (wait := limiter.registration_wait(client)):
         errors["general"] = (
-            "No pudimos crear la cuenta en este momento. Sus datos siguen en el formulario: "
-            "vuelva a intentarlo en unos minutos."
+            "Demasiados intentos de registro desde esta conexión. Por seguridad, espere "
+            f"{throttle.wait_text(wait)} antes de volver a intentarlo."
         )
+    account_id = None
+    if not errors:
+        try:
+            with db.session() as database:
+                firm = register_firm(database, data)
+                account_id = database.scalar(select(Account.id).where(Account.firm_id == firm.id))
+                audit.record(database, None, "registro", data.ruc)
+        except DuplicateRuc as exc:
+            limiter.registration_refused(client)
+            errors = {**exc.errors, **errors}
+        except RegistrationError as exc:
+            errors = {**exc.errors, **errors}
+        except Exception:
+            log.exception("registration failed")
+            errors["general"] = (
+                "No pudimos crear la cuenta en este momento. Sus datos siguen en el formulario: "
+                "vuelva a intentarlo en unos minutos."
+            )
     state[ERRORS_KEY] = errors
-    if errors:
-        return
-    session.login(data.ruc, data.password)
-    size = peru.size_class(data.annual_sales, data.sales_year)
-    name = widgets.plain(data.razon_social.strip())
-    session.flash(
-        f"¡Listo! Su cuenta está creada. Según sus ventas, {name} es una "
-        f"{peru.SIZE_NAMES[size].lower()}. Ahora puede iniciar su primera evaluación."
-    )
-    state[DONE_KEY] = True
+    if not errors:
+        state[DONE_KEY] = account_id
 
 
-if st.session_state.pop(DONE_KEY, False):
-    st.switch_page(session.DASHBOARD_PAGE)
+if (done := st.session_state.pop(DONE_KEY, None)) is not None:
+    # The server sets the cookie: hand the login over to this browser and go collect it.
+    for key in ("reg_password", "reg_password2"):
+        st.session_state.pop(key, None)
+    st.title("Crear cuenta de empresa")
+    st.success("¡Listo! Su cuenta está creada.", icon=":material/check_circle:")
+    if session.hand_over_login(done):
+        session.go_to("sesion/entrar?aviso=registro", "Continuar a Mi panel")
+    st.info("Ingrese con su RUC y la contraseña que eligió.")
+    st.page_link(session.LOGIN_PAGE, label="Ingresar", icon=":material/login:")
+    st.stop()
 
 errors: dict[str, str] = st.session_state.get(ERRORS_KEY, {})
 

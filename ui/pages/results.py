@@ -40,6 +40,7 @@ from storage.assessments import (
 )
 from storage.peers import peer_scores
 from ui import charts, db, session, widgets
+from ui.assessment import selected_assessment_id
 from ui.formstate import plain_number, scoring_answers
 from ui.report_downloads import download_buttons, report_context
 
@@ -116,7 +117,7 @@ def _latest_submitted(firm_id: int) -> int | None:
 
 
 def _choose_assessment_id(firm_id: int) -> int | None:
-    chosen = session.selected_assessment_id()
+    chosen = selected_assessment_id()  # validated: a bad ?evaluacion= names nothing
     return chosen if chosen is not None else _latest_submitted(firm_id)
 
 
@@ -188,7 +189,8 @@ def _peers(result: ScoreResult, data: dict[str, Any], firm_id: int):
     if group is None:
         return None, None
     keys = peer_keys(result)
-    stats = peer_stats(group.frame, [*keys, "performance"])
+    scope = f"{data['questionnaire_hash']}/{data['depth']}/{group.level}"
+    stats = peer_stats(group.frame, [*keys, "performance"], scope=scope)
     mapping: dict[str, Any] = {"group_label": group.label}
     for column, key in keys.items():
         stat = stats.get(column)
@@ -693,7 +695,8 @@ def sector_comparisons(
     for ind in result.indicadores:
         if not ind.comparar_en_sector or not ind.valido:
             continue
-        comparison = sector_comparison(ind.id, ind.valor, (values or {}).get(ind.id, []), ind.mejor)
+        peers = (values or {}).get(ind.id, [])
+        comparison = sector_comparison(ind.id, ind.valor, peers, ind.mejor, scope="division")
         if comparison is not None:
             found[ind.id] = comparison
     return found

@@ -1,0 +1,326 @@
+"""The web server: the Streamlit app (``app.py``) as an ASGI app (``st.App``) under uvicorn, plus
+the routes that own the session cookie. Start it with ``bash scripts/run.sh`` (``streamlit run
+servidor.py`` finds ``app`` below and serves it with uvicorn).
+
+Routes (all under ``server.baseUrlPath``):
+
+* ``POST /sesion``: the login form on «Ingresar» posts RUC/correo and password here. Throttled
+  (``storage.throttle``), checked, and on success the previous session of this browser is
+  revoked, a new token is issued and set as the cookie ``brujula_sesion`` (HttpOnly,
+  SameSite=Lax, Secure behind HTTPS); the browser is redirected to its start page.
+* ``GET /sesion/entrar``: collects a login the registration page left pending for this browser
+  (``storage.sessions.add_pending_login``) and sets the cookie the same way.
+* ``GET /sesion/salir``: revokes the session, deletes the cookie and goes to the home page.
+
+The middleware answers 404 for ``/_stcore/metrics`` and gives every page load a random HttpOnly
+binding cookie (``brujula_vinculo``) that ties a pending login to the browser that asked for it.
+Nothing a script in the page can read ever carries a session token.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import threading
+from collections.abc import Mapping
+from http.cookies import SimpleCookie
+from urllib.parse import quote, urlencode, urlsplit
+
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from streamlit.starlette import App
+
+from storage import audit
+from storage.accounts import LoginError, login
+from storage.db import database_url, make_engine, migrate, session_scope
+from storage.sessions import (
+    SESSION_HOURS,
+    is_token,
+    new_token,
+    open_session,
+    revoke_session,
+    take_pending_login,
+)
+
+log = logging.getLogger("brujula.servidor")
+
+SESSION_COOKIE = "brujula_sesion"
+BINDING_COOKIE = "brujula_vinculo"
+LOGIN_NAME_COOKIE = "brujula_usuario"  # the RUC/correo typed, to refill the form after an error
+SECURE_ENV = "BRUJULA_COOKIE_SEGURA"  # "1": always Secure (behind an HTTPS proxy)
+MAX_FORM_BYTES = 8 * 1024
+START_PATHS = {"empresa": "panel", "personal": "staff-dashboard"}
+LOGIN_PATH = "ingresar"
+BLOCKED_SUFFIXES = ("/_stcore/metrics",)
+_RESERVED = ("/_stcore/", "/static/", "/media/", "/component/", "/sesion")
+
+
+# --- database -------------------------------------------------------------------------------
+
+_engine_lock = threading.Lock()
+_engines: dict[str, Engine] = {}
+
+
+def engine() -> Engine:
+    """One engine per database URL for the routes; migrated once per process, like ui.db."""
+    url = database_url()
+    with _engine_lock:
+        if url not in _engines:
+            migrate(url)
+            _engines[url] = make_engine(url)
+        return _engines[url]
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def base_path() -> str:
+    from streamlit import config
+
+    base = (config.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}/" if base else "/"
+
+
+def app_url(path: str, **params: str) -> str:
+    query = f"?{urlencode(params)}" if params else ""
+    return f"{base_path()}{path}{query}"
+
+
+def is_secure(request: Request) -> bool:
+    """HTTPS as seen by the client: the scheme (uvicorn applies X-Forwarded-Proto from trusted
+    proxies, ``FORWARDED_ALLOW_IPS``) or ``BRUJULA_COOKIE_SEGURA=1``."""
+    return request.url.scheme == "https" or os.environ.get(SECURE_ENV, "") == "1"
+
+
+def cookie_values(headers: Mapping[str, str] | None, name: str) -> list[str]:
+    """Every value the Cookie header carries for ``name`` (a planted second cookie shows up)."""
+    raw = (headers or {}).get("cookie", "") if headers is not None else ""
+    values = []
+    for part in raw.split(";"):
+        key, sep, value = part.strip().partition("=")
+        if sep and key == name:
+            values.append(value.strip().strip('"'))
+    return values
+
+
+def one_cookie(headers: Mapping[str, str] | None, name: str) -> str | None:
+    """The cookie's value when the browser sent exactly one well-formed value, else None."""
+    values = set(cookie_values(headers, name))
+    if len(values) != 1:
+        return None
+    value = values.pop()
+    return value if is_token(value) else None
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "desconocido"
+
+
+def set_cookie(
+    response: Response, request: Request, name: str, value: str, max_age: int | None
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        secure=is_secure(request),
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def delete_cookie(response: Response, request: Request, name: str) -> None:
+    response.delete_cookie(name, path="/", secure=is_secure(request), httponly=True, samesite="lax")
+
+
+def redirect(url: str) -> RedirectResponse:
+    response = RedirectResponse(url, status_code=303)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def same_origin(request: Request) -> bool:
+    """Refuse cross-site posts (login CSRF): Origin, else Sec-Fetch-Site, must be ours."""
+    origin = request.headers.get("origin")
+    host = request.headers.get("host", "")
+    if origin and origin != "null":
+        return urlsplit(origin).netloc == host
+    site = request.headers.get("sec-fetch-site")
+    return site in (None, "same-origin", "none")
+
+
+def forbidden() -> HTMLResponse:
+    body = (
+        "<!doctype html><html lang='es'><meta charset='utf-8'><title>Brújula Circular</title>"
+        "<p>Esta solicitud no vino de la página de Brújula Circular y no se atendió.</p>"
+        f"<p><a href='{html.escape(app_url(LOGIN_PATH))}'>Ir a Ingresar</a></p></html>"
+    )
+    return HTMLResponse(body, status_code=403)
+
+
+def _start_session(request: Request, account_id: int, previous: str | None) -> tuple[str, str]:
+    """Revoke this browser's previous session, open a new one; (token, start path)."""
+    from storage.models import Account
+
+    with session_scope(engine()) as database:
+        if previous:
+            revoke_session(database, previous)
+        account = database.get(Account, account_id)
+        token = open_session(database, account)
+        audit.record(database, account.id, "ingreso", account.login)
+        return token, START_PATHS.get(account.kind, "")
+
+
+def _signed_in(request: Request, response: Response, token: str) -> Response:
+    set_cookie(response, request, SESSION_COOKIE, token, SESSION_HOURS * 3600)
+    set_cookie(response, request, BINDING_COOKIE, new_token(), None)  # rotate the binding
+    delete_cookie(response, request, LOGIN_NAME_COOKIE)
+    return response
+
+
+# --- routes ---------------------------------------------------------------------------------
+
+
+def _check_login(login_name: str, password: str, client: str) -> int:
+    with session_scope(engine()) as database:
+        return login(database, login_name, password, client).id
+
+
+async def sesion(request: Request) -> Response:
+    """POST /sesion: the login form."""
+    if not same_origin(request):
+        return forbidden()
+    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
+        return redirect(app_url(LOGIN_PATH, error="formato"))
+    form = await request.form(max_files=0, max_fields=10, max_part_size=MAX_FORM_BYTES)
+    login_name = str(form.get("login") or "")
+    password = str(form.get("clave") or "")
+    if not login_name.strip() or not password:
+        return redirect(app_url(LOGIN_PATH, error="vacio"))
+    try:
+        account_id = await run_in_threadpool(
+            _check_login, login_name, password, client_address(request)
+        )
+    except LoginError as exc:
+        code = "espera" if exc.retry_after else "formato" if "caracteres" in str(exc) else "datos"
+        params = {"error": code}
+        if exc.retry_after:
+            params["s"] = str(int(exc.retry_after))
+        response = redirect(app_url(LOGIN_PATH, **params))
+        if code != "formato":
+            set_cookie(response, request, LOGIN_NAME_COOKIE, quote(login_name.strip()), 300)
+        return response
+    except Exception:
+        log.exception("login failed unexpectedly")
+        return redirect(app_url(LOGIN_PATH, error="servicio"))
+    previous = one_cookie(request.headers, SESSION_COOKIE)
+    token, start = await run_in_threadpool(_start_session, request, account_id, previous)
+    return _signed_in(request, redirect(app_url(start, aviso="ingreso")), token)
+
+
+def _take_pending(binding: str | None) -> int | None:
+    if not binding:
+        return None
+    with session_scope(engine()) as database:
+        account = take_pending_login(database, binding)
+        return account.id if account is not None else None
+
+
+async def entrar(request: Request) -> Response:
+    """GET /sesion/entrar: collect the login the registration page left for this browser."""
+    binding = one_cookie(request.headers, BINDING_COOKIE)
+    account_id = await run_in_threadpool(_take_pending, binding)
+    if account_id is None:
+        return redirect(app_url(LOGIN_PATH, error="vencido"))
+    previous = one_cookie(request.headers, SESSION_COOKIE)
+    token, start = await run_in_threadpool(_start_session, request, account_id, previous)
+    notice = "registro" if request.query_params.get("aviso") == "registro" else "ingreso"
+    return _signed_in(request, redirect(app_url(start, aviso=notice)), token)
+
+
+def _revoke(tokens: list[str]) -> None:
+    with session_scope(engine()) as database:
+        for token in tokens:
+            revoke_session(database, token)
+
+
+async def salir(request: Request) -> Response:
+    """GET or POST /sesion/salir: revoke the session and delete the cookie."""
+    site = request.headers.get("sec-fetch-site")
+    if site not in (None, "same-origin", "none"):
+        return redirect(app_url(""))  # a cross-site link cannot log anyone out
+    tokens = [t for t in cookie_values(request.headers, SESSION_COOKIE) if is_token(t)]
+    if tokens:
+        await run_in_threadpool(_revoke, tokens)
+    response = redirect(app_url("", aviso="salida"))
+    delete_cookie(response, request, SESSION_COOKIE)
+    set_cookie(response, request, BINDING_COOKIE, new_token(), None)
+    return response
+
+
+# --- middleware -----------------------------------------------------------------------------
+
+
+class Guard:
+    """Pure ASGI middleware (websockets pass through untouched).
+
+    * ``/_stcore/metrics`` is not public: 404.
+    * A page load without a binding cookie gets one (random, HttpOnly, SameSite=Lax).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        if path.rstrip("/").endswith(BLOCKED_SUFFIXES):
+            await Response("No encontrado.", status_code=404)(scope, receive, send)
+            return
+        request = Request(scope)
+        page_load = (
+            scope.get("method") == "GET"
+            and not any(part in path for part in _RESERVED)
+            and one_cookie(request.headers, BINDING_COOKIE) is None
+        )
+        if not page_load:
+            await self.app(scope, receive, send)
+            return
+        cookie = SimpleCookie()
+        cookie[BINDING_COOKIE] = new_token()
+        morsel = cookie[BINDING_COOKIE]
+        morsel["path"] = "/"
+        morsel["httponly"] = True
+        morsel["samesite"] = "Lax"
+        if is_secure(request):
+            morsel["secure"] = True
+        header = morsel.OutputString().encode("latin-1")
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"set-cookie", header))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+routes = [
+    Route("/sesion", sesion, methods=["POST"]),
+    Route("/sesion/entrar", entrar, methods=["GET"]),
+    Route("/sesion/salir", salir, methods=["GET", "POST"]),
+]
+
+app = App("app.py", routes=routes, middleware=[Middleware(Guard)])
+
+__all__ = ["app"]
