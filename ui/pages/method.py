@@ -12,6 +12,7 @@ from scoring.engine import maturity_levels
 from scoring.numbers import format_number_es, format_percent_es
 from scoring.peers import MIN_GROUP
 from scoring.plan import MAX_PER_THEME, TOP
+from scoring.privacy import config as privacy_config
 from ui import db
 
 loaded = db.current_questionnaire()
@@ -195,6 +196,36 @@ def method_v2() -> None:
     worked_example()
 
 
+def privacy_rule() -> None:
+    """How peer and panel figures are protected (scoring/privacy.py, configuracion/)."""
+    cfg = privacy_config()
+    st.subheader("Cómo se protegen las cifras de otras empresas")
+    st.markdown(
+        f"- **Solo empresas verificadas**: las comparaciones y las cifras del panel SNI cuentan "
+        f"solo a las empresas que el equipo SNI verificó y que aceptaron las estadísticas "
+        f"anónimas. Las cuentas de demostración nunca cuentan fuera del modo de demostración.\n"
+        f"- **Grupos mínimos**: no se publica nada de un grupo con menos de {MIN_GROUP} "
+        f"empresas, ni de un corte que se diferencia de otro en menos de {MIN_GROUP}.\n"
+        f"- **Cortes fijos**: el panel muestra años o trimestres y grupos de sectores "
+        f"predefinidos, no rangos de fechas a medida; así nadie arma dos cortes vecinos para "
+        f"restarlos.\n"
+        f"- **Ruido calibrado** (privacidad diferencial, con la biblioteca OpenDP): a cada "
+        f"cifra publicada se le suma un poco de ruido aleatorio, suficiente para que nadie "
+        f"pueda deducir el puntaje de una empresa, ni registrando empresas falsas ni restando "
+        f"dos cortes. El parámetro ε (épsilon) dice cuánto puede cambiar una cifra por la "
+        f"presencia de una sola empresa: menor ε, más ruido y más protección. Hoy: "
+        f"ε = {num(cfg.pares_epsilon_por_puntaje)} por cada puntaje comparado en su página "
+        f"de resultados (repartido entre la mediana y los dos cuartiles), "
+        f"ε = {num(cfg.pares_epsilon_por_indicador)} por cada indicador comparado en su "
+        f"división y ε = {num(cfg.panel_epsilon_por_cifra)} por cada cifra del panel SNI.\n"
+        f"- **Qué significa para usted**: las medianas y cuartiles de su grupo son "
+        f"aproximados (en un grupo de 20 empresas suelen moverse unos pocos puntos; en grupos "
+        f"grandes, menos de uno). El ruido de una cifra no cambia al recargar la página: solo "
+        f"cambia cuando cambian los datos, para que no se pueda promediar recargando. Sus "
+        f"propios puntajes nunca llevan ruido."
+    )
+
+
 def plan_rule() -> None:
     """The order of scoring/plan.py, in words."""
     st.subheader("Cómo se ordena el plan de acción")
@@ -318,6 +349,7 @@ else:
             key="method_indicators",
         )
 plan_rule()
+privacy_rule()
 
 st.subheader("Versión del cuestionario")
 st.markdown(
