@@ -40,6 +40,7 @@ PAGES = [
     ("profile.py", "Mi empresa", "domain", "mi-empresa", {"empresa"}),
     ("staff_dashboard.py", "Panel SNI", "monitoring", "staff-dashboard", {"personal"}),
     ("staff_firms.py", "Empresas que comparten", "groups", "staff-firms", {"personal"}),
+    ("staff_verify.py", "Verificar empresas", "verified", "staff-verify", {"personal"}),
     ("staff_export.py", "Exportar", "download", "staff-export", {"personal"}),
     ("method.py", "Metodología", "menu_book", "metodologia", {"visitante", "empresa", "personal"}),
     (

@@ -268,8 +268,12 @@ def _limit_child() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_CAP, ADDRESS_CAP))
 
 
-def run_case(case: Case, folder: Path) -> Outcome:
-    """Run one case; wait4 gives the child's own peak resident memory."""
+def run_case(case: Case, folder: Path, timed: bool = True) -> Outcome:
+    """Run one case; wait4 gives the child's own peak resident memory.
+
+    ``timed=False`` (the test suite) leaves the 5 s limit to this script: a shared machine
+    makes wall-clock limits flaky, and the suite asserts behaviour, not speed. The hard
+    timeout still catches a case that never ends."""
     err_path = folder / f"stderr-{os.getpid()}-{id(case)}.txt"
     start = time.perf_counter()
     with err_path.open("wb") as err, open(os.devnull, "wb") as out:
@@ -308,16 +312,18 @@ def run_case(case: Case, folder: Path) -> Outcome:
         why = f"texto en inglés: «{ENGLISH.search(stderr).group(0).strip()}»"
     elif not SPANISH.search(stderr):
         why = "sin mensaje en español"
-    elif seconds > LIMIT_SECONDS:
+    elif timed and seconds > LIMIT_SECONDS:
         why = f"más de {LIMIT_SECONDS:.0f} s"
     elif peak_mb > LIMIT_MB:
         why = f"más de {LIMIT_MB:.0f} MB"
     return Outcome(case, code, seconds, peak_mb, stderr, why)
 
 
-def run_all(selected: list[Case], folder: Path, workers: int = 1) -> list[Outcome]:
+def run_all(
+    selected: list[Case], folder: Path, workers: int = 1, timed: bool = True
+) -> list[Outcome]:
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        return list(pool.map(lambda case: run_case(case, folder), selected))
+        return list(pool.map(lambda case: run_case(case, folder, timed), selected))
 
 
 def table(outcomes: list[Outcome]) -> str:

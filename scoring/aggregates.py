@@ -14,8 +14,9 @@ Published figures are differentially private (``scoring.privacy``, OpenDP): coun
 medians and quartiles carry calibrated noise, added after the k ≥ 5 check on the true counts,
 so the difference of two cuts (two quarters against their year, two sector groups against
 both) does not reveal one firm. Periods and sectors are fixed partitions: calendar quarters and
-years (``PERIODS``) and predefined groups of CIIU divisions (``SECTOR_GROUPS``), never arbitrary
-date ranges or sets of divisions (``check_fixed``). ``exact=True`` (tests only) skips the noise.
+years (``period_options``), predefined groups of CIIU divisions (``SECTOR_GROUPS``) or one
+division, never arbitrary date ranges or sets of divisions (``check_fixed``). ``exact=True``
+(tests only) skips the noise.
 """
 
 from __future__ import annotations
@@ -85,16 +86,43 @@ def period_options(years: Sequence[int]) -> list[str]:
     return options
 
 
+def _fixed_sector(ciiu: Sequence[int]) -> bool:
+    """One predefined sector group, or one CIIU division of the partition (10–33)."""
+    divisions = tuple(sorted(int(d) for d in ciiu))
+    if divisions in SECTOR_GROUPS.values():
+        return True
+    return len(divisions) == 1 and any(divisions[0] in g for g in SECTOR_GROUPS.values())
+
+
+def sector_group_of(ciiu: Sequence[int]) -> str | None:
+    """The key of the predefined group whose divisions are exactly ``ciiu`` (None otherwise)."""
+    divisions = tuple(sorted(int(d) for d in ciiu))
+    return next((k for k, g in SECTOR_GROUPS.items() if g == divisions), None)
+
+
+def period_label(filters: Filters) -> str:
+    """``""`` (all time), ``"2025"`` or ``"2025-T3"`` for fixed filters (``check_fixed``)."""
+    if (filters.start, filters.end) == (None, None):
+        return ""
+    year = (filters.start or filters.end).year
+    for label in period_options([year]):
+        if period_bounds(label) == (filters.start, filters.end):
+            return label
+    raise ValueError("el periodo debe ser un año o un trimestre")
+
+
 def check_fixed(filters: Filters) -> None:
     """Raise ValueError unless the filters use fixed partitions: the whole time or one year or
-    quarter, all sectors or one predefined group, all or one size, all or one region."""
+    quarter, all sectors or one predefined group or one CIIU division, all or one size, all
+    or one region. ``dashboard`` (and the method 2.0 tables) call it on every request, so a
+    crafted filter cannot reach the aggregates."""
     if (filters.start, filters.end) != (None, None):
         year = (filters.start or filters.end).year
         allowed = {period_bounds(p) for p in period_options([year])}
         if (filters.start, filters.end) not in allowed:
             raise ValueError("el periodo debe ser un año o un trimestre")
-    if filters.ciiu and tuple(sorted(filters.ciiu)) not in SECTOR_GROUPS.values():
-        raise ValueError("el sector debe ser uno de los grupos predefinidos")
+    if filters.ciiu and not _fixed_sector(filters.ciiu):
+        raise ValueError("el sector debe ser un grupo predefinido o una división CIIU")
     if len(filters.sizes) > 1 or len(filters.regions) > 1:
         raise ValueError("elija un solo tamaño y una sola región (o todos)")
 
@@ -491,6 +519,7 @@ def differs_by_few(frame: pd.DataFrame, filters: Filters, firms: int) -> bool:
 def dashboard(
     frame: pd.DataFrame, filters: Filters, top: int = 10, exact: bool = False
 ) -> Dashboard:
+    check_fixed(filters)  # server side: no free date range, no arbitrary set of sectors
     filtered = apply_filters(frame, filters)
     tally = counts(filtered, exact)
     true_firms = tally.empresas if tally.reales is None else tally.reales

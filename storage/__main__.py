@@ -1,6 +1,6 @@
 """Command line of the storage package.
 
-``python -m storage migrar | crear-personal | restablecer-clave | demo``.
+``python -m storage migrar | crear-personal | restablecer-clave | verificar | demo``.
 """
 
 from __future__ import annotations
@@ -56,6 +56,23 @@ def _parser() -> argparse.ArgumentParser:
         help="El RUC de la empresa o el correo de la persona del equipo SNI.",
     )
     _url_option(reset)
+    verify = commands.add_parser(
+        "verificar",
+        help="Marca una empresa como verificada por SNI (solo las verificadas cuentan en las "
+        "cifras de pares y en el Panel SNI); con --quitar retira la verificación.",
+    )
+    verify.add_argument("--ruc", required=True, help="El RUC de la empresa (11 dígitos).")
+    verify.add_argument(
+        "--quitar", action="store_true", help="Retira la verificación en lugar de darla."
+    )
+    verify.add_argument(
+        "--personal",
+        metavar="CORREO",
+        help="Correo de la persona del equipo SNI que verifica (queda en el registro de "
+        "auditoría; por defecto la única cuenta del equipo, si hay solo una).",
+    )
+    verify.add_argument("--nota", default="", help="Nota para el registro de auditoría.")
+    _url_option(verify)
     demo = commands.add_parser(
         "demo", help="Crea empresas y evaluaciones sintéticas, marcadas «(DEMO)»."
     )
@@ -172,6 +189,50 @@ def _restablecer_clave(url: str, login: str) -> int:
     return 0
 
 
+def _verificar(url: str, ruc: str, remove: bool, staff_login: str | None, note: str) -> int:
+    from sqlalchemy import select
+
+    from storage.models import Account, Firm
+    from storage.verification import VerificationError, unverify_firm, verify_firm
+
+    ruc = ruc.strip()
+    if not (ruc.isdigit() and len(ruc) == 11):
+        print("El RUC debe tener 11 dígitos.", file=sys.stderr)
+        return 1
+    with _transaction(url) as session:
+        firm = session.scalar(select(Firm).where(Firm.ruc == ruc))
+        if firm is None:
+            print(f"No hay ninguna empresa registrada con el RUC {ruc}.", file=sys.stderr)
+            return 1
+        staff = select(Account).where(Account.kind == "personal")
+        if staff_login:
+            staff = staff.where(Account.login == staff_login.strip().lower())
+        found = list(session.scalars(staff.limit(2)))
+        if len(found) != 1:
+            problem = (
+                f"No hay una cuenta del equipo SNI con el correo {staff_login}."
+                if staff_login
+                else "Indique con --personal el correo de la persona del equipo SNI que "
+                "verifica (hay varias cuentas o ninguna; cree una con «crear-personal»)."
+            )
+            print(problem + " No se cambió nada.", file=sys.stderr)
+            return 1
+        was_verified = firm.verified_at is not None
+        try:
+            apply = unverify_firm if remove else verify_firm
+            apply(session, firm.id, found[0].id, note)
+        except VerificationError as exc:
+            print(f"{exc} No se cambió nada.", file=sys.stderr)
+            return 1
+        name = firm.razon_social
+    if remove:
+        state = "ya no está verificada" if was_verified else "no estaba verificada"
+    else:
+        state = "ya estaba verificada" if was_verified else "quedó verificada"
+    print(f"{name} (RUC {ruc}) {state}. El cambio quedó registrado en la auditoría.")
+    return 0
+
+
 def _demo(url: str, firms: int, seed: int | None, replace: bool) -> int:
     from scoring import compile_questionnaire
     from scoring.catalog import default_questionnaire
@@ -211,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
             return _crear_personal(url, args.correo, args.nombre)
         if args.command == "restablecer-clave":
             return _restablecer_clave(url, args.login)
+        if args.command == "verificar":
+            return _verificar(url, args.ruc, args.quitar, args.personal, args.nota)
         if args.command == "demo":
             return _demo(url, args.empresas, args.semilla, args.reemplazar)
         return _migrar(url)

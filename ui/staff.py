@@ -17,7 +17,18 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from scoring.aggregates import Dashboard, Filters, dashboard
+from scoring.aggregates import (
+    SECTOR_GROUP_NAMES,
+    SECTOR_GROUPS,
+    Dashboard,
+    Filters,
+    check_fixed,
+    dashboard,
+    period_bounds,
+    period_label,
+    period_options,
+    sector_group_of,
+)
 from scoring.compiled import CompiledQuestionnaire
 from scoring.peru import REGIONS, SIZE_NAMES
 from scoring.schema import DEPTH_NAMES
@@ -35,6 +46,12 @@ from ui.staff_exports import MethodBoard, method_board
 from ui.staff_labels import Labels, labels_for, sector_label, size_label
 from ui.widgets import LIMA
 
+QUARTER_NAMES = {
+    1: "1.er trimestre (ene–mar)",
+    2: "2.º trimestre (abr–jun)",
+    3: "3.er trimestre (jul–sep)",
+    4: "4.º trimestre (oct–dic)",
+}
 KEEP = "_sni_keep_"  # copies of filter values that survive switching between staff pages
 
 
@@ -205,12 +222,46 @@ def labels(compiled: CompiledQuestionnaire | None) -> Labels:
     return labels_for(compiled)
 
 
-def _date_range(frame: pd.DataFrame) -> tuple[dt.date, dt.date]:
+def _years(frame: pd.DataFrame) -> list[int]:
+    """Calendar years (Lima) with submissions, and the current one."""
+    now = dt.datetime.now(LIMA).year
     if frame.empty:
-        today = dt.datetime.now(LIMA).date()
-        return today - dt.timedelta(days=730), today
+        return [now]
     local = frame["submitted_at"].agg(["min", "max"]).dt.tz_convert(LIMA)
-    return local.iloc[0].date(), local.iloc[1].date()
+    return list(range(local.iloc[0].year, max(local.iloc[1].year, now) + 1))
+
+
+def period_text(label: str) -> str:
+    """«Todo el periodo», «Año 2025» or «3.er trimestre 2025 (jul–sep)»."""
+    if not label:
+        return "Todo el periodo"
+    year, _, quarter = label.partition("-T")
+    if not quarter:
+        return f"Año {year}"
+    return f"{QUARTER_NAMES[int(quarter)]} {year}"
+
+
+def sector_options(frame: pd.DataFrame) -> list[str]:
+    """«todos», every predefined sector group, and each CIIU division present in the data."""
+    present = {int(d) for d in np.unique(frame["ciiu_division"].to_numpy())}
+    divisions = sorted(d for group in SECTOR_GROUPS.values() for d in group if d in present)
+    return ["", *(f"grupo:{g}" for g in SECTOR_GROUPS), *(f"ciiu:{d}" for d in divisions)]
+
+
+def sector_text(option: str) -> str:
+    if not option:
+        return "Todos los sectores"
+    kind, _, value = option.partition(":")
+    if kind == "grupo":
+        return SECTOR_GROUP_NAMES.get(value, value)
+    return f"CIIU {sector_label(int(value))}"
+
+
+def sector_divisions(option: str) -> tuple[int, ...]:
+    kind, _, value = option.partition(":")
+    if kind == "grupo":
+        return SECTOR_GROUPS[value]
+    return (int(value),) if kind == "ciiu" else ()
 
 
 def _present(column: pd.Series) -> set[str]:
@@ -222,52 +273,60 @@ def _present(column: pd.Series) -> set[str]:
 
 
 def filters(frame: pd.DataFrame) -> Filters:
-    """Filter widgets in an expander; returns the chosen filters (kept across staff pages)."""
-    first, last = _date_range(frame)
-    sectors = sorted(int(d) for d in np.unique(frame["ciiu_division"].to_numpy()))
-    sizes = [s for s in SIZE_NAMES if s in _present(frame["size_class"])]
-    regions = [r for r in REGIONS if r in _present(frame["region"])]
+    """Filter widgets in an expander; returns the chosen filters (kept across staff pages).
+
+    Only fixed partitions can be chosen (issue 12): the whole time, one year or one quarter;
+    all sectors, one predefined sector group or one CIIU division; all or one size and region.
+    ``scoring.aggregates.check_fixed`` enforces the same on the server side."""
+    periods = ["", *period_options(_years(frame))]
+    sectors = sector_options(frame)
+    sizes = ["", *(s for s in SIZE_NAMES if s in _present(frame["size_class"]))]
+    regions = ["", *(r for r in REGIONS if r in _present(frame["region"]))]
     real = bool(len(frame)) and not frame["is_demo"].to_numpy().all()
-    keys = ("sni_periodo", "sni_sectores", "sni_tamanos", "sni_regiones", "sni_demo")
-    for key, options in zip(keys[1:4], (sectors, sizes, regions), strict=True):
-        kept = _kept(key, [])
-        st.session_state[key] = [v for v in kept if v in options]
-    _kept("sni_periodo", (first, last))
+    keys = ("sni_periodo", "sni_sector", "sni_tamano", "sni_region", "sni_demo")
+    for key, options in zip(keys[:4], (periods, sectors, sizes, regions), strict=True):
+        if _kept(key, "") not in options:
+            st.session_state[key] = ""
     _kept("sni_demo", not real)
     with st.expander("Filtros: periodo, sector, tamaño, región", icon=":material/filter_list:"):
-        period = st.date_input(
+        st.selectbox(
             "Periodo de envío",
+            periods,
             key="sni_periodo",
-            min_value=dt.date(2020, 1, 1),
-            max_value=max(last, dt.datetime.now(LIMA).date()),
-            format="DD/MM/YYYY",
+            format_func=period_text,
+            help="Un año o un trimestre calendario (hora de Lima), o todo el periodo.",
         )
-        st.multiselect(
-            "Sector (división CIIU)",
+        st.selectbox(
+            "Sector",
             sectors,
-            key="sni_sectores",
-            format_func=sector_label,
-            placeholder="Todos los sectores",
+            key="sni_sector",
+            format_func=sector_text,
+            help="Un grupo de sectores predefinido o una división CIIU, o todos.",
         )
-        st.multiselect(
+        st.selectbox(
             "Tamaño de empresa",
             sizes,
-            key="sni_tamanos",
-            format_func=size_label,
-            placeholder="Todos los tamaños",
+            key="sni_tamano",
+            format_func=lambda s: size_label(s) if s else "Todos los tamaños",
         )
-        st.multiselect("Región", regions, key="sni_regiones", placeholder="Todas las regiones")
+        st.selectbox(
+            "Región", regions, key="sni_region", format_func=lambda r: r or "Todas las regiones"
+        )
         st.checkbox("Incluir empresas de demostración («DEMO»)", key="sni_demo")
     _keep(*keys)
-    start, end = (tuple(period) + (None, None))[:2] if isinstance(period, tuple) else (period, None)
-    return Filters(
+    start, end = period_bounds(st.session_state["sni_periodo"] or "")
+    size = st.session_state["sni_tamano"] or ""
+    region = st.session_state["sni_region"] or ""
+    chosen = Filters(
         start=start,
         end=end,
-        ciiu=tuple(st.session_state["sni_sectores"]),
-        sizes=tuple(st.session_state["sni_tamanos"]),
-        regions=tuple(st.session_state["sni_regiones"]),
+        ciiu=sector_divisions(st.session_state["sni_sector"] or ""),
+        sizes=(size,) if size else (),
+        regions=(region,) if region else (),
         include_demo=bool(st.session_state["sni_demo"]),
     )
+    check_fixed(chosen)
+    return chosen
 
 
 def describe(filters: Filters, depth: str, version: str = "") -> str:
@@ -276,10 +335,17 @@ def describe(filters: Filters, depth: str, version: str = "") -> str:
     if version:
         parts.append(f"versión {version} del cuestionario")
     if filters.start or filters.end:
-        dates = [d.strftime("%d/%m/%Y") if d else "…" for d in (filters.start, filters.end)]
-        parts.append(f"del {dates[0]} al {dates[1]}")
+        try:
+            parts.append(period_text(period_label(filters)).lower())
+        except ValueError:  # not a fixed period (never built by ``filters``)
+            dates = [d.strftime("%d/%m/%Y") if d else "…" for d in (filters.start, filters.end)]
+            parts.append(f"del {dates[0]} al {dates[1]}")
     if filters.ciiu:
-        parts.append("sectores " + ", ".join(str(s) for s in filters.ciiu))
+        group = sector_group_of(filters.ciiu)
+        if group is not None and len(filters.ciiu) > 1:
+            parts.append(SECTOR_GROUP_NAMES[group])
+        else:
+            parts.append("CIIU " + ", ".join(sector_label(s) for s in filters.ciiu))
     if filters.sizes:
         parts.append(", ".join(size_label(s).lower() for s in filters.sizes))
     if filters.regions:

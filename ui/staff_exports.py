@@ -17,7 +17,11 @@ from scoring.aggregates import (
     MIN_GROUP,
     Dashboard,
     Filters,
+    _noisy_count,
+    _noisy_mean,
+    _noisy_quantile,
     apply_filters,
+    check_fixed,
     counts,
     differs_by_few,
     latest_per_firm,
@@ -113,15 +117,25 @@ class MethodBoard:
         return not self.indices.empty
 
 
-def _partition(states: list[str], numbers: list[int]) -> pd.DataFrame:
+def _partition(
+    states: list[str], numbers: list[int], name: str, exact: bool = False
+) -> pd.DataFrame:
+    """Firms per state: reserved on the true counts (k ≥ 5 and complement), the published
+    counts and shares differentially private (``scoring.privacy``), as in the dashboard."""
     number = np.asarray(numbers, dtype=int)
     reserved = protect_partition(number)
-    total = number.sum()
+    noisy = np.array(
+        [
+            _noisy_count(int(n), f"{name}/{state}", exact)
+            for n, state in zip(number, states, strict=True)
+        ]
+    )
+    total = noisy.sum()
     table = pd.DataFrame(
         {
             "estado": states,
-            "empresas": number.astype(float),
-            "porcentaje": 100.0 * number / total if total else np.zeros(len(number)),
+            "empresas": noisy.astype(float),
+            "porcentaje": 100.0 * noisy / total if total else np.zeros(len(number)),
             "reservado": reserved,
         }
     )
@@ -129,48 +143,63 @@ def _partition(states: list[str], numbers: list[int]) -> pd.DataFrame:
     return table
 
 
-def _distribution(latest: pd.DataFrame, columns: list[str], quartiles: bool) -> pd.DataFrame:
+def _distribution(
+    latest: pd.DataFrame, columns: list[str], quartiles: bool, name: str, exact: bool = False
+) -> pd.DataFrame:
+    """Mean, median (and quartiles) of 0–100 scores per column, differentially private."""
     rows = []
     for column in columns:
-        values = latest[column].astype("float64").dropna()
-        n = len(values)
-        reserved = n < MIN_GROUP
+        values = latest[column].astype("float64").dropna().to_numpy()
+        reserved = len(values) < MIN_GROUP
         row = {"columna": column, "media": np.nan, "mediana": np.nan}
         if quartiles:
             row |= {"q1": np.nan, "q3": np.nan}
+        firms = np.nan
         if not reserved:
-            row["media"], row["mediana"] = float(values.mean()), float(values.median())
+            key = f"{name}/{column}"
+            row["media"], firms = _noisy_mean(values, f"media/{key}", exact)
+            alphas = (0.25, 0.5, 0.75) if quartiles else (0.5,)
+            found = sorted(_noisy_quantile(values, a, f"cuantil/{key}", exact) for a in alphas)
             if quartiles:
-                row["q1"], row["q3"] = (float(x) for x in values.quantile([0.25, 0.75]))
-        rows.append(row | {"empresas": np.nan if reserved else float(n), "reservado": reserved})
+                row["q1"], row["mediana"], row["q3"] = found
+            else:
+                row["mediana"] = found[0]
+        rows.append(row | {"empresas": firms, "reservado": reserved})
     return pd.DataFrame(rows)
 
 
-def method_board(frame: pd.DataFrame, filters: Filters) -> MethodBoard:
-    """The method 2.0 aggregates of ``frame`` (one questionnaire version) under ``filters``."""
+def method_board(frame: pd.DataFrame, filters: Filters, exact: bool = False) -> MethodBoard:
+    """The method 2.0 aggregates of ``frame`` (one questionnaire version) under ``filters``:
+    fixed partitions only (``check_fixed``), the same differentially private figures as the
+    dashboard (``exact`` only in tests)."""
+    check_fixed(filters)
     board = MethodBoard()
     if frame.empty or "provisional" not in frame:  # format 1 rows only: nothing to show
         return board
     filtered = apply_filters(frame, filters)
-    tally = counts(filtered)
-    if tally.reservado or differs_by_few(frame, filters, tally.empresas):
+    tally = counts(filtered, exact)
+    true_firms = tally.empresas if tally.reales is None else tally.reales
+    if tally.reservado or differs_by_few(frame, filters, true_firms):
         return board
     latest = latest_per_firm(filtered)
     floor = latest["piso_legal"].dropna()
     if len(floor):
         met = int((floor == 1).sum())
-        board.piso = _partition(["Cumple", "No cumple"], [met, len(floor) - met])
+        board.piso = _partition(["Cumple", "No cumple"], [met, len(floor) - met], "piso", exact)
         rows = []
         for column in [c for c in frame.columns if c.startswith(REQUIREMENT_PREFIX)]:
             known = latest[column].dropna()
             failing = int(known.isin(REQUIREMENT_UNMET).sum())
-            part = _partition(["no", "si"], [failing, len(known) - failing])
+            requirement = column.removeprefix(REQUIREMENT_PREFIX)
+            part = _partition(
+                ["no", "si"], [failing, len(known) - failing], f"requisito/{requirement}", exact
+            )
             rows.append(
                 {
-                    "requisito": column.removeprefix(REQUIREMENT_PREFIX),
+                    "requisito": requirement,
                     "no_cumplen": part.loc[0, "empresas"],
                     "porcentaje": part.loc[0, "porcentaje"],
-                    "empresas": np.nan if part["reservado"].any() else float(len(known)),
+                    "empresas": np.nan if part["reservado"].any() else part["empresas"].sum(),
                     "reservado": bool(part.loc[0, "reservado"]),
                 }
             )
@@ -185,14 +214,17 @@ def method_board(frame: pd.DataFrame, filters: Filters) -> MethodBoard:
     if len(provisional):
         marked = int((provisional == 1).sum())
         board.provisional = _partition(
-            ["Provisional", "Definitivo"], [marked, len(provisional) - marked]
+            ["Provisional", "Definitivo"],
+            [marked, len(provisional) - marked],
+            "provisional",
+            exact,
         )
     indices = [c for c in frame.columns if c.startswith("idx_")]
     if indices:
-        board.indices = _distribution(latest, indices, quartiles=True)
+        board.indices = _distribution(latest, indices, True, "indices", exact)
     band = [c for c in BAND_COLUMNS if c in frame and latest[c].notna().any()]
     if len(band) == len(BAND_COLUMNS):
-        board.banda = _distribution(latest, band, quartiles=False)
+        board.banda = _distribution(latest, band, False, "banda", exact)
     return board
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from decimal import Decimal
@@ -182,7 +183,7 @@ def test_filter_down_to_a_small_group_hides_results(app_env: str) -> None:
     seed(app_env, 6)
     seed(app_env, 2, first=10, ciiu_division=22)
     at = logged_in(make_staff(app_env))
-    at.multiselect(key="sni_sectores").set_value([22]).run()
+    at.selectbox(key="sni_sector").set_value("ciiu:22").run()
     assert not at.exception
     assert any(RESERVED_NOTE in w.value for w in at.warning)
     assert not charts(at)
@@ -442,3 +443,79 @@ def test_staff_detail_shows_declared_not_applicable_reasons(app_env: str) -> Non
     reasons = [d.value for d in at.dataframe if "Motivo de la empresa" in d.value.columns]
     assert reasons and list(reasons[0]["Motivo de la empresa"]) == [reason]
     assert list(reasons[0]["Pregunta"]) == ["¿Valoriza sus residuos?"]
+
+
+# --- fixed partitions, demo mode and protected exports (issue 12) -----------------------------
+
+
+def test_filters_offer_only_fixed_periods_and_sectors(app_env: str) -> None:
+    seed(app_env, 6)
+    at = logged_in(make_staff(app_env))
+    assert not at.exception
+    assert not at.get("date_input") and not at.multiselect  # no free range, no multi-select
+    periods = at.selectbox(key="sni_periodo").options
+    assert periods[0] == "Todo el periodo"
+    year = dt.datetime.now(dt.UTC).year  # seeded now
+    assert f"Año {year}" in periods and f"3.er trimestre (jul–sep) {year}" in periods
+    assert len(periods) == 1 + 5 * len({p.split()[-1] for p in periods[1:]})
+    sectors = at.selectbox(key="sni_sector").options
+    assert sectors[0] == "Todos los sectores"
+    assert "Alimentos y bebidas (CIIU 10–12)" in sectors
+    assert "CIIU 10 · Alimentos" in sectors
+    at.selectbox(key="sni_sector").set_value("grupo:alimentos").run()
+    assert not at.exception
+    assert at.metric[0].value == "6"
+    assert "Alimentos y bebidas (CIIU 10–12)" in " ".join(c.value for c in at.caption)
+
+
+def test_a_crafted_filter_is_refused_on_the_server_side() -> None:
+    frame = pd.DataFrame({"firm_id": [], "submitted_at": []})
+    for crafted in (
+        Filters(start=dt.date(2025, 1, 1), end=dt.date(2025, 2, 14)),  # free date range
+        Filters(ciiu=(10, 22)),  # an arbitrary set of sectors
+        Filters(sizes=("micro", "pequena")),
+    ):
+        with pytest.raises(ValueError):
+            dashboard(frame, crafted)
+        with pytest.raises(ValueError):
+            method_board(frame, crafted)
+
+
+def test_demo_firms_show_in_demo_mode_only(app_env: str) -> None:
+    seed(app_env, 6, is_demo=True, verified_at=None)  # demo firms are never verified
+    token = make_staff(app_env)
+    at = logged_in(token)
+    assert not at.exception
+    assert at.checkbox(key="sni_demo").value  # only demo data: demo mode by default
+    assert at.metric[0].value == "6"
+    seed(app_env, 5, first=50)  # real, verified firms
+    seed(app_env, 3, first=60, verified_at=None)  # real, not verified: never counted
+    at = logged_in(token)
+    assert not at.checkbox(key="sni_demo").value
+    assert at.metric[0].value == "5"
+    at.checkbox(key="sni_demo").check().run()
+    assert at.metric[0].value == "11"
+
+
+def test_aggregate_exports_carry_the_dashboards_protected_values(app_env: str) -> None:
+    privacy.reset()  # the configured ε: real noise
+    seed_v2(app_env, 7, failing=2)
+    engine = make_engine(app_env)
+    with session_scope(engine) as database:
+        frame = load_results_frame(database, "metodo2_prueba", "completo")
+    engine.dispose()
+    compiled = compile_questionnaire(load_questionnaire(METODO2), "completo")
+    board, method = dashboard(frame, Filters()), method_board(frame, Filters())
+    exact = method_board(frame, Filters(), exact=True)
+    sheets = aggregate_sheets(dashboard(frame, Filters()), labels_for(compiled), "x", method)
+    # The same releases as the panel (noise drawn once per statistic and data)…
+    assert sheets["Puntajes"]["Media (0-100)"].tolist() == board.scores["media"].tolist()
+    again = method_board(frame, Filters())
+    assert sheets["Índices"]["Media (0-100)"].tolist() == again.indices["media"].tolist()
+    # …never the full-precision figures of the cut.
+    noisy, true = method.indices["media"].to_numpy(), exact.indices["media"].to_numpy()
+    assert (abs(noisy - true) > 1e-9).all()
+    exact_board = dashboard(frame, Filters(), exact=True)
+    assert (abs(board.scores["media"] - exact_board.scores["media"]) > 1e-9).any()
+    # Small cells stay reserved (2 failing firms), with or without noise.
+    assert sheets["Piso legal"]["Empresas"].isna().all()
