@@ -4,6 +4,7 @@ a bad ``?evaluacion=`` and a database that is down give a Spanish message, never
 
 from __future__ import annotations
 
+import secrets
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,7 @@ from playwright.sync_api import expect
 from storage.accounts import FirmRegistration, register_firm
 from storage.db import make_engine, migrate, session_scope
 from tests.e2e.conftest import _require_chromium, streamlit_server
-from tests.e2e.test_firm_journey import MAIN, click_and_wait, wait_idle
+from tests.e2e.test_firm_journey import MAIN, wait_idle
 from ui.session import COOKIE_NAME
 
 pytestmark = pytest.mark.e2e
@@ -80,7 +81,10 @@ def test_urls_in_a_firm_name_are_not_links(browser, hostile_app: str, artifacts:
     wait_idle(page)
     page.get_by_role("textbox", name="RUC o correo").fill(RUC)
     page.get_by_role("textbox", name="Contraseña").fill(PASSWORD)
-    click_and_wait(page, page.get_by_role("button", name="Ingresar", exact=True))
+    # The form posts to the server (/sesion), which sets the cookie and redirects: a new page.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Ingresar", exact=True).click()
+    wait_idle(page)
     for path in ("panel", "mi-empresa"):
         page.goto(f"{hostile_app}/{path}")
         wait_idle(page)
@@ -110,7 +114,8 @@ def test_database_down_shows_a_spanish_page(browser, tmp_path: Path, artifacts: 
         context = browser.new_context(viewport={"width": 390, "height": 844}, locale="es-PE")
         context.set_default_timeout(30_000)
         # A returning user: the session cookie makes every page ask the database who it is.
-        context.add_cookies([{"name": COOKIE_NAME, "value": "token-viejo", "url": address}])
+        token = secrets.token_urlsafe(32)  # well formed, so the page asks the database
+        context.add_cookies([{"name": COOKIE_NAME, "value": token, "url": address}])
         page = context.new_page()
         for path in ("", "panel", "resultados?evaluacion=1"):
             page.goto(f"{address}/{path}")
