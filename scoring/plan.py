@@ -10,9 +10,10 @@ Order (the method page and ``cuestionarios/README.md`` describe exactly this):
    Points of the principal index (the one that decides the level) come first: actions of the
    other indices (enablers, social practice) follow, ranked by the points of their own index.
    An action whose prerequisite (``requiere``) is not met waits behind every action that can
-   start now. Ties: more levels to go, then the firm's weaker theme, weaker dimension and
-   weaker ODS 9 route (lower scores first), then the heavier theme, then document order
-   (never the id).
+   start now. Ties: a step others wait for, then more levels to go, then the firm's weaker
+   theme (lower score), then the heavier theme, then a fixed draw computed from the firm's own
+   answers (``tie_draw``: the same answers always give the same plan, and no question wins
+   every tie), never the id.
 3. The first five hold at most two actions of the same theme; the ones set aside follow.
 """
 
@@ -143,10 +144,6 @@ def practice_ranking(compiled: CompiledQuestionnaire, batch, codes: np.ndarray, 
     shape = (n, n_practice)
     in_principal = principal == 0
     theme_scores = np.nan_to_num(batch.themes[rows][:, theme_of], nan=0.0)
-    dimension_of = compiled.theme_dimension[theme_of]
-    dimension_scores = np.nan_to_num(batch.dimensions[rows][:, dimension_of], nan=0.0)
-    route_of = [schema.ROUTES.index(schema.primary_route(q.ruta)) for q in compiled.practice]
-    route_scores = np.nan_to_num(batch.routes[rows][:, route_of], nan=0.0)
     unlocks = np.array(
         [
             sum(need.pregunta == q.id for o in compiled.practice for need in o.requiere)
@@ -155,9 +152,8 @@ def practice_ranking(compiled: CompiledQuestionnaire, batch, codes: np.ndarray, 
     )
     keys = (  # np.lexsort: the last key sorts first
         np.broadcast_to(position, shape),
+        tie_draw(codes, position),  # then a fixed draw from the firm's own answers
         np.broadcast_to(-theme_weight, shape),
-        np.round(route_scores, 9),  # then its weaker ODS 9 route
-        np.round(dimension_scores, 9),  # then its weaker dimension
         np.round(theme_scores, 9),  # the firm's weaker theme first
         np.broadcast_to(-unlocks, shape),  # a step others wait for (measure first)
         -(4 - levels),
@@ -183,6 +179,22 @@ def practice_ranking(compiled: CompiledQuestionnaire, batch, codes: np.ndarray, 
     rearranged = np.argsort(~top, axis=1, kind="stable")
     order = np.take_along_axis(order, rearranged, axis=1)
     return Ranking(order, eligible.sum(axis=1), gains, potentials, waiting, owners)
+
+
+def tie_draw(codes: np.ndarray, position: np.ndarray) -> np.ndarray:
+    """A fixed pseudo-random number per (assessment, question) computed from the assessment's
+    own answers: the same answers always give the same plan, two firms that tie differently
+    get different orders, and no question wins every remaining tie (as the first in the file,
+    or the first by id, would)."""
+    mix = np.uint64(0x9E3779B97F4A7C15)
+    salts = (position.astype(np.uint64) + np.uint64(1)) * mix
+    answers = (codes.astype(np.int64) + 5).astype(np.uint64)  # every code is >= -4
+    with np.errstate(over="ignore"):
+        seed = (answers * salts[None, :]).sum(axis=1, dtype=np.uint64)
+        value = seed[:, None] ^ salts[None, :]
+        value = (value ^ (value >> np.uint64(31))) * np.uint64(0xBF58476D1CE4E5B9)
+        value = value ^ (value >> np.uint64(29))
+    return (value >> np.uint64(11)).astype(np.int64)
 
 
 def _practice_actions(compiled: CompiledQuestionnaire, ranking: Ranking, codes: np.ndarray):

@@ -165,14 +165,35 @@ def test_plan_top_five_holds_at_most_two_actions_per_theme():
 
 
 def test_plan_ties_never_depend_on_ids():
-    forward = [practice("a_primera"), practice("z_segunda")]
-    backward = [practice("z_primera"), practice("a_segunda")]
-    for questions, first in ((forward, "a_primera"), (backward, "z_primera")):
+    firsts = []
+    for ids in (["a_uno", "z_dos", "m_tres"], ["z_uno", "a_dos", "m_tres"]):
         data = questionnaire(
-            [dimension("d", [theme("t", questions)])],
+            [dimension("d", [theme("t", [practice(q) for q in ids])])],
             indices=[{"id": "c", "nombre": "C", "principal": True, "ejes": ["t"]}],
         )
-        assert score_assessment(build(data), {}).plan[0].pregunta_id == first
+        plan = score_assessment(build(data), {}).plan
+        firsts.append([ids.index(a.pregunta_id) for a in plan])
+    assert firsts[0] == firsts[1]  # renaming the questions changes nothing
+
+
+def test_remaining_ties_follow_the_firms_own_answers():
+    questions = [practice(f"q{i}") for i in range(6)] + [practice("otra")]
+    data = questionnaire(
+        [dimension("d", [theme("t", questions[:6]), theme("u", questions[6:])])],
+        indices=[{"id": "c", "nombre": "C", "principal": True, "ejes": ["t", "u"]}],
+    )
+    cq = build(data)
+
+    # Six questions tied at level 1 in one theme; only the unrelated answer differs.
+    def first_tied(level: int) -> str:
+        plan = score_assessment(cq, {**{f"q{i}": 1 for i in range(6)}, "otra": level}).plan
+        return next(a.pregunta_id for a in plan if a.eje == "t")
+
+    heads = {first_tied(level) for level in range(4)}
+    assert len(heads) > 1  # no question wins every tie
+    again = score_assessment(cq, {**{f"q{i}": 1 for i in range(6)}, "otra": 0}).plan
+    first = score_assessment(cq, {**{f"q{i}": 1 for i in range(6)}, "otra": 0}).plan
+    assert [a.pregunta_id for a in again] == [a.pregunta_id for a in first]  # deterministic
 
 
 def test_weakest_dimension_only_beyond_the_margin(cq):
