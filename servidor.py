@@ -268,10 +268,28 @@ async def salir(request: Request) -> Response:
 # --- middleware -----------------------------------------------------------------------------
 
 
+MEDIA_REFUSED = "Este archivo solo se entrega a la sesión que lo generó. Descárguelo de nuevo."
+
+
+def is_media(path: str) -> bool:
+    parts = path.rstrip("/").split("/")
+    return len(parts) >= 2 and parts[-2] == "media"
+
+
+def media_owner(path: str, request: Request) -> bool:
+    """Whether this request's session cookie owns the media file (``ui.report_downloads``)."""
+    from ui.report_downloads import may_fetch
+
+    return may_fetch(path, one_cookie(request.headers, SESSION_COOKIE))
+
+
 class Guard:
     """Pure ASGI middleware (websockets pass through untouched).
 
     * ``/_stcore/metrics`` is not public: 404.
+    * ``/media/<id>`` (download bytes) is served only to the session that made the file: the
+      request's session cookie must hash to the owner ``ui.report_downloads`` recorded when the
+      download callable ran; anything else (no cookie, another session, an unrecorded file) 403.
     * A page load without a binding cookie gets one (random, HttpOnly, SameSite=Lax).
     """
 
@@ -287,6 +305,9 @@ class Guard:
             await Response("No encontrado.", status_code=404)(scope, receive, send)
             return
         request = Request(scope)
+        if is_media(path) and not media_owner(path, request):
+            await Response(MEDIA_REFUSED, status_code=403)(scope, receive, send)
+            return
         page_load = (
             scope.get("method") == "GET"
             and not any(part in path for part in _RESERVED)

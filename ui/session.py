@@ -236,6 +236,9 @@ def require_firm() -> tuple[AccountInfo, FirmInfo]:
     return account, firm
 
 
+NO_TABLE_TOOLBAR = '<style>[data-testid="stElementToolbar"]{display:none !important}</style>'
+
+
 def require_staff() -> AccountInfo:
     """The logged-in SNI staff account, or a message and ``st.stop()`` (checked on every run)."""
     account = current_account()
@@ -245,6 +248,9 @@ def require_staff() -> AccountInfo:
     if not account.is_staff:
         st.error("Esta página es solo para el equipo de SNI.")
         st.stop()
+    # Every way out of the staff area is an audited button: no table toolbar («Download as
+    # CSV», which Streamlit 1.67 cannot switch off) on any staff page.
+    st.html(NO_TABLE_TOOLBAR)
     return account
 
 

@@ -519,3 +519,15 @@ def test_aggregate_exports_carry_the_dashboards_protected_values(app_env: str) -
     assert (abs(board.scores["media"] - exact_board.scores["media"]) > 1e-9).any()
     # Small cells stay reserved (2 failing firms), with or without noise.
     assert sheets["Piso legal"]["Empresas"].isna().all()
+
+
+@pytest.mark.parametrize(
+    "page",
+    ["ui/pages/staff_dashboard.py", "ui/pages/staff_firms.py", "ui/pages/staff_export.py"],
+)
+def test_staff_pages_hide_the_table_toolbar(app_env: str, page: str) -> None:
+    seed(app_env, 5)
+    at = open_page(page, make_staff(app_env))
+    assert not at.exception
+    styles = [str(e.proto) for e in at.get("html")]
+    assert any("stElementToolbar" in s and "display:none" in s for s in styles)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
 from scoring.aggregates import apply_filters
 from storage.staff import shared_assessments
 from ui import db, session, staff
+from ui.report_downloads import owned_button
 from ui.staff_exports import aggregate_sheets, aggregates_csv, csv_bytes, firms_table, xlsx_bytes
 from ui.staff_labels import num
 
@@ -29,21 +32,54 @@ st.caption(description)
 stamp = choice.stamp
 
 
-def downloads(kind: str, files: dict[str, bytes]) -> None:
+def downloads(kind: str, build) -> None:
+    """CSV and Excel buttons; ``build(ext)`` makes the file when clicked (no script context),
+    audits the download and returns the bytes. Only this session may fetch the file."""
     for column, (ext, label, mime) in zip(
         st.columns(2),
         (("csv", "Descargar CSV", CSV), ("xlsx", "Descargar Excel", XLSX)),
         strict=True,
     ):
-        column.download_button(
-            label,
-            files[ext],
-            file_name=f"{kind}_{stamp}.{ext}",
-            mime=mime,
-            key=f"sni_{kind}_{ext}",
-            icon=":material/download:",
-            width="stretch",
+        with column:
+            owned_button(
+                label,
+                functools.partial(build, ext),
+                file_name=f"{kind}_{stamp}.{ext}",
+                mime=mime,
+                key=f"sni_{kind}_{ext}",
+                on_click="ignore",
+                icon=":material/download:",
+                width="stretch",
+            )
+
+
+def prepared_download(staff_account, target: str, files: dict, ext: str) -> bytes:
+    """The aggregate files prepared on the page (no firm-level data); the download is audited."""
+    staff.record(staff_account, f"descarga_agregados_{ext}", target, {"filtros": files["filtros"]})
+    return files[ext]
+
+
+def firm_rows(questionnaire_id, depth, questionnaire_hash, filters):
+    """(assessments, table) of the firms that share their results *now*, with the filters."""
+    with db.session() as database:
+        shared = shared_assessments(
+            database,
+            questionnaire_id=questionnaire_id,
+            depth=depth,
+            questionnaire_hash=questionnaire_hash,
+            with_detail=True,
         )
+    shared = apply_filters(shared, filters)
+    return shared, firms_table(shared)
+
+
+def firms_download(staff_account, target: str, what: str, rows, ext: str) -> bytes:
+    """Rebuilt on click from the database, so a firm that withdrew its consent after the files
+    were prepared is not in them; the download is audited with what it contains."""
+    shared, table = rows()
+    detail = {"filtros": what, "filas": len(table), "empresas": int(shared["firm_id"].nunique())}
+    staff.record(staff_account, f"descarga_empresas_{ext}", target, detail)
+    return csv_bytes(table) if ext == "csv" else xlsx_bytes({"Empresas": table})
 
 
 st.subheader("Resultados agregados")
@@ -70,7 +106,7 @@ if st.button("Preparar archivos de agregados", key="sni_prep_agregados", icon=":
         {"filtros": description, "empresas": board.counts.empresas},
     )
 if (files := st.session_state.get("sni_files_agregados")) and files["filtros"] == description:
-    downloads("agregados", files)
+    downloads("agregados", functools.partial(prepared_download, account, stamp, files))
 
 st.subheader("Empresas que comparten sus resultados")
 st.write(
@@ -79,23 +115,10 @@ st.write(
     "provisional, índices con su banda, requisitos del piso legal e indicadores con su "
     "frontera y la fuente del dato."
 )
+rows = functools.partial(firm_rows, choice.questionnaire_id, choice.depth, choice.hash, chosen)
 if st.button("Preparar archivos de empresas", key="sni_prep_empresas", icon=":material/domain:"):
-    with db.session() as database:
-        shared = shared_assessments(
-            database,
-            questionnaire_id=choice.questionnaire_id,
-            depth=choice.depth,
-            questionnaire_hash=choice.hash,
-            with_detail=True,
-        )
-    shared = apply_filters(shared, chosen)
-    table = firms_table(shared)
-    st.session_state["sni_files_empresas"] = {
-        "filtros": description,
-        "filas": len(table),
-        "csv": csv_bytes(table),
-        "xlsx": xlsx_bytes({"Empresas": table}),
-    }
+    shared, table = rows()
+    st.session_state["sni_files_empresas"] = {"filtros": description, "filas": len(table)}
     staff.record(
         account,
         "exportacion_empresas",
@@ -103,5 +126,8 @@ if st.button("Preparar archivos de empresas", key="sni_prep_empresas", icon=":ma
         {"filtros": description, "filas": len(table), "empresas": int(shared["firm_id"].nunique())},
     )
 if (files := st.session_state.get("sni_files_empresas")) and files["filtros"] == description:
-    st.caption(f"{num(files['filas'], 0)} evaluaciones en el archivo.")
-    downloads("empresas", files)
+    st.caption(
+        f"{num(files['filas'], 0)} evaluaciones al preparar. Cada archivo se arma al descargarlo, "
+        "solo con las empresas que en ese momento comparten sus resultados."
+    )
+    downloads("empresas", functools.partial(firms_download, account, stamp, description, rows))

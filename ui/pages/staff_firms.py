@@ -1,7 +1,9 @@
 """Empresas que comparten: firms that let SNI see their individual results (staff only).
 
-Only firms with ``consent_share_sni`` are listed or opened; every detail view and every PDF
-is written to the audit log.
+Only firms with ``consent_share_sni`` are listed or opened; every detail view and every
+download is written to the audit log. Downloads re-check consent when clicked (a firm that
+withdrew gets a refusal note instead of its report, and the refusal is audited), and the
+tables have no toolbar, so «Download as CSV» is not a way out of the staff area.
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ from ui.report_downloads import download_buttons, report_context
 from ui.staff_labels import LEVEL_NAMES, num, sector_label, size_label
 
 LIST_LIMIT = 200
+WITHDRAWN_NOTE = (
+    "Brújula Circular - Empresas que comparten sus resultados\n\n"
+    "La empresa {ruc} ya no comparte sus resultados con SNI: retiró su autorización.\n"
+    "El informe no se entregó y esta solicitud quedó registrada.\n"
+)
 
 account = session.require_staff()
 
@@ -167,10 +174,17 @@ def _report(assessment_id: int):
     return score_assessment(compiled, answers, sources), context
 
 
-def _audit_download(assessment_id: int, ext: str) -> None:
-    staff.record(
-        account, f"descarga_{ext}_empresa", f"evaluacion:{assessment_id}", {"empresa": firm.id}
-    )
+def _download(staff_account, firm_id, ruc, assessment_id, result, context, builder, ext) -> bytes:
+    """Runs when a download button is clicked (no script context): consent is read again from
+    the database, and the download (or its refusal) is audited before any byte leaves."""
+    with db.session() as database:
+        sharing = shared_assessment(database, firm_id, assessment_id) is not None
+    target = f"evaluacion:{assessment_id}"
+    if not sharing:
+        staff.record(staff_account, f"descarga_{ext}_rechazada", target, {"empresa": firm_id})
+        return WITHDRAWN_NOTE.format(ruc=ruc).encode("utf-8")
+    staff.record(staff_account, f"descarga_{ext}_empresa", target, {"empresa": firm_id})
+    return builder(result, context)
 
 
 st.subheader("Informe y datos de una evaluación")
@@ -203,5 +217,5 @@ else:
         *report,
         stem=f"brujula_{firm.ruc}_evaluacion_{chosen}",
         key=f"sni_informe_{chosen}",
-        on_download=functools.partial(_audit_download, chosen),
+        build=functools.partial(_download, account, firm.id, firm.ruc, chosen, *report),
     )
