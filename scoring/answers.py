@@ -236,7 +236,7 @@ def apply_profile(compiled: CompiledQuestionnaire, encoded: Encoded, flag) -> No
             encoded.profile_na[question.id] = by_profile
         reasons = encoded.reasons.get(question.id)
         has_reason = (
-            np.array([r is not None for r in reasons], dtype=bool)
+            np.not_equal(reasons, None).astype(bool)
             if reasons is not None
             else np.zeros(len(encoded), dtype=bool)
         )
@@ -441,7 +441,7 @@ def _encode_requirement(question: schema.RequirementQuestion, raw: pd.Series, fl
         return text if text in allowed else _INVALID
 
     result = map_cells(raw, read)
-    wrong = np.array([v is _INVALID for v in result], dtype=bool)
+    wrong = np.equal(result, _INVALID).astype(bool)  # identity: object() has no other equal
     result[wrong] = None
     flag(wrong, question.id, "use si, no, en_tramite o no_corresponde", raw)
     return result

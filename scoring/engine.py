@@ -140,7 +140,9 @@ def practice_scores(compiled: CompiledQuestionnaire, encoded: Encoded):
 
     One matrix product gives the numerators and denominators with "No sé" as 0; a second one,
     over the "No sé" answers only, gives their weight K per column. Then
-    point = num / (den - K) and high = (num + 4K) / den, all in exact integers.
+    point = num / (den - K) and high = (num + 4K) / den, all in exact integers. The low scores
+    are computed at once; point and high are computed when first read (a batch usually needs
+    only their score that decides the level, ``overall``, which is cheap on its own).
     """
     if encoded.levels is None:
         prepare(encoded)
@@ -154,47 +156,88 @@ def practice_scores(compiled: CompiledQuestionnaire, encoded: Encoded):
     # Column-major results (one contiguous row per theme or route) keep the loops below fast.
     numerators = (weights.T @ levels.T).astype(np.float64)
     denominators = (weights.T @ applicable.T).astype(np.float64)
-    if encoded.dont_know_count.any():
-        unknown = (weights.T @ encoded.dont_know.astype(dtype, copy=False).T).astype(np.float64)
-        known = denominators - unknown
-    else:
-        unknown, known = None, denominators
-    scored, scored_point = denominators > 0, known > 0  # low and high share their presence
-    n = numerators.shape[1]
-    # Means with 0 where nothing applies, the three variants side by side (3N columns).
-    means = np.zeros((numerators.shape[0], 3 * n))
-    low, point, high = means[:, :n], means[:, n : 2 * n], means[:, 2 * n :]
-    np.divide(numerators, denominators, out=low, where=scored)
-    np.divide(numerators, known, out=point, where=scored_point)
-    if unknown is None:
-        high[...] = low
-    else:
-        np.divide(numerators + 4.0 * unknown, denominators, out=high, where=scored)
+    low = _score_set(compiled, numerators, denominators)
+    if not encoded.dont_know_count.any():
+        return low, low, low, denominators[:n_themes]
+    unknown = (weights.T @ encoded.dont_know.astype(dtype, copy=False).T).astype(np.float64)
+    point = LazyScoreSet(compiled, numerators, denominators - unknown)
+    high = LazyScoreSet(compiled, numerators + 4.0 * unknown, denominators)
+    return low, point, high, denominators[:n_themes]
+
+
+def _theme_means(numerators: np.ndarray, denominators: np.ndarray):
+    """Means × 25 with 0 where nothing applies, and where something applies."""
+    present = denominators > 0
+    means = np.zeros_like(numerators)
+    np.divide(numerators, denominators, out=means, where=present)
     means *= POINTS_PER_LEVEL
-    presence = np.concatenate((scored, scored_point, scored), axis=1)
-    membership = compiled.theme_groups
-    groups = _grouped_means(means[:n_themes], presence[:n_themes], membership)
+    return means, present
+
+
+def _overall(compiled: CompiledQuestionnaire, themes, present, dimensions=None, indices=None):
+    if compiled.indices:
+        if indices is not None:
+            return indices[compiled.principal_index].copy()
+        row = compiled.theme_groups[len(compiled.dimensions) + compiled.principal_index]
+        members = row > 0  # only the themes of the principal index
+        return _grouped_means(themes[members], present[members], row[None, members])[0]
+    if dimensions is None:
+        groups = _grouped_means(themes, present, compiled.theme_groups)
+        dimensions = groups[: len(compiled.dimensions)]
+    dim_weights = np.array([[d.peso for d in compiled.dimensions]])
+    return _grouped_means(np.nan_to_num(dimensions), ~np.isnan(dimensions), dim_weights)[0]
+
+
+def _score_set(compiled: CompiledQuestionnaire, numerators, denominators) -> ScoreSet:
+    n_themes = len(compiled.themes)
+    means, present = _theme_means(numerators, denominators)
+    groups = _grouped_means(means[:n_themes], present[:n_themes], compiled.theme_groups)
     n_dims = len(compiled.dimensions)
     dimensions, indices = groups[:n_dims], groups[n_dims:]
-    if compiled.indices:
-        overall = indices[compiled.principal_index]
-    else:
-        dim_weights = np.array([[d.peso for d in compiled.dimensions]])
-        dims_present = ~np.isnan(dimensions)
-        overall = _grouped_means(np.nan_to_num(dimensions), dims_present, dim_weights)[0]
-    means[~presence] = np.nan
-    themes, routes = means[:n_themes], means[n_themes:]
-    sets = [
-        ScoreSet(
-            themes[:, part].T,
-            routes[:, part].T,
-            dimensions[:, part].T,
-            indices[:, part].T,
-            overall[part].copy(),
-        )
-        for part in (slice(0, n), slice(n, 2 * n), slice(2 * n, 3 * n))
-    ]
-    return (*sets, denominators[:n_themes])
+    overall = _overall(compiled, means[:n_themes], present[:n_themes], dimensions, indices)
+    means[~present] = np.nan
+    return ScoreSet(means[:n_themes].T, means[n_themes:].T, dimensions.T, indices.T, overall)
+
+
+class LazyScoreSet:
+    """A ScoreSet computed when first read; ``overall`` alone is computed on its own."""
+
+    def __init__(self, compiled: CompiledQuestionnaire, numerators, denominators):
+        self._args = (compiled, numerators, denominators)
+        self._full: ScoreSet | None = None
+        self._overall: np.ndarray | None = None
+
+    def _get(self) -> ScoreSet:
+        if self._full is None:
+            self._full = _score_set(*self._args)
+        return self._full
+
+    @property
+    def overall(self) -> np.ndarray:
+        if self._full is not None:
+            return self._full.overall
+        if self._overall is None:
+            compiled, numerators, denominators = self._args
+            n_themes = len(compiled.themes)
+            means, present = _theme_means(numerators[:n_themes], denominators[:n_themes])
+            self._overall = _overall(compiled, means, present)
+        return self._overall
+
+    @property
+    def themes(self) -> np.ndarray:
+        return self._get().themes
+
+    @property
+    def routes(self) -> np.ndarray:
+        return self._get().routes
+
+    @property
+    def dimensions(self) -> np.ndarray:
+        return self._get().dimensions
+
+    @property
+    def indices(self) -> np.ndarray:
+        return self._get().indices
 
 
 def _rounded(values: np.ndarray) -> np.ndarray:
@@ -208,7 +251,7 @@ def _grouped_means(values: np.ndarray, present: np.ndarray, membership: np.ndarr
     ``einsum`` without BLAS sums over the items in the same fixed order for every column, so
     any batch size gives the same bits; the result is rounded to SCORE_DECIMALS."""
     numerator = np.einsum("gt,tn->gn", membership, values, optimize=False)
-    denominator = np.einsum("gt,tn->gn", membership, present.astype(np.float64), optimize=False)
+    denominator = np.einsum("gt,tn->gn", membership, present, optimize=False)
     result = np.full_like(numerator, np.nan)
     np.divide(numerator, denominator, out=result, where=denominator > 0)
     return _rounded(result)

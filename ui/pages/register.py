@@ -247,7 +247,8 @@ if errors:
         )
 
 sales_value, _ = _sales(st.session_state.get("reg_sales", ""))
-if sales_value is not None and errors:
+# The size preview only for sales and a year the registration itself accepts.
+if sales_value is not None and errors and not {"annual_sales", "sales_year"} & set(errors):
     year = int(st.session_state.get("reg_year") or this_year - 1)
     size = peru.size_class(sales_value, year)
     in_uit = format_number_es(sales_value / peru.uit_for_year(year).soles, 0)
