@@ -200,7 +200,10 @@ def encode_frame(
         if question.id in frame.columns:
             requirements[:, r] = _encode_requirement(question, frame[question.id], flag)
 
-    ids = [str(v) for v in frame["id"]] if "id" in frame.columns else [str(i + 1) for i in range(n)]
+    if "id" in frame.columns:
+        ids = frame["id"].astype(str).tolist()
+    else:
+        ids = [str(i + 1) for i in range(n)]
     encoded = Encoded(ids, practice, numbers, sources, choices, requirements=requirements)
     for question in compiled.practice:
         column = question.id + REASON_SUFFIX

@@ -150,18 +150,15 @@ def practice_ranking(compiled: CompiledQuestionnaire, batch, codes: np.ndarray, 
             for q in compiled.practice
         ]
     )
-    keys = (  # np.lexsort: the last key sorts first
-        np.broadcast_to(position, shape),
-        tie_draw(codes, position),  # then a fixed draw from the firm's own answers
-        np.broadcast_to(-theme_weight, shape),
-        np.round(theme_scores, 9),  # the firm's weaker theme first
-        np.broadcast_to(-unlocks, shape),  # a step others wait for (measure first)
-        -(4 - levels),
-        -np.round(potentials, 9),  # points of its own index
-        -np.round(np.where(in_principal, potentials, 0.0), 9),  # points of the level's index
-        waiting_any,
-        ~eligible,
-    )
+    # The keys of the order, packed into five (np.lexsort: the last key sorts first).
+    # Potentials are at most 100, so +1000 puts every action of the principal index first.
+    first = (~eligible).astype(np.int64) * 2 + waiting_any
+    points = -np.round(np.where(in_principal, potentials + 1000.0, potentials), 9)
+    steps = (4 - levels).astype(np.int64) * 1024 + np.minimum(unlocks, 1023)  # both descending
+    weight_rank = np.unique(-theme_weight, return_inverse=True)[1].astype(np.int64)
+    draw = tie_draw(codes, position) >> 9  # 53 bits -> 44, order kept
+    tail = (weight_rank << 58) | (draw << 14) | np.minimum(position, (1 << 14) - 1)
+    keys = (tail, np.round(theme_scores, 9), -steps, points, first)
     order = np.lexsort(keys, axis=1) if n_practice else np.zeros(shape, dtype=np.int64)
     # At most MAX_PER_THEME actions of one theme among the first TOP.
     themes = np.array(theme_of, dtype=np.int64)
@@ -169,7 +166,10 @@ def practice_ranking(compiled: CompiledQuestionnaire, batch, codes: np.ndarray, 
     picked = np.zeros(n, dtype=np.int64)
     top = np.zeros(shape, dtype=bool)
     all_rows = np.arange(n)
+    goal = np.minimum(eligible.sum(axis=1), TOP)
     for j in range(n_practice):
+        if (picked >= goal).all():
+            break  # every plan has its first TOP (or all its actions)
         p = order[:, j]
         theme = themes[p]
         ok = eligible[all_rows, p] & (per_theme[all_rows, theme] < MAX_PER_THEME) & (picked < TOP)
