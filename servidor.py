@@ -221,7 +221,11 @@ async def sesion(request: Request) -> Response:
         log.exception("login failed unexpectedly")
         return redirect(app_url(LOGIN_PATH, error="servicio"))
     previous = one_cookie(request.headers, SESSION_COOKIE)
-    token, start = await run_in_threadpool(_start_session, request, account_id, previous)
+    try:  # a full disk or a database that went down: a Spanish page, never a raw 500
+        token, start = await run_in_threadpool(_start_session, request, account_id, previous)
+    except Exception:
+        log.exception("session could not be started")
+        return redirect(app_url(LOGIN_PATH, error="servicio"))
     return _signed_in(request, redirect(app_url(start, aviso="ingreso")), token)
 
 
@@ -236,11 +240,15 @@ def _take_pending(binding: str | None) -> int | None:
 async def entrar(request: Request) -> Response:
     """GET /sesion/entrar: collect the login the registration page left for this browser."""
     binding = one_cookie(request.headers, BINDING_COOKIE)
-    account_id = await run_in_threadpool(_take_pending, binding)
-    if account_id is None:
-        return redirect(app_url(LOGIN_PATH, error="vencido"))
-    previous = one_cookie(request.headers, SESSION_COOKIE)
-    token, start = await run_in_threadpool(_start_session, request, account_id, previous)
+    try:
+        account_id = await run_in_threadpool(_take_pending, binding)
+        if account_id is None:
+            return redirect(app_url(LOGIN_PATH, error="vencido"))
+        previous = one_cookie(request.headers, SESSION_COOKIE)
+        token, start = await run_in_threadpool(_start_session, request, account_id, previous)
+    except Exception:
+        log.exception("session could not be started after registration")
+        return redirect(app_url(LOGIN_PATH, error="servicio"))
     notice = "registro" if request.query_params.get("aviso") == "registro" else "ingreso"
     return _signed_in(request, redirect(app_url(start, aviso=notice)), token)
 
@@ -258,7 +266,10 @@ async def salir(request: Request) -> Response:
         return redirect(app_url(""))  # a cross-site link cannot log anyone out
     tokens = [t for t in cookie_values(request.headers, SESSION_COOKIE) if is_token(t)]
     if tokens:
-        await run_in_threadpool(_revoke, tokens)
+        try:
+            await run_in_threadpool(_revoke, tokens)
+        except Exception:  # the cookie is still deleted below; the session expires by itself
+            log.exception("session could not be revoked")
     response = redirect(app_url("", aviso="salida"))
     delete_cookie(response, request, SESSION_COOKIE)
     set_cookie(response, request, BINDING_COOKIE, new_token(), None)
