@@ -244,6 +244,11 @@ def _summary(result: ScoreResult) -> None:
                 f"**{charts.fmt_num(weakest.puntaje)}** de 100 puntos · nivel {weakest.nivel} "
                 f"({weakest.nivel_nombre})"
             )
+    _coverage_caption(result)
+
+
+def _coverage_caption(result: ScoreResult) -> None:
+    """Coverage, «No sé» answers and measured performance, in one line under the level."""
     coverage = result.cobertura.get("porcentaje")
     parts = []
     if coverage is not None:
@@ -552,17 +557,7 @@ def _summary_v2(result: ScoreResult, margin: float | None) -> None:
             st.markdown(weakest_sentence(result, margin) or "")
     if result.provisional:
         st.warning(provisional_sentence(result), icon=":material/hourglass_top:")
-    coverage = result.cobertura.get("porcentaje")
-    parts = []
-    if coverage is not None:
-        parts.append(f"Respondió el {charts.fmt_num(coverage)} % de las preguntas aplicables")
-    if result.brechas:
-        count = len(result.brechas)
-        parts.append(f"{count} respuesta{'s' if count != 1 else ''} «No sé»")
-    if result.desempeno is not None:
-        parts.append(f"desempeño medido por indicadores: {charts.fmt_num(result.desempeno)} de 100")
-    if parts:
-        st.caption(" · ".join(parts) + ".")
+    _coverage_caption(result)
 
 
 def _legal_floor(result: ScoreResult) -> None:
