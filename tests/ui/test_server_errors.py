@@ -4,6 +4,7 @@ fails while a session is created sends the browser back to «Ingresar» with a S
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
 import pytest
@@ -38,6 +39,12 @@ def request(method: str, path: str, body: bytes = b"", cookies: str = "") -> Req
     return Request(scope, receive)
 
 
+def run(coroutine):
+    """Run a route handler on its own event loop (the browser tests keep one running here)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 @pytest.fixture(autouse=True)
 def disk_full(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(*_args, **_kwargs):
@@ -51,14 +58,14 @@ def disk_full(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_login_with_a_full_disk_goes_back_with_a_spanish_notice() -> None:
     body = urlencode({"login": "20100070970", "clave": "clave-segura-123"}).encode()
-    answer = asyncio.run(servidor.sesion(request("POST", "/sesion", body)))
+    answer = run(servidor.sesion(request("POST", "/sesion", body)))
     assert answer.status_code in (302, 303, 307)
     assert "error=servicio" in answer.headers["location"]
 
 
 def test_registration_login_with_a_full_disk_goes_back_too() -> None:
     cookie = f"{servidor.BINDING_COOKIE}={'x' * 43}"
-    answer = asyncio.run(servidor.entrar(request("GET", "/sesion/entrar", cookies=cookie)))
+    answer = run(servidor.entrar(request("GET", "/sesion/entrar", cookies=cookie)))
     assert answer.status_code in (302, 303, 307)
     assert "error=servicio" in answer.headers["location"]
 
@@ -66,6 +73,6 @@ def test_registration_login_with_a_full_disk_goes_back_too() -> None:
 def test_logout_with_a_full_disk_still_deletes_the_cookie() -> None:
     token = "a" * 43
     cookie = f"{servidor.SESSION_COOKIE}={token}"
-    answer = asyncio.run(servidor.salir(request("GET", "/sesion/salir", cookies=cookie)))
+    answer = run(servidor.salir(request("GET", "/sesion/salir", cookies=cookie)))
     assert answer.status_code in (302, 303, 307)
     assert servidor.SESSION_COOKIE in answer.headers.get("set-cookie", "")
