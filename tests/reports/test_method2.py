@@ -31,23 +31,10 @@ from scoring.loader import load_questionnaire
 from scoring.peers import SectorComparison
 from scoring.result import ScoreResult, score_assessment
 from tests.reports.conftest import pdf_text, render_pngs, with_firm
+from tests.scoring.test_method2 import EXAMPLE
 
 FIXTURE = Path(__file__).resolve().parents[1] / "scoring" / "fixtures" / "metodo2.yaml"
-ANSWERS: dict[str, object] = {
-    "perfil_tamano": "micro",
-    "perfil_agua_proceso": "si",
-    "perfil_peligrosos": ["aceites_usados"],
-    "piso_iga": "si",
-    "piso_manifiestos": "no",
-    "agua_medicion": 1,
-    "agua_reuso": "no_se",
-    "res_segregacion": 4,
-    "res_valorizacion": 2,
-    "est_metas": 3,
-    "sst_mejora": 0,
-    "masa_total": 100,
-    "masa_circular": 30,
-}
+ANSWERS = EXAMPLE  # the hand-computed example of tests/scoring/test_method2.py
 SOURCES = {"masa_total": "medido", "masa_circular": "estimado"}
 
 
