@@ -2,7 +2,9 @@
 
 Order (the method page and ``cuestionarios/README.md`` describe exactly this):
 
-1. Legal-floor items not met: «No» or unanswered before «En trámite», then in document order.
+1. Legal-floor items not met: «No» or unanswered before «En trámite», then a fixed draw
+   computed from the firm's answers (``tie_draw``): every requirement caps the level alike, so
+   neither the file order nor the id decides which one heads the plan.
 2. Practice questions below level 4 that apply to the firm, ranked by the points their index
    would gain if the question reached level 4: 25 × levels to go × the question's share of its
    index (theme weight / weights of the index's scored themes × question weight / applicable
@@ -31,7 +33,6 @@ TOP = 5
 MAX_PER_THEME = 2
 MATERIALITY = 1.0  # sector materiality factor; sector modules will set it per theme
 _STATES = {DONT_KNOW: "no_se", UNANSWERED: "sin_respuesta", NOT_APPLICABLE: "no_aplica"}
-_FLOOR_URGENCY = {"no": 0, "sin_respuesta": 0, "en_tramite": 1}
 
 
 def action_plan(compiled: CompiledQuestionnaire, batch, codes: np.ndarray, row: int, floor=None):
@@ -40,8 +41,23 @@ def action_plan(compiled: CompiledQuestionnaire, batch, codes: np.ndarray, row: 
 
     actions: list[Action] = []
     if floor is not None:
-        gaps = [(r, _FLOOR_URGENCY.get(r.estado, 0), compiled.position[r.id]) for r in floor.gaps]
-        for requirement, _, _ in sorted(gaps, key=lambda g: (g[1], g[2])):
+        states = {r.id: r.estado for r in floor.gaps}
+        order, count = floor_order(
+            compiled,
+            codes[None, :],
+            np.array(
+                [
+                    [
+                        "no" if states.get(q.id) == "sin_respuesta" else states.get(q.id, "si")
+                        for q in compiled.requirements
+                    ]
+                ],
+                dtype=object,
+            ),
+        )
+        gaps = {r.id: r for r in floor.gaps}
+        for r in order[0, : count[0]]:
+            requirement = gaps[compiled.requirements[r].id]
             actions.append(
                 Action(
                     requirement.id,
@@ -181,17 +197,30 @@ def practice_ranking(compiled: CompiledQuestionnaire, batch, codes: np.ndarray, 
     return Ranking(order, eligible.sum(axis=1), gains, potentials, waiting, owners)
 
 
-def tie_draw(codes: np.ndarray, position: np.ndarray) -> np.ndarray:
-    """A fixed pseudo-random number per (assessment, question) computed from the assessment's
-    own answers: the same answers always give the same plan, two firms that tie differently
-    get different orders, and no question wins every remaining tie (as the first in the file,
-    or the first by id, would)."""
+def floor_order(compiled: CompiledQuestionnaire, codes: np.ndarray, answers: np.ndarray):
+    """Plan order of the legal-floor gaps of N assessments (practice codes N × P, requirement
+    answers N × R): «No» or unanswered before «En trámite», then ``tie_draw``."""
+    unmet = ~np.isin(answers, ("si", "no_corresponde"))
+    urgency = np.where(answers == "en_tramite", 1, 0)
+    practice = np.array([compiled.position[q.id] for q in compiled.practice], dtype=np.int64)
+    floor = np.array([compiled.position[q.id] for q in compiled.requirements], dtype=np.int64)
+    draw = tie_draw(codes, practice, floor)
+    return np.lexsort((draw, urgency, ~unmet), axis=1), unmet.sum(axis=1)
+
+
+def tie_draw(codes: np.ndarray, position: np.ndarray, targets: np.ndarray | None = None):
+    """A fixed pseudo-random number per (assessment, target question) computed from the
+    assessment's own answers (``codes`` of the questions at ``position``; the targets are those
+    same questions unless given): the same answers always give the same plan, two firms that
+    tie differently get different orders, and no question wins every remaining tie (as the
+    first in the file, or the first by id, would)."""
     mix = np.uint64(0x9E3779B97F4A7C15)
     salts = (position.astype(np.uint64) + np.uint64(1)) * mix
+    target_salts = salts if targets is None else (targets.astype(np.uint64) + np.uint64(1)) * mix
     answers = (codes.astype(np.int64) + 5).astype(np.uint64)  # every code is >= -4
     with np.errstate(over="ignore"):
         seed = (answers * salts[None, :]).sum(axis=1, dtype=np.uint64)
-        value = seed[:, None] ^ salts[None, :]
+        value = seed[:, None] ^ target_salts[None, :]
         value = (value ^ (value >> np.uint64(31))) * np.uint64(0xBF58476D1CE4E5B9)
         value = value ^ (value >> np.uint64(29))
     return (value >> np.uint64(11)).astype(np.int64)
@@ -262,19 +291,14 @@ def plan_columns(
     """The first ``top`` plan ids of every assessment (legal-floor gaps, then practice)."""
     n = len(encoded)
     ranking = practice_ranking(compiled, batch, encoded.practice, rows=np.arange(n))
-    floor_order = []
+    floor = None
     if compiled.requirements and encoded.requirements is not None:
-        answers = encoded.requirements
-        urgency = np.where(answers == "en_tramite", 1, 0)
-        unmet = ~np.isin(answers, ("si", "no_corresponde"))
-        position = np.array([compiled.position[q.id] for q in compiled.requirements])
-        keys = (np.broadcast_to(position, answers.shape), urgency, ~unmet)
-        floor_order = (np.lexsort(keys, axis=1), unmet.sum(axis=1))
+        floor = floor_order(compiled, encoded.practice, encoded.requirements)
     columns = []
     for i in range(n):
         ids: list[str] = []
-        if floor_order:
-            order, count = floor_order
+        if floor is not None:
+            order, count = floor
             ids += [compiled.requirements[r].id for r in order[i, : count[i]]]
         ids += [compiled.practice[p].id for p in ranking.order[i, : ranking.count[i]][:top]]
         columns.append((ids + [""] * top)[:top])

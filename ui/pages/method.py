@@ -231,7 +231,8 @@ def plan_rule() -> None:
     st.subheader("Cómo se ordena el plan de acción")
     st.markdown(
         "1. **Primero, el piso legal**: las obligaciones que no cumple («No» o sin respuesta "
-        "antes de «En trámite»; luego en el orden del cuestionario).\n"
+        "antes de «En trámite»). Todas limitan el nivel por igual, así que entre ellas decide "
+        "el mismo sorteo fijo de los empates (abajo), no el orden del cuestionario.\n"
         "2. **Luego, las prácticas** que le aplican y no están en el nivel 4, ordenadas por "
         "los puntos que sumaría a su índice si la práctica llegara al nivel 4: 25 × niveles "
         "que faltan × la parte de la pregunta en su índice (peso del eje entre los pesos de "
