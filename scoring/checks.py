@@ -26,12 +26,18 @@ def iter_questions(model: schema.Questionnaire) -> Iterator[tuple[Path, schema.Q
                 yield ("dimensiones", d, "ejes", t, "preguntas", q), question
 
 
-def check_questionnaire(model: schema.Questionnaire, source: Source, file: str) -> list[Problem]:
+def check_questionnaire(
+    model: schema.Questionnaire, source: Source, file: str, file_of=None
+) -> list[Problem]:
+    """Every whole-file problem of ``model``. ``file_of(path)`` names the file a data path came
+    from when ``model`` merges several files (a questionnaire and its sector modules); the
+    lines of ``source`` are then those of that file."""
     problems: list[Problem] = []
 
     def add(code: str, path: Path, qid: str | None, message: str, fix: str) -> None:
         kind = "indicador" if path[:1] == ("indicadores",) else "pregunta"
-        problems.append(Problem(code, file, source.line_of(path), qid, message, fix, kind))
+        where = file_of(path) if file_of is not None else file
+        problems.append(Problem(code, where, source.line_of(path), qid, message, fix, kind))
 
     _check_levels(model, add)
     _check_ids(model, add)

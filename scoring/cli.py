@@ -19,7 +19,7 @@ import pandas as pd
 from scoring.answers import encode_frame, records_to_frame
 from scoring.compiled import compile_questionnaire
 from scoring.engine import batch_frame, score_batch
-from scoring.errors import QuestionnaireError
+from scoring.errors import Problem, QuestionnaireError
 from scoring.loader import load_questionnaire
 from scoring.plan import TOP, plan_columns
 from scoring.result import build_result
@@ -209,6 +209,13 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("respuestas", metavar="RESPUESTAS")
     score.add_argument("--formato", choices=["json", "csv"], default=None, help="formato de salida")
     score.add_argument("--profundidad", choices=DEPTHS, default=None, help="expres o completo")
+    score.add_argument(
+        "--modulo",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="módulo sectorial de cuestionarios/modulos/ (se puede repetir una vez)",
+    )
     score.set_defaults(run=_score)
 
     sim = verbs.add_parser("simular", help="escribe N evaluaciones aleatorias válidas en CSV")
@@ -227,25 +234,34 @@ def _parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--profundidad", choices=DEPTHS, default="completo", help="expres o completo")
     sim.add_argument("--salida", default="-", help="archivo CSV (por defecto, la pantalla)")
+    sim.add_argument("--modulo", action="append", default=[], metavar="ID", help="módulo sectorial")
     sim.set_defaults(run=_simulate)
     schema_verb = verbs.add_parser("esquema", help="escribe el esquema JSON del formato")
     schema_verb.add_argument("--salida", default="-", help="archivo (por defecto, la pantalla)")
+    schema_verb.add_argument(
+        "--tipo", choices=["cuestionario", "modulo"], default="cuestionario", help="qué formato"
+    )
     schema_verb.set_defaults(run=_schema)
     return parser
 
 
-def json_schema_text() -> str:
-    """The JSON Schema of the questionnaire format, for editors."""
-    from scoring.schema import Questionnaire
+def json_schema_text(kind: str = "cuestionario") -> str:
+    """The JSON Schema of the questionnaire (or sector module) format, for editors."""
+    from scoring.schema import ModuleFile, Questionnaire
 
-    document = Questionnaire.model_json_schema()
+    model = ModuleFile if kind == "modulo" else Questionnaire
+    document = model.model_json_schema()
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    document["title"] = "Cuestionario de Brújula Circular"
+    document["title"] = (
+        "Módulo sectorial de Brújula Circular"
+        if kind == "modulo"
+        else "Cuestionario de Brújula Circular"
+    )
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
 def _schema(args) -> int:
-    text = json_schema_text()
+    text = json_schema_text(args.tipo)
     if args.salida == "-":
         sys.stdout.write(text)
     else:
@@ -271,6 +287,9 @@ def _validate(args) -> int:
     failed = refused = 0
     for path in files:
         try:
+            if _is_module(path):
+                print(_validate_module(path))
+                continue
             loaded = load_questionnaire(path)
         except InputRefused as exc:
             refused += 1
@@ -289,8 +308,61 @@ def _validate(args) -> int:
     return 2 if refused else 1 if failed else 0
 
 
+def _is_module(path: Path) -> bool:
+    """A sector module file (top-level key ``extiende``), judged from its first 64 kB."""
+    try:
+        if not path.is_file():  # never open a device or a pipe (it could block)
+            return False
+        with path.open("rb") as stream:
+            head = stream.read(65536).decode("utf-8", errors="replace")
+    except OSError:
+        return False  # the questionnaire reader says what is wrong, in Spanish
+    return re.search(r"^extiende\s*:", head, re.MULTILINE) is not None
+
+
+def _validate_module(path: Path) -> str:
+    """Validate a module alone and merged with the questionnaire version it extends."""
+    from scoring.catalog import extended_questionnaire
+    from scoring.modules import load_module, merge
+
+    module = load_module(path)
+    target = module.model.extiende
+    core = extended_questionnaire(module)
+    if core is None:
+        raise QuestionnaireError(
+            [
+                Problem(
+                    "E_MODULO",
+                    str(path),
+                    module.source.line_of(("extiende",)),
+                    None,
+                    f"No se encontró el cuestionario {target.cuestionario} {target.version} "
+                    "en cuestionarios/ ni en cuestionarios/archivo/.",
+                    "Corrija 'extiende' con el id y la versión de un cuestionario existente.",
+                )
+            ]
+        )
+    merged = merge(core, [module])
+    count = sum(len(t.preguntas) for t in module.model.ejes)
+    ciiu = ", ".join(str(c) for c in module.model.ciiu)
+    return (
+        f"✓ {path}: módulo '{module.id}' versión {module.model.version} para {core.id} "
+        f"{core.version} (CIIU {ciiu}), {count} preguntas, "
+        f"{len(module.model.indicadores)} indicadores; unido al cuestionario: huella "
+        f"{merged.short_hash}."
+    )
+
+
+def _with_modules(loaded, ids):
+    if not ids:
+        return loaded
+    from scoring.catalog import available_modules, with_modules
+
+    return with_modules(loaded, available_modules(), ids)
+
+
 def _score(args) -> int:
-    loaded = load_questionnaire(args.cuestionario)
+    loaded = _with_modules(load_questionnaire(args.cuestionario), args.modulo)
     path = Path(args.respuestas)
     if path.suffix.lower() == ".csv":
         return _score_table(loaded, path, args)
@@ -480,7 +552,7 @@ def _simulate(args) -> int:
         raise CliError(
             f"no existe la carpeta de {args.salida}; créela o elija otra ruta para --salida."
         )
-    loaded = load_questionnaire(args.cuestionario)
+    loaded = _with_modules(load_questionnaire(args.cuestionario), args.modulo)
     frame = simulate(compile_questionnaire(loaded, args.profundidad), args.n, args.semilla)
     if args.salida == "-":
         frame.to_csv(sys.stdout, index=False)

@@ -68,6 +68,7 @@ _LATER_KEYS = {
     "periodo": "últimos 12 meses",
     "comparar_en_sector": False,
     "mejor": "mayor",
+    "modulos": [],
 }
 
 

@@ -323,6 +323,8 @@ class Questionnaire(Strict):
     margen_dimension_debil: Annotated[Number, Field(ge=0, le=100)] = 0
     # Indicators that must all be valid for the performance score; it averages their points.
     indicadores_nucleo: list[Identifier] = []
+    # Sector modules merged into this version (filled by scoring.modules, never written by hand).
+    modulos: list[ModuleInfo] = []
 
 
 def route_shares(spec: RouteSpec | None) -> dict[str, float]:
@@ -350,3 +352,55 @@ QUESTION_TYPES = {
     "numero": NumberQuestion,
     "texto": TextQuestion,
 }
+
+
+# --- sector modules (cuestionarios/modulos/) -------------------------------------------------
+
+Ciiu = Annotated[StrictInt, Field(ge=10, le=3399)]  # a division (10–33) or a class (1020)
+Materiality = Annotated[Number, Field(ge=0.5, le=3)]
+
+
+class Extends(Strict):
+    """The questionnaire version a module was written for (its ids, themes and levels)."""
+
+    cuestionario: Identifier
+    version: Annotated[StrictStr, Field(min_length=1, max_length=30)]
+
+
+class ModuleTheme(Theme):
+    """A module theme: placed in a dimension of the questionnaire it extends and feeding one of
+    its indices (the principal index, the circularity one, unless ``indice`` says otherwise)."""
+
+    dimension: Identifier
+    indice: Identifier | None = None
+
+
+class ModuleFile(Strict):
+    """A sector module file: themes, questions and indicators for some CIIU divisions or classes,
+    and materiality factors that multiply the weights of the extended questionnaire's themes."""
+
+    id: Identifier
+    version: Annotated[StrictStr, Field(min_length=1, max_length=30)]
+    nombre: Text
+    descripcion: StrictStr | None = None
+    extiende: Extends
+    ciiu: Annotated[list[Ciiu], Field(min_length=1)]
+    materialidad: dict[Identifier, Materiality] = {}
+    ejes: Annotated[list[ModuleTheme], Field(min_length=1)]
+    indicadores: list[Indicator] = []
+
+
+class ModuleInfo(Strict):
+    """What a scored questionnaire records about each module merged into it."""
+
+    id: Identifier
+    version: Annotated[StrictStr, Field(min_length=1, max_length=30)]
+    nombre: Text
+    descripcion: StrictStr | None = None
+    ciiu: list[Ciiu]
+    ejes: list[Identifier]
+    indicadores: list[Identifier] = []
+    materialidad: dict[Identifier, Materiality] = {}
+
+
+Questionnaire.model_rebuild()

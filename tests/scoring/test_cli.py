@@ -68,6 +68,8 @@ def test_simular_is_reproducible(tmp_path):
 def test_published_json_schema_is_up_to_date():
     published = Path("cuestionarios/esquema-cuestionario.json").read_text(encoding="utf-8")
     assert published == json_schema_text(), "ejecute: python -m scoring esquema --salida …"
+    module = Path("cuestionarios/modulos/esquema-modulo.json").read_text(encoding="utf-8")
+    assert module == json_schema_text("modulo"), "ejecute: python -m scoring esquema --tipo modulo"
 
 
 def test_every_shipped_questionnaire_validates():
