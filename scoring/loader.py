@@ -304,6 +304,13 @@ def _explain(error: dict, key: str, path: tuple) -> tuple[str, str, str]:
     ctx = error.get("ctx") or {}
     where = ".".join(str(p) for p in path) or "raíz"
     if kind == "extra_forbidden":
+        if key in _ALL_KEYS:  # a real key, in the wrong block
+            return (
+                f"La clave '{key}' no va en este lugar.",
+                "Revise la sangría (quizá pertenece al bloque de arriba) o bórrela. Dónde va "
+                "cada clave está en cuestionarios/README.md.",
+                "E_CLAVE_DESCONOCIDA",
+            )
         guesses = difflib.get_close_matches(key, _ALL_KEYS, n=1, cutoff=0.6)
         hint = f"¿Quiso decir '{guesses[0]}'?" if guesses else "Bórrela o revise la guía."
         return (
