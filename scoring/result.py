@@ -133,6 +133,20 @@ class Action:
 
 
 @dataclass
+class ModuleSummary:
+    """A sector module the assessment was answered with: its themes and indicators are in the
+    result's ``ejes`` and ``indicadores`` like the core's."""
+
+    id: str
+    nombre: str
+    version: str
+    ejes: list[str] = field(default_factory=list)
+    indicadores: list[str] = field(default_factory=list)
+    ciiu: list[int] = field(default_factory=list)
+    descripcion: str | None = None
+
+
+@dataclass
 class ScoreResult:
     cuestionario_id: str
     cuestionario_version: str
@@ -154,6 +168,7 @@ class ScoreResult:
     piso_legal: LegalFloor | None = None
     provisional: bool = False  # "No sé" weighs more than the questionnaire's threshold
     umbral_provisional: float = 100.0
+    modulos: list[ModuleSummary] = field(default_factory=list)  # sector modules merged in
     esquema: str = RESULT_SCHEMA_VERSION
 
     def to_dict(self) -> dict:
@@ -209,7 +224,14 @@ class ScoreResult:
             preguntas=[QuestionScore(**q) for q in data.get("preguntas") or []],
             plan=[Action(**a) for a in data.get("plan") or []],
             brechas=list(data.get("brechas") or []),
+            modulos=[ModuleSummary(**m) for m in data.get("modulos") or []],
         )
+
+    def module_of_theme(self, theme_id: str) -> ModuleSummary | None:
+        return next((m for m in self.modulos if theme_id in m.ejes), None)
+
+    def module_of_indicator(self, indicator_id: str) -> ModuleSummary | None:
+        return next((m for m in self.modulos if indicator_id in m.indicadores), None)
 
 
 def score_assessment(
@@ -314,6 +336,18 @@ def build_result(
         piso_legal=floor,
         provisional=bool(batch.provisional[row]),
         umbral_provisional=float(model.umbral_provisional),
+        modulos=[
+            ModuleSummary(
+                m.id,
+                m.nombre,
+                m.version,
+                list(m.ejes),
+                list(m.indicadores),
+                list(m.ciiu),
+                m.descripcion,
+            )
+            for m in model.modulos
+        ],
     )
 
 
