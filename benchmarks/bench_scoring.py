@@ -23,7 +23,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scoring.answers import encode_frame  # noqa: E402
-from scoring.catalog import DEFAULT_ID, QUESTIONNAIRE_DIR  # noqa: E402
+from scoring.catalog import (  # noqa: E402
+    DEFAULT_ID,
+    QUESTIONNAIRE_DIR,
+    available_modules,
+    with_modules,
+)
 from scoring.compiled import compile_questionnaire  # noqa: E402
 from scoring.engine import indicator_scores, practice_scores, score_batch  # noqa: E402
 from scoring.loader import load_questionnaire  # noqa: E402
@@ -64,13 +69,18 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--bucle", type=int, default=5_000, help="evaluaciones para el bucle")
     parser.add_argument("--cuestionario", default=str(QUESTIONNAIRE_DIR / f"{DEFAULT_ID}.yaml"))
+    parser.add_argument("--modulo", action="append", default=[], help="módulo sectorial")
     args = parser.parse_args()
 
     loaded = load_questionnaire(args.cuestionario)
+    if args.modulo:
+        loaded = with_modules(loaded, available_modules(), args.modulo)
     compiled = compile_questionnaire(loaded, "completo")
     frame = simulate(compiled, args.n, seed=7)
     print(
-        f"Cuestionario {loaded.id} {loaded.version} (completo): {len(compiled.practice)} "
+        f"Cuestionario {loaded.id} {loaded.version}"
+        + "".join(f" + {m.id}" for m in loaded.model.modulos)
+        + f" (completo): {len(compiled.practice)} "
         f"preguntas de práctica, {len(compiled.indicators)} indicadores; {args.n:,} evaluaciones."
     )
 
@@ -109,6 +119,7 @@ def main() -> None:
         csv_path = Path(folder) / "evaluaciones.csv"
         frame.to_csv(csv_path, index=False)
         command = [sys.executable, "-m", "scoring", "puntuar", args.cuestionario, str(csv_path)]
+        command += [flag for ident in args.modulo for flag in ("--modulo", ident)]
         cli_times = []
         for _ in range(3):
             start = time.perf_counter()

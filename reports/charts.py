@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reports import fmt
+from reports import content, fmt
 from scoring import schema
 from scoring.result import Score, ScoreResult
 
@@ -33,10 +33,13 @@ def _peer(peers: Mapping | None, key: str) -> dict | None:
     return dict(value)
 
 
-def _row(score: Score, label: str, peers: Mapping | None, color: str) -> dict[str, Any]:
+def _row(
+    score: Score, label: str, peers: Mapping | None, color: str, mark: str = ""
+) -> dict[str, Any]:
     peer = _peer(peers, score.id)
     return {
         "etiqueta": label,
+        "marca": mark,  # e.g. "Módulo textil y confecciones" under a sector module's theme
         "puntaje": score.puntaje,
         "texto": fmt.number(score.puntaje) if score.puntaje is not None else "No aplica",
         "mediana": peer.get("median") if peer else None,
@@ -63,7 +66,14 @@ def chart_data(kind: str, result: ScoreResult, peers: Mapping | None = None) -> 
         }
         legend = [{"nombre": d.nombre, "color": colors[d.id]} for d in result.dimensiones]
         rows = [
-            _row(t, t.nombre, None, colors.get(t.dimension or "", PRIMARY)) for t in result.ejes
+            _row(
+                t,
+                t.nombre,
+                None,
+                colors.get(t.dimension or "", PRIMARY),
+                content.theme_mark(result, t.id),
+            )
+            for t in result.ejes
         ]
     else:
         raise ValueError(f"unknown chart kind {kind!r}")

@@ -16,6 +16,7 @@ from scoring.result import ScoreResult
 PLAN_ITEMS_IN_PDF = 15
 NO_WEAKEST = "ninguna dimensión es claramente más débil"
 NO_SECTOR = "sin comparación: menos de 5 empresas de su división"
+NO_SECTOR_MODULE = "sin comparación: menos de 5 empresas del módulo {nombre}"
 FLOOR_STATES = schema.REQUIREMENT_STATES
 BOUNDARY_LABELS = {"sitio": "Sitio (planta)", "empresa": "Toda la empresa"}
 
@@ -192,7 +193,14 @@ def peer_reading(score: float | None, peer: Mapping[str, float] | None, subject:
 
 
 def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " y " + items[-1]
+    """ "a, b y c" ("e" before a word that starts with the sound i: "agua e insumos")."""
+    if len(items) == 1:
+        return items[0]
+    last = items[-1]
+    sound_i = last[:1].lower() in ("i", "í") or (
+        last[:2].lower() == "hi" and last[2:3].lower() not in ("a", "e", "o")
+    )
+    return ", ".join(items[:-1]) + (" e " if sound_i else " y ") + last
 
 
 def peer_summary(items: list[tuple[str, float | None, Mapping[str, float] | None]]) -> str:
@@ -398,20 +406,47 @@ def _reference_text(ref: Mapping[str, Any], unit: str, marked: bool) -> str:
     return text + (f" ({'; '.join(marks)})" if marks else "")
 
 
-def sector_text(ind, context: ReportContext | None) -> str:
-    """The sector comparison of a ``comparar_en_sector`` indicator, in one sentence."""
+def sector_group(module=None) -> str:
+    """Whom a ``comparar_en_sector`` indicator is compared with: the firm's CIIU division, or the
+    firms that used the same sector module (and questionnaire version)."""
+    if module is None:
+        return "empresas de su división CIIU"
+    return f"empresas del módulo {module.nombre}"
+
+
+def no_sector_text(module=None) -> str:
+    """ "sin comparación: menos de 5 empresas de su división" (or «del módulo …»)."""
+    return NO_SECTOR if module is None else NO_SECTOR_MODULE.format(nombre=module.nombre)
+
+
+def sector_text(ind, context: ReportContext | None, module=None) -> str:
+    """The sector comparison of a ``comparar_en_sector`` indicator, in one sentence.
+
+    ``module`` is the ``ModuleSummary`` the indicator comes from (``result.module_of_indicator``):
+    its indicators are compared within the module, not within the CIIU division."""
     if not ind.comparar_en_sector:
         return ""
     if not ind.valido:
         return "Sin comparación: no hay un valor válido."
     comparison = (context.sector or {}).get(ind.id) if context is not None else None
     if comparison is None or not comparison.comparable:
-        return NO_SECTOR.capitalize() + "."
+        text = no_sector_text(module)
+        return text[:1].upper() + text[1:] + "."
     unit = f"{fmt.NBSP}{ind.unidad}" if ind.unidad else ""
     return (
-        f"Mejor que el {fmt.percent(comparison.puntaje, 0)} de {comparison.n} empresas de su "
-        f"división CIIU (mediana {fmt.number(comparison.mediana)}{unit})."
+        f"Mejor que el {fmt.percent(comparison.puntaje, 0)} de {comparison.n} "
+        f"{sector_group(module)} (mediana {fmt.number(comparison.mediana)}{unit})."
     )
+
+
+def _comparison(ind, context: ReportContext | None) -> dict[str, Any] | None:
+    """The published figures of a ``comparar_en_sector`` indicator's comparison, if any."""
+    if not ind.comparar_en_sector or context is None:
+        return None
+    c = (context.sector or {}).get(ind.id)
+    if c is None:
+        return None
+    return {"valor": c.valor, "mediana": c.mediana, "n": c.n, "puntaje": c.puntaje}
 
 
 def sector_score(ind, context: ReportContext | None) -> float | None:
@@ -425,6 +460,7 @@ def indicator_rows(result: ScoreResult, context: ReportContext | None = None) ->
     name = names(result)
     rows = []
     for ind in result.indicadores:
+        module = result.module_of_indicator(ind.id)
         refs = [_reference_text(r, ind.unidad, is_v2(result)) for r in ind.referencias]
         sources = sorted({r["fuente"] for r in ind.referencias if r.get("fuente")})
         rows.append(
@@ -447,9 +483,12 @@ def indicator_rows(result: ScoreResult, context: ReportContext | None = None) ->
                 "frontera": BOUNDARY_LABELS.get(ind.frontera, ind.frontera),
                 "periodo": ind.periodo,
                 "comparar_en_sector": ind.comparar_en_sector,
-                "sector": sector_text(ind, context),
+                "sector": sector_text(ind, context, module),
                 "puntaje_sector": sector_score(ind, context) if ind.comparar_en_sector else None,
                 "nucleo": ind.nucleo,
+                "modulo": module.id if module else None,
+                "modulo_nombre": module.nombre if module else None,
+                "comparacion": _comparison(ind, context),
             }
         )
     return rows
@@ -515,6 +554,207 @@ def coverage_text(result: ScoreResult) -> str:
     )
 
 
+def applicable_counts(result: ScoreResult) -> dict[str, int]:
+    """Practice questions that count in each theme (neither «No aplica» nor omitted)."""
+    counts: dict[str, int] = {}
+    for q in result.preguntas:
+        if q.estado not in ("no_aplica", "oculta"):
+            counts[q.eje] = counts.get(q.eje, 0) + 1
+    return counts
+
+
+# --- sector modules -----------------------------------------------------------------------
+
+
+def _lower_first(text: str) -> str:
+    """ "Textil y confecciones" -> "textil y confecciones" (acronyms such as "CIIU" kept)."""
+    if len(text) > 1 and text[1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def module_tag(module) -> str:
+    """ "módulo textil y confecciones": the mark of a module's theme in the general tables."""
+    return f"módulo {_lower_first(module.nombre)}"
+
+
+def theme_mark(result: ScoreResult, theme_id: str) -> str:
+    """ "Módulo textil y confecciones" for a sector module's theme; "" for a core theme."""
+    module = result.module_of_theme(theme_id)
+    if module is None:
+        return ""
+    tag = module_tag(module)
+    return tag[:1].upper() + tag[1:]
+
+
+def theme_label(result: ScoreResult, theme_id: str, name: str) -> str:
+    """A theme's name, with « — módulo …» when a sector module brought it."""
+    module = result.module_of_theme(theme_id)
+    return f"{name} — {module_tag(module)}" if module else name
+
+
+def ciiu_text(codes) -> str:
+    """ "las divisiones CIIU 13 y 14", "la división CIIU 23 y la clase CIIU 1020"."""
+    divisions = [str(c) for c in codes if c < 100]
+    classes = [str(c) for c in codes if c >= 100]
+    parts = []
+    if divisions:
+        word = "las divisiones" if len(divisions) > 1 else "la división"
+        parts.append(f"{word} CIIU {_join(divisions)}")
+    if classes:
+        word = "las clases" if len(classes) > 1 else "la clase"
+        parts.append(f"{word} CIIU {_join(classes)}")
+    return " y ".join(parts)
+
+
+def module_scope(module) -> str:
+    """ "Módulo para las divisiones CIIU 13 y 14"."""
+    return f"Módulo para {ciiu_text(module.ciiu)}"
+
+
+def _factor(value: float) -> str:
+    return "×" + fmt.NBSP + fmt.number(value, 1 if round(value, 1) == value else 2)
+
+
+def module_texts(result: ScoreResult, context: ReportContext, module) -> dict[str, str]:
+    """What the module covers ("descripcion", "" without one), how its themes count
+    ("como_cuenta") and whom its indicators are compared with ("comparacion"); its CIIU scope
+    is ``module_scope``."""
+    first = module.descripcion.strip() if module.descripcion else ""
+    themes = [t for t in result.ejes if t.id in module.ejes]
+    dims = {d.id: d.nombre for d in result.dimensiones}
+    dim_names = list(dict.fromkeys(dims.get(t.dimension or "", "") for t in themes))
+    index_of = {e: i.nombre for i in context.compiled.model.indices for e in i.ejes}
+    index_names = list(dict.fromkeys(index_of[t.id] for t in themes if t.id in index_of))
+    where = []
+    if any(dim_names):
+        word = "las dimensiones" if len(dim_names) > 1 else "la dimensión"
+        where.append(f"{word} {_join([n.lower() for n in dim_names if n])}")
+    if index_names:
+        named = [_lower_first(n) for n in index_names]
+        where.append(
+            _join([f"el {n}" if n.startswith("índice") else f"el índice {n}" for n in named])
+        )
+    target = " y a ".join(where) if where else "los puntajes del cuestionario base"
+    if len(themes) == 1:
+        second = f"Su eje de prácticas del sector se suma a {target}: cuenta ahí igual que"
+    else:
+        second = (
+            f"Sus {len(themes)} ejes de prácticas del sector se suman a {target}: cuentan ahí "
+            "igual que"
+        )
+    second = (second + " los ejes del cuestionario base.").replace(" a el ", " al ")
+    info = next((m for m in context.compiled.model.modulos if m.id == module.id), None)
+    weights = dict(info.materialidad) if info is not None else {}
+    if weights:
+        names_by_id = {t.id: t.nombre for t in result.ejes}
+        more = [f"{names_by_id.get(k, k)} ({_factor(v)})" for k, v in weights.items() if v > 1]
+        less = [f"{names_by_id.get(k, k)} ({_factor(v)})" for k, v in weights.items() if v < 1]
+        if more:
+            second += (
+                " Además, el módulo multiplica el peso de ejes del cuestionario base que importan "
+                f"más en este sector: {_join(more)}"
+                + (f"; y reduce el de {_join(less)}." if less else ".")
+            )
+        elif less:
+            second += f" Además, el módulo reduce el peso de {_join(less)}."
+    third = (
+        "Sus indicadores se miden en unidades del sector. Las intensidades se comparan solo con "
+        f"las {sector_group(module)} que respondieron la misma versión del cuestionario (no con "
+        "toda su división CIIU); la comparación se publica cuando hay al menos 5 empresas."
+    )
+    return {"descripcion": first, "como_cuenta": second, "comparacion": third}
+
+
+def module_theme_rows(result: ScoreResult, context: ReportContext, module) -> list[dict]:
+    counts = applicable_counts(result)
+    dims = {d.id: d.nombre for d in result.dimensiones}
+    index_of = {e: i.nombre for i in context.compiled.model.indices for e in i.ejes}
+    rows = []
+    for t in result.ejes:
+        if t.id not in module.ejes:
+            continue
+        peer = context.peer(t.id)
+        rows.append(
+            {
+                "id": t.id,
+                "nombre": t.nombre,
+                "dimension": dims.get(t.dimension or "", ""),
+                "indice": index_of.get(t.id),
+                "preguntas": counts.get(t.id, 0),
+                "puntaje": t.puntaje,
+                "puntaje_sin_no_se": t.puntaje_sin_no_se,
+                "puntaje_maximo": t.puntaje_maximo,
+                "puntaje_txt": fmt.number(t.puntaje) if t.puntaje is not None else "No aplica",
+                "banda": band_text(t) if t.puntaje is not None else fmt.DASH,
+                "sin_no_se_txt": fmt.number(t.puntaje_sin_no_se),
+                "pares": peer,
+                "mediana_txt": fmt.number(peer["median"]) if peer else fmt.DASH,
+                "cuartiles_txt": (
+                    f"{fmt.number(peer.get('q1'))}–{fmt.number(peer.get('q3'))}"
+                    if peer
+                    else fmt.DASH
+                ),
+            }
+        )
+    return rows
+
+
+def module_sections(result: ScoreResult, context: ReportContext) -> list[dict[str, Any]]:
+    """One block per sector module the assessment used: what it is, its themes, its indicators.
+
+    Shared by the PDF, the Excel sheet and the JSON report; empty for a core-only result."""
+    if not result.modulos:
+        return []
+    indicators = indicator_rows(result, context)
+    sections = []
+    for module in result.modulos:
+        info = next((m for m in context.compiled.model.modulos if m.id == module.id), None)
+        weights = dict(info.materialidad) if info is not None else {}
+        theme_names = {t.id: t.nombre for t in result.ejes}
+        texts = module_texts(result, context, module)
+        sections.append(
+            {
+                "id": module.id,
+                "nombre": module.nombre,
+                "version": module.version,
+                "ciiu": list(module.ciiu),
+                "alcance": module_scope(module),
+                "descripcion": module.descripcion,
+                "textos": [text for text in texts.values() if text],
+                **texts,
+                "materialidad": weights,
+                "materialidad_txt": "; ".join(
+                    f"{theme_names.get(k, k)} {_factor(v)}" for k, v in weights.items()
+                ),
+                "ejes": module_theme_rows(result, context, module),
+                "indicadores": [r for r in indicators if r["modulo"] == module.id],
+            }
+        )
+    return sections
+
+
+def modules_summary(result: ScoreResult) -> str:
+    """One sentence for the summary page naming the modules used; "" without modules."""
+    if not result.modulos:
+        return ""
+    parts = [
+        f"{m.nombre} ({fmt.plural(len(m.ejes), 'eje', 'ejes')} y "
+        f"{fmt.plural(len(m.indicadores), 'indicador', 'indicadores')} del sector)"
+        for m in result.modulos
+    ]
+    word = "los módulos sectoriales" if len(parts) > 1 else "el módulo sectorial"
+    return (
+        f"Esta evaluación incluye {word} {_join(parts)}: sus ejes cuentan en los índices como "
+        "los del cuestionario base y se detallan en la sección «Módulo sectorial»."
+    )
+
+
+def modules_text(result: ScoreResult) -> str:
+    """ "Textil y confecciones (textil 1.0.0)" for the summary; "" without modules."""
+    return "; ".join(f"{m.nombre} ({m.id} {m.version})" for m in result.modulos)
+
+
 METHOD_TEXT = [
     "Cada pregunta de práctica tiene cinco respuestas descritas, del nivel 0 al 4; su puntaje "
     "es el nivel × 25 (0, 25, 50, 75 o 100 puntos).",
@@ -559,6 +799,17 @@ def method_text(result: ScoreResult) -> list[str]:
     """The methodology paragraphs of the result's method, with this questionnaire's figures."""
     if not is_v2(result):
         return METHOD_TEXT
+    modules = []
+    if result.modulos:
+        names_ = _join([f"«{m.nombre}» (versión {m.version})" for m in result.modulos])
+        word = "los módulos sectoriales" if len(result.modulos) > 1 else "el módulo sectorial"
+        modules.append(
+            f"Esta evaluación usó {word} {names_}. Sus preguntas se puntúan igual que las del "
+            "cuestionario base y sus ejes cuentan en la dimensión y el índice que indica el "
+            "módulo; sus factores de materialidad ajustan el peso de algunos ejes del "
+            "cuestionario base. Sus indicadores se comparan con las empresas que usaron el "
+            "mismo módulo y la misma versión del cuestionario, no con la división CIIU."
+        )
     figures = []
     if result.piso_legal is not None:
         figures.append(
@@ -568,4 +819,4 @@ def method_text(result: ScoreResult) -> list[str]:
     figures.append(
         f"el umbral provisional es de {fmt.number(result.umbral_provisional, 0)} puntos de banda"
     )
-    return [*METHOD_TEXT_2, "En este cuestionario, " + " y ".join(figures) + "."]
+    return [*METHOD_TEXT_2, *modules, "En este cuestionario, " + " y ".join(figures) + "."]

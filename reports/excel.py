@@ -158,6 +158,10 @@ def _summary(sheet: _Sheet, result: ScoreResult, context: ReportContext) -> None
             ),
             ("Puntaje de la dimensión más débil", weakest.puntaje if weakest else None, "score"),
         ]
+    if result.modulos:
+        at = next(i for i, row in enumerate(rows) if row[0] == "Profundidad") + 1
+        label = "Módulos sectoriales" if len(result.modulos) > 1 else "Módulo sectorial"
+        rows.insert(at, (label, content.modules_text(result), None))
     for r, (label, value, style) in enumerate(rows, start=2):
         ws.write_string(r, 0, label, sheet.styles["label"])
         sheet.cell(r, 1, value, style)
@@ -173,6 +177,7 @@ def _scores(sheet: _Sheet, result: ScoreResult, context: ReportContext) -> None:
     rows: list[list[object]] = []
 
     v2 = content.is_v2(result)
+    module_of = {t: m.nombre for m in result.modulos for t in m.ejes}
 
     def add(kind: str, score, dimension: str | None) -> None:
         peer = context.peer(score.id) if kind != "Eje" else None
@@ -189,6 +194,7 @@ def _scores(sheet: _Sheet, result: ScoreResult, context: ReportContext) -> None:
                 peer.get("q3") if peer else None,
             ]
             + ([score.puntaje_sin_no_se, score.puntaje_maximo] if v2 else [])
+            + ([module_of.get(score.id)] if result.modulos else [])
         )
 
     add("Global", result.global_, None)
@@ -210,11 +216,15 @@ def _scores(sheet: _Sheet, result: ScoreResult, context: ReportContext) -> None:
             "Q1 del grupo",
             "Q3 del grupo",
         ]
-        + (["Sin «No sé»", "Máximo de la banda («No sé» = 4)"] if v2 else []),
+        + (["Sin «No sé»", "Máximo de la banda («No sé» = 4)"] if v2 else [])
+        + (["Módulo sectorial"] if result.modulos else []),
         rows,
-        [12, 14, 48, 14, 14, 16, 14, 12, 12] + ([12, 14] if v2 else []),
+        [12, 14, 48, 14, 14, 16, 14, 12, 12]
+        + ([12, 14] if v2 else [])
+        + ([24] if result.modulos else []),
         [None, None, None, None, "score", None, "score", "score", "score"]
-        + (["score", "score"] if v2 else []),
+        + (["score", "score"] if v2 else [])
+        + ([None] if result.modulos else []),
     )
 
 
@@ -365,6 +375,7 @@ def _indicators(sheet: _Sheet, result: ScoreResult, context: ReportContext) -> N
             if v2
             else []
         )
+        + ([r["modulo_nombre"]] if result.modulos else [])
         for r in content.indicator_rows(result, context)
     ]
     sheet.table(
@@ -392,17 +403,141 @@ def _indicators(sheet: _Sheet, result: ScoreResult, context: ReportContext) -> N
             ]
             if v2
             else []
-        ),
+        )
+        + (["Módulo sectorial"] if result.modulos else []),
         rows,
-        [22, 36, 12, 6, 14, 22, 12, 8, 40, 12, 36, 36] + ([16, 18, 12, 40, 10] if v2 else []),
+        [22, 36, 12, 6, 14, 22, 12, 8, 40, 12, 36, 36]
+        + ([16, 18, 12, 40, 10] if v2 else [])
+        + ([24] if result.modulos else []),
         [None, None, None, None, "number", None, None, None, None, "score", None, None]
-        + ([None] * 5 if v2 else []),
+        + ([None] * 5 if v2 else [])
+        + ([None] if result.modulos else []),
     )
+
+
+MODULE_THEME_HEADERS = [
+    "Id",
+    "Eje del módulo",
+    "Dimensión",
+    "Índice",
+    "Preguntas que cuentan",
+    "Puntaje (0–100, «No sé» = 0)",
+    "Sin «No sé» (estimación)",
+    "Máximo de la banda («No sé» = 4)",
+    "Mediana del grupo",
+    "Q1 del grupo",
+    "Q3 del grupo",
+]
+MODULE_INDICATOR_HEADERS = [
+    "Id",
+    "Indicador",
+    "Dimensión",
+    "Ruta",
+    "Valor",
+    "Unidad",
+    "Frontera",
+    "Periodo",
+    "Fuente del dato",
+    "Válido",
+    "Motivo",
+    "Se compara en el módulo",
+    "Comparación en el módulo",
+    "Puntaje (0–100)",
+    "Empresas comparadas",
+    "Mediana del módulo",
+    "Referencias",
+]
+
+
+def module_sheet_name(position: int) -> str:
+    """ "Módulo sectorial", then "Módulo sectorial 2" for a second module."""
+    return "Módulo sectorial" if position == 0 else f"Módulo sectorial {position + 1}"
+
+
+def _module(sheet: _Sheet, section: dict[str, Any]) -> None:
+    """One module: what it is and why, its themes' scores, its indicators (sector units)."""
+    ws, styles = sheet.ws, sheet.styles
+    ws.write_string(0, 0, f"Módulo sectorial: {section['nombre']}", styles["title"])
+    facts: list[tuple[str, object]] = [
+        ("Id del módulo", section["id"]),
+        ("Nombre", section["nombre"]),
+        ("Versión", section["version"]),
+        ("Alcance", section["alcance"]),
+        ("Códigos CIIU", ", ".join(str(c) for c in section["ciiu"])),
+        ("Descripción", section["descripcion"] or fmt.DASH),
+        ("Cómo cuenta", section["como_cuenta"]),
+        ("Comparación", section["comparacion"]),
+        ("Factores de materialidad", section["materialidad_txt"] or fmt.DASH),
+    ]
+    for r, (label, value) in enumerate(facts, start=2):
+        ws.write_string(r, 0, label, styles["label"])
+        sheet.cell(r, 1, value)
+    row = len(facts) + 3
+    widths = [26, 44, 14, 22, 12, 16, 14, 16, 12, 12, 12, 20, 44, 12, 12, 14, 50]
+    for col, width in enumerate(widths):
+        ws.set_column(col, col, width)
+
+    def header(r: int, title: str, names: list[str]) -> None:
+        ws.write_string(r, 0, title, styles["label"])
+        for col, name in enumerate(names):
+            ws.write_string(r + 1, col, name, styles["header"])
+
+    header(row, "Ejes del módulo", MODULE_THEME_HEADERS)
+    row += 2
+    for t in section["ejes"]:
+        peer = t["pares"] or {}
+        values = [
+            t["id"],
+            t["nombre"],
+            t["dimension"],
+            t["indice"] or "",
+            t["preguntas"],
+            t["puntaje"],
+            t["puntaje_sin_no_se"],
+            t["puntaje_maximo"],
+            peer.get("median"),
+            peer.get("q1"),
+            peer.get("q3"),
+        ]
+        kinds = [None, None, None, None, "integer"] + ["score"] * 6
+        for col, (value, kind) in enumerate(zip(values, kinds, strict=True)):
+            sheet.cell(row, col, value, kind)
+        row += 1
+    row += 1
+    header(row, "Indicadores del módulo (unidades del sector)", MODULE_INDICATOR_HEADERS)
+    row += 2
+    for r in section["indicadores"]:
+        comparison = r["comparacion"] or {}
+        values = [
+            r["id"],
+            r["nombre"],
+            r["dimension"],
+            r["ruta"],
+            r["valor"],
+            r["unidad"],
+            r["frontera"],
+            r["periodo"],
+            r["fuente"],
+            r["valido"],
+            None if r["valido"] else r["validez"],
+            r["comparar_en_sector"],
+            r["sector"] or None,
+            r["puntaje_sector"] if r["comparar_en_sector"] else r["puntaje"],
+            comparison.get("n"),
+            comparison.get("mediana"),
+            r["referencias"] or None,
+        ]
+        kinds = [None, None, None, None, "number"] + [None] * 8 + ["score", "integer"]
+        kinds += ["number", None]
+        for col, (value, kind) in enumerate(zip(values, kinds, strict=True)):
+            sheet.cell(row, col, value, kind)
+        row += 1
 
 
 def build_xlsx(result: ScoreResult, context: ReportContext) -> bytes:
     """The workbook as bytes (sheets Resumen, Puntajes, Respuestas, Plan de acción, Indicadores;
-    method 2.0 results add Índices and Piso legal after Puntajes)."""
+    method 2.0 results add Índices and Piso legal after Puntajes, and a «Módulo sectorial» sheet
+    per sector module after them)."""
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(
         buffer,
@@ -421,6 +556,8 @@ def build_xlsx(result: ScoreResult, context: ReportContext) -> bytes:
     if content.is_v2(result):
         _indices(_Sheet(book, "Índices", styles), result)
         _floor(_Sheet(book, "Piso legal", styles), result)
+    for position, section in enumerate(content.module_sections(result, context)):
+        _module(_Sheet(book, module_sheet_name(position), styles), section)
     _answers(_Sheet(book, "Respuestas", styles), result, context)
     _plan(_Sheet(book, "Plan de acción", styles), result)
     _indicators(_Sheet(book, "Indicadores", styles), result, context)

@@ -1,7 +1,8 @@
 """The machine-readable report: versioned JSON, validated against its published schema.
 
-Results of method 2.0 follow ``schema/resultado-2.0.json``; method 1.0 results keep
-``schema/resultado-1.0.json`` so that old reports stay valid."""
+Results of method 2.0 follow ``schema/resultado-2.1.json`` (2.0 plus the sector modules);
+``schema/resultado-2.0.json`` and ``schema/resultado-1.0.json`` stay published so that reports
+written before keep validating."""
 
 from __future__ import annotations
 
@@ -19,9 +20,14 @@ from scoring.result import ScoreResult
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
 SCHEMA_ID = "brujula-resultado/1.0"
-SCHEMA_ID_2 = "brujula-resultado/2.0"
+SCHEMA_ID_2 = "brujula-resultado/2.0"  # method 2.0 before sector modules (still validates)
+SCHEMA_ID_2_1 = "brujula-resultado/2.1"  # method 2.0 with ``modulos``: what is written now
 SCHEMA_FILE = SCHEMA_DIR / "resultado-1.0.json"
-SCHEMA_FILES = {SCHEMA_ID: SCHEMA_FILE, SCHEMA_ID_2: SCHEMA_DIR / "resultado-2.0.json"}
+SCHEMA_FILES = {
+    SCHEMA_ID: SCHEMA_FILE,
+    SCHEMA_ID_2: SCHEMA_DIR / "resultado-2.0.json",
+    SCHEMA_ID_2_1: SCHEMA_DIR / "resultado-2.1.json",
+}
 
 
 @cache
@@ -30,7 +36,7 @@ def report_schema(schema_id: str = SCHEMA_ID) -> dict[str, Any]:
 
 
 def schema_id_for(result: ScoreResult) -> str:
-    return SCHEMA_ID_2 if content.is_v2(result) else SCHEMA_ID
+    return SCHEMA_ID_2_1 if content.is_v2(result) else SCHEMA_ID
 
 
 def _clean(value: Any) -> Any:
@@ -71,7 +77,9 @@ def report_dict(result: ScoreResult, context: ReportContext) -> dict[str, Any]:
         peers = {"grupo": context.peer_label, "puntajes": {}}
         for key in ["global", *(d.id for d in result.dimensiones), *(r.id for r in result.rutas)]:
             peers["puntajes"][key] = context.peer(key)
-    extra = {"sector": _sector(context)} if v2 else {}
+    extra = {"sector": _sector(result, context), "modulos": _modules(result, context)} if v2 else {}
+    if not v2:
+        scored.pop("modulos", None)  # 1.0 documents have no sector modules
     return _clean(
         {
             "esquema": schema_id_for(result),
@@ -103,14 +111,78 @@ def report_dict(result: ScoreResult, context: ReportContext) -> dict[str, Any]:
     )
 
 
-def _sector(context: ReportContext) -> dict[str, Any] | None:
+def _sector(result: ScoreResult, context: ReportContext) -> dict[str, Any] | None:
     if not context.sector:
         return None
-    return {
-        ident: {"valor": c.valor, "mediana": c.mediana, "n": c.n, "puntaje": c.puntaje}
-        for ident, c in context.sector.items()
-        if c is not None
-    }
+    found = {}
+    for ident, c in context.sector.items():
+        if c is None:
+            continue
+        module = result.module_of_indicator(ident)
+        found[ident] = {
+            "valor": c.valor,
+            "mediana": c.mediana,
+            "n": c.n,
+            "puntaje": c.puntaje,
+            "modulo": module.id if module else None,
+        }
+    return found
+
+
+def _modules(result: ScoreResult, context: ReportContext) -> list[dict[str, Any]]:
+    """The readable «Módulo sectorial» sections (the same content as the PDF and the Excel)."""
+    indicators = {i.id: i for i in result.indicadores}
+    sections = []
+    for section in content.module_sections(result, context):
+        sections.append(
+            {
+                "id": section["id"],
+                "nombre": section["nombre"],
+                "version": section["version"],
+                "ciiu": section["ciiu"],
+                "alcance": section["alcance"],
+                "descripcion": section["descripcion"] or None,
+                "como_cuenta": section["como_cuenta"],
+                "comparacion": section["comparacion"],
+                "materialidad": section["materialidad"],
+                "ejes": [
+                    {
+                        "id": t["id"],
+                        "nombre": t["nombre"],
+                        "dimension": t["dimension"],
+                        "indice": t["indice"],
+                        "preguntas": t["preguntas"],
+                        "puntaje": t["puntaje"],
+                        "puntaje_sin_no_se": t["puntaje_sin_no_se"],
+                        "puntaje_maximo": t["puntaje_maximo"],
+                        "banda": t["banda"],
+                        "pares": t["pares"],
+                    }
+                    for t in section["ejes"]
+                ],
+                "indicadores": [
+                    {
+                        "id": r["id"],
+                        "nombre": r["nombre"],
+                        "valor": r["valor"] if r["valido"] else None,
+                        "unidad": r["unidad"],
+                        "frontera": indicators[r["id"]].frontera,
+                        "periodo": r["periodo"],
+                        "fuente": indicators[r["id"]].fuente,
+                        "valido": r["valido"],
+                        "motivo": None if r["valido"] else r["validez"],
+                        "puntaje": r["puntaje_sector"] if r["comparar_en_sector"] else r["puntaje"],
+                        "comparar_en_sector": r["comparar_en_sector"],
+                        "comparacion": r["sector"],
+                        "sector": None
+                        if r["comparacion"] is None
+                        else {**r["comparacion"], "modulo": section["id"]},
+                    }
+                    for r in section["indicadores"]
+                ],
+            }
+        )
+    return sections
 
 
 def _answer_value(value: object) -> object:

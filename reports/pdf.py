@@ -103,10 +103,7 @@ def _score_tables(result: ScoreResult, context: ReportContext) -> dict[str, Any]
             keep = len(table["encabezado"]) - 2
             table["encabezado"] = table["encabezado"][:keep] + ["", ""]
     dim_names = {d.id: d.nombre for d in result.dimensiones}
-    counts: dict[str, int] = {}
-    for q in result.preguntas:
-        if q.estado not in ("no_aplica", "oculta"):
-            counts[q.eje] = counts.get(q.eje, 0) + 1
+    counts = content.applicable_counts(result)
     themes = {
         "encabezado": ["Eje", "Dimensión", "Preguntas", "Puntaje"],
         "filas": [
@@ -118,6 +115,7 @@ def _score_tables(result: ScoreResult, context: ReportContext) -> dict[str, Any]
             ]
             for t in result.ejes
         ],
+        "marcas": [content.theme_mark(result, t.id) for t in result.ejes],
     }
     return {"dimensiones": dims, "rutas": routes, "ejes": themes}
 
@@ -250,8 +248,52 @@ def _plan(result: ScoreResult) -> dict[str, Any]:
     }
 
 
+def _indicator_row(r: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "nombre": r["nombre"],
+        "dimension_ruta": f"{r['dimension']} · {r['ruta']}",
+        "alcance": f"{r['frontera']} · {r['periodo']}",
+        "valor": r["valor_txt"],
+        "unidad": r["unidad"],
+        "fuente": r["fuente"],
+        "valido": r["valido"],
+        "validez": r["validez"],
+        "sector": r["sector"],
+        "referencias": r["referencias"] or fmt.DASH,
+        "fuentes_ref": r["fuentes_ref"],
+    }
+
+
+INDICATOR_HEADER_V2 = [
+    "Indicador",
+    "Valor",
+    "Calidad del dato",
+    "Validez y comparación",
+    "Referencias",
+]
+
+
+def _module_note(result: ScoreResult, rows: list[dict[str, Any]]) -> str:
+    """Where the module indicators left out of the general table are shown."""
+    parts = []
+    for module in result.modulos:
+        count = sum(1 for r in rows if r["modulo"] == module.id)
+        if count:
+            parts.append(
+                f"{fmt.plural(count, 'indicador', 'indicadores')} del módulo {module.nombre}, en "
+                f"unidades del sector, se presentan en la sección «Módulo sectorial: "
+                f"{module.nombre}»"
+            )
+    if not parts:
+        return ""
+    return "Esta sección presenta los indicadores del cuestionario base; los " + (
+        "; los ".join(parts) + "."
+    )
+
+
 def _indicators_v2(result: ScoreResult, context: ReportContext) -> dict[str, Any]:
-    rows = content.indicator_rows(result, context)
+    every = content.indicator_rows(result, context)
+    rows = [r for r in every if r["modulo"] is None]
     return {
         "introduccion": (
             "El desempeño medido se evalúa aparte de la madurez de prácticas. Cada indicador "
@@ -269,29 +311,9 @@ def _indicators_v2(result: ScoreResult, context: ReportContext) -> dict[str, Any
             "desempeño."
         ),
         "v2": True,
-        "encabezado": [
-            "Indicador",
-            "Valor",
-            "Calidad del dato",
-            "Validez y comparación",
-            "Referencias",
-        ],
-        "filas": [
-            {
-                "nombre": r["nombre"],
-                "dimension_ruta": f"{r['dimension']} · {r['ruta']}",
-                "alcance": f"{r['frontera']} · {r['periodo']}",
-                "valor": r["valor_txt"],
-                "unidad": r["unidad"],
-                "fuente": r["fuente"],
-                "valido": r["valido"],
-                "validez": r["validez"],
-                "sector": r["sector"],
-                "referencias": r["referencias"] or fmt.DASH,
-                "fuentes_ref": r["fuentes_ref"],
-            }
-            for r in rows
-        ],
+        "encabezado": INDICATOR_HEADER_V2,
+        "filas": [_indicator_row(r) for r in rows],
+        "nota_modulos": _module_note(result, every),
     }
 
 
@@ -331,6 +353,47 @@ def _indicators(result: ScoreResult, context: ReportContext) -> dict[str, Any]:
     }
 
 
+def _modules(result: ScoreResult, context: ReportContext) -> list[dict[str, Any]]:
+    """The «Módulo sectorial» section of each module the assessment used (at most two)."""
+    sections = []
+    for section in content.module_sections(result, context):
+        with_peers = any(t["pares"] for t in section["ejes"])
+        header = ["Eje del módulo", "Preguntas", "Puntaje", "Banda por «No sé»", "Sin «No sé»"]
+        if with_peers:
+            header.append("Mediana del grupo")
+        themes = [
+            {
+                "nombre": t["nombre"],
+                "ambito": t["dimension"] + (f" · {t['indice']}" if t["indice"] else ""),
+                "preguntas": str(t["preguntas"]),
+                "puntaje": t["puntaje_txt"],
+                "banda": t["banda"],
+                "sin_no_se": t["sin_no_se_txt"],
+                "mediana": t["mediana_txt"],
+            }
+            for t in section["ejes"]
+        ]
+        sections.append(
+            {
+                "titulo": f"Módulo sectorial: {section['nombre']}",
+                "alcance": section["alcance"],
+                "version": f"{section['id']} · versión {section['version']}",
+                "textos": section["textos"],
+                "ejes": {"encabezado": header, "filas": themes, "con_pares": with_peers},
+                "nota_ejes": (
+                    "Puntaje: cada «No sé» cuenta como 0; la banda llega al puntaje con cada "
+                    "«No sé» en el nivel más alto. Estos ejes también figuran, marcados como "
+                    "del módulo, en la tabla de ejes temáticos."
+                ),
+                "indicadores": {
+                    "encabezado": INDICATOR_HEADER_V2,
+                    "filas": [_indicator_row(r) for r in section["indicadores"]],
+                },
+            }
+        )
+    return sections
+
+
 def _gaps(result: ScoreResult) -> dict[str, Any]:
     questions = content.gap_rows(result)
     missing = [i for i in result.indicadores if not i.valido]
@@ -361,7 +424,8 @@ def _appendix(result: ScoreResult, context: ReportContext) -> list[dict[str, Any
             )
         themes = dims[-1]["ejes"]
         if not themes or themes[-1]["id"] != row["eje_id"]:
-            themes.append({"id": row["eje_id"], "nombre": row["eje"], "filas": []})
+            label = content.theme_label(result, row["eje_id"], row["eje"])
+            themes.append({"id": row["eje_id"], "nombre": label, "filas": []})
         detail = [row["id"] + (f" · {row['ruta_txt']}" if row["ruta_txt"] else "")]
         if row["fuente"]:
             detail.append(f"Fuente: {row['fuente'].lower()}")
@@ -423,6 +487,10 @@ def report_data(result: ScoreResult, context: ReportContext) -> dict[str, Any]:
             "id_version": f"{result.cuestionario_id} · versión {result.cuestionario_version}",
             "profundidad": depth,
             "hash_corto": result.cuestionario_hash[:12],
+            "modulos": content.modules_text(result),
+            "modulos_etiqueta": "Módulos sectoriales"
+            if len(result.modulos) > 1
+            else "Módulo sectorial",
         },
         "global": {
             "titulo": result.global_.nombre if v2 else "Puntaje global de madurez",
@@ -453,6 +521,7 @@ def report_data(result: ScoreResult, context: ReportContext) -> dict[str, Any]:
         "niveles": levels,
         "mensajes": content.key_messages(result, context),
         "cobertura": content.coverage_text(result),
+        "modulos_resumen": content.modules_summary(result),
         "pares": None
         if context.peers is None
         else {
@@ -473,6 +542,7 @@ def report_data(result: ScoreResult, context: ReportContext) -> dict[str, Any]:
         },
         "tablas": _score_tables(result, context),
         "indicadores": _indicators(result, context),
+        "modulos": _modules(result, context),
         "plan": _plan(result),
         "brechas": _gaps(result),
         "metodo": {
@@ -495,6 +565,11 @@ def report_data(result: ScoreResult, context: ReportContext) -> dict[str, Any]:
                         ],
                     ]
                     if v2
+                    else []
+                ),
+                *(
+                    [["Módulos sectoriales", content.modules_text(result), False]]
+                    if result.modulos
                     else []
                 ),
                 ["Huella SHA-256 del contenido", result.cuestionario_hash, True],

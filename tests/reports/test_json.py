@@ -10,6 +10,7 @@ import pytest
 from reports.json_report import (
     SCHEMA_ID,
     SCHEMA_ID_2,
+    SCHEMA_ID_2_1,
     build_json,
     report_schema,
     validate_report_json,
@@ -23,8 +24,10 @@ def test_json_is_valid_and_versioned(sample):
     raw = build_json(result, context)
     validate_report_json(raw)
     data = json.loads(raw.decode("utf-8"))
-    assert data["esquema"] == SCHEMA_ID_2 == "brujula-resultado/2.0"  # the base is method 2.0
+    assert data["esquema"] == SCHEMA_ID_2_1 == "brujula-resultado/2.1"  # the base is method 2.0
     assert SCHEMA_ID == "brujula-resultado/1.0"  # still published for v1 results
+    assert SCHEMA_ID_2 == "brujula-resultado/2.0"  # still published for 2.0 documents
+    assert data["modulos"] == [] and data["resultado"]["modulos"] == []  # core only
     assert data["empresa"]["ruc"] == context.firm.ruc
     assert data["evaluacion"]["cuestionario"]["hash"] == result.cuestionario_hash
     assert data["resultado"]["global"]["puntaje"] == pytest.approx(result.global_.puntaje)

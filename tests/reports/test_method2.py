@@ -20,6 +20,7 @@ from reports.excel import build_xlsx
 from reports.json_report import (
     SCHEMA_ID,
     SCHEMA_ID_2,
+    SCHEMA_ID_2_1,
     build_json,
     report_schema,
     validate_report_json,
@@ -237,21 +238,38 @@ def test_xlsx_keeps_formula_escaping(capped):
     assert cell.data_type == "s" and cell.quotePrefix
 
 
-def test_json_validates_against_2_0(capped, provisional):
+def test_json_validates_against_2_1(capped, provisional):
+    jsonschema.Draft202012Validator.check_schema(report_schema(SCHEMA_ID_2_1))
     jsonschema.Draft202012Validator.check_schema(report_schema(SCHEMA_ID_2))
     for result, context in (capped, provisional):
         data = json.loads(build_json(result, context))
-        assert data["esquema"] == SCHEMA_ID_2
+        assert data["esquema"] == SCHEMA_ID_2_1
         validate_report_json(data)
         assert data["resultado"]["piso_legal"]["cumple"] == result.piso_legal.cumple
         assert data["sector"] is None
+        assert data["modulos"] == [] and data["resultado"]["modulos"] == []
         with pytest.raises(jsonschema.ValidationError):
             validate_report_json(data, SCHEMA_ID)  # not a 1.0 document
+        with pytest.raises(jsonschema.ValidationError):
+            validate_report_json(data, SCHEMA_ID_2)  # 2.0 has no «modulos»
     data = json.loads(build_json(*capped))
     broken = json.loads(json.dumps(data))
     del broken["resultado"]["piso_legal"]
     with pytest.raises(jsonschema.ValidationError):
         validate_report_json(broken)
+    without_modules = json.loads(json.dumps(data))
+    del without_modules["resultado"]["modulos"]
+    with pytest.raises(jsonschema.ValidationError):
+        validate_report_json(without_modules)
+
+
+def test_documents_written_as_2_0_still_validate(capped):
+    """A report written before the sector modules (esquema 2.0) keeps validating."""
+    data = json.loads(build_json(*capped))
+    old = {k: v for k, v in data.items() if k != "modulos"}
+    old["esquema"] = SCHEMA_ID_2
+    old["resultado"] = {k: v for k, v in data["resultado"].items() if k != "modulos"}
+    validate_report_json(old)  # picks resultado-2.0.json from «esquema»
 
 
 def test_stored_v2_result_renders_the_same(capped):

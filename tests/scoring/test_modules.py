@@ -262,7 +262,9 @@ def test_a_module_adds_no_legal_floor_items(core):
     bad = (
         module_text()
         .replace(
-            "        tipo: practica\n        texto: ¿Mide la eficiencia del tizado?\n        ruta: R2\n",
+            "        tipo: practica\n"
+            "        texto: ¿Mide la eficiencia del tizado?\n"
+            "        ruta: R2\n",
             "        tipo: requisito\n        texto: ¿Cumple?\n        norma: DS 1\n"
             "        evidencia: Constancia\n        recomendacion: Cumpla.\n",
         )
