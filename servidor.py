@@ -37,8 +37,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from streamlit.starlette import App
 
 from storage import audit
-from storage.accounts import LoginError, login
-from storage.db import database_url, make_engine, migrate, session_scope
+from storage.accounts import LoginError, check_login
+from storage.db import database_url, make_engine, migrate, session_scope, write_transaction
 from storage.sessions import (
     SESSION_HOURS,
     is_token,
@@ -169,13 +169,15 @@ def _start_session(request: Request, account_id: int, previous: str | None) -> t
     """Revoke this browser's previous session, open a new one; (token, start path)."""
     from storage.models import Account
 
-    with session_scope(engine()) as database:
+    def work(database) -> tuple[str, str]:
         if previous:
             revoke_session(database, previous)
         account = database.get(Account, account_id)
         token = open_session(database, account)
         audit.record(database, account.id, "ingreso", account.login)
         return token, START_PATHS.get(account.kind, "")
+
+    return write_transaction(engine(), work)
 
 
 def _signed_in(request: Request, response: Response, token: str) -> Response:
@@ -189,8 +191,8 @@ def _signed_in(request: Request, response: Response, token: str) -> Response:
 
 
 def _check_login(login_name: str, password: str, client: str) -> int:
-    with session_scope(engine()) as database:
-        return login(database, login_name, password, client).id
+    # argon2 runs with no database connection held (storage.accounts.check_login).
+    return check_login(lambda: session_scope(engine()), login_name, password, client)
 
 
 async def sesion(request: Request) -> Response:
@@ -232,9 +234,12 @@ async def sesion(request: Request) -> Response:
 def _take_pending(binding: str | None) -> int | None:
     if not binding:
         return None
-    with session_scope(engine()) as database:
+
+    def work(database) -> int | None:
         account = take_pending_login(database, binding)
         return account.id if account is not None else None
+
+    return write_transaction(engine(), work)
 
 
 async def entrar(request: Request) -> Response:
@@ -254,9 +259,11 @@ async def entrar(request: Request) -> Response:
 
 
 def _revoke(tokens: list[str]) -> None:
-    with session_scope(engine()) as database:
+    def work(database) -> None:
         for token in tokens:
             revoke_session(database, token)
+
+    write_transaction(engine(), work)
 
 
 async def salir(request: Request) -> Response:

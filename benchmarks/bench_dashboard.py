@@ -1,10 +1,20 @@
-"""Server time of the staff panel ("Panel SNI") with 100 000 submitted Completo assessments.
+"""Server time and memory of the staff panel («Panel SNI»), «Empresas que comparten» and the
+results page's peers, with 100 000 or 1 000 000 submitted Completo assessments (issue 11).
 
 Fills a throwaway SQLite database (and, with ``--postgres URL`` or TEST_DATABASE_URL, a fresh
-PostgreSQL schema) through SQLAlchemy Core bulk inserts with scores from ``score_batch`` on
-``simulate`` output, then, in a separate process so that its memory is the server's alone,
-measures with AppTest the first render (empty data cache) and filter changes, and the resident
-memory (RSS). Targets: first render < 2 s, filter change < 0,3 s.
+PostgreSQL schema that is dropped afterwards) through SQLAlchemy Core bulk inserts, 100 000
+assessments at a time, with scores from ``score_batch`` on ``simulate`` output. A sample of the
+latest assessments of sharing firms (``--detalle``, 10 000 by default) get the real
+``detail_json`` of their scored result (about 80 KB each, as a submission stores); the others
+keep the bulk load's summary (storing 80 KB for each of a million rows would take 80 GB).
+
+Then, each in a fresh process so that its memory is the server's alone, with AppTest:
+
+- staff: first view of the panel (fresh process), filter changes (each a new combination),
+  a rerun after a new submission, the first page of «Empresas que comparten» and the next
+  page, and the peak resident memory (VmHWM);
+- firms: the results page of firms with a real detail: the first firm of the process, then
+  other firms (peers already loaded), and the memory after 1 and after 20 firms.
 
 Run from the project root: ``python benchmarks/bench_dashboard.py [--evaluaciones N]``.
 """
@@ -29,7 +39,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-from sqlalchemy import make_url  # noqa: E402
+from sqlalchemy import bindparam, make_url, select, update  # noqa: E402
 
 from scoring import compile_questionnaire  # noqa: E402
 from scoring.answers import encode_frame  # noqa: E402
@@ -37,15 +47,26 @@ from scoring.catalog import default_questionnaire  # noqa: E402
 from scoring.engine import score_batch  # noqa: E402
 from scoring.numbers import format_number_es  # noqa: E402
 from scoring.peru import ruc_check_digit, size_class  # noqa: E402
+from scoring.result import build_result  # noqa: E402
 from scoring.simulate import simulate  # noqa: E402
 from storage.bulk import ScoredBatch, insert_firms, insert_scored  # noqa: E402
 from storage.db import make_engine, migrate, normalize_url, session_scope  # noqa: E402
 from storage.demo import REGION_WEIGHTS, SECTOR_WEIGHTS  # noqa: E402
+from storage.models import Result  # noqa: E402
 
-FIRST_TARGET_S = 2.0
-FILTER_TARGET_S = 0.3
-RUNS = 5
+TARGETS = {  # issue 11, at a million assessments
+    "primera": 5.0,
+    "filtro": 0.5,
+    "tras_envio": 0.5,
+    "rss_pico": 1536.0,
+    "resultados": 1.0,
+}
 REASSESSED = 0.25
+CHUNK = 100_000
+FIRM_CHUNK = 50_000
+SHARE_SNI = 0.85
+STATISTICS = 0.95
+VERIFIED = 0.95
 
 
 def _weights(mapping: dict) -> tuple[list, np.ndarray]:
@@ -54,119 +75,260 @@ def _weights(mapping: dict) -> tuple[list, np.ndarray]:
     return keys, p / p.sum()
 
 
-def fill(url: str, assessments: int, seed: int = 7) -> str:
-    """Migrate, add one staff account and ``assessments`` scored Completo assessments."""
-    from storage.accounts import create_staff, open_session
+def _firm_rows(rng: np.random.Generator, start: int, count: int) -> list[dict]:
+    sectors, sector_p = _weights(SECTOR_WEIGHTS)
+    regions, region_p = _weights(REGION_WEIGHTS)
+    sales = rng.lognormal(np.log(600_000), 1.3, size=count).round(2)
+    sector = rng.choice(len(sectors), size=count, p=sector_p)
+    region = rng.choice(len(regions), size=count, p=region_p)
+    draws = rng.random((count, 3))
+    verified = dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
+    rows = []
+    for k in range(count):
+        i = start + k
+        first_ten = f"20{i:08d}"
+        rows.append(
+            {
+                "ruc": first_ten + str(ruc_check_digit(first_ten)),
+                "razon_social": f"Empresa de prueba {i + 1} S.A.C.",
+                "ciiu_division": int(sectors[sector[k]]),
+                "region": str(regions[region[k]]),
+                "annual_sales": Decimal(str(sales[k])),
+                "sales_year": 2025,
+                "size_class": size_class(sales[k], 2025),
+                "workers": int(rng.integers(2, 300)),
+                "email": f"prueba{i + 1}@ejemplo.pe",
+                "consent_share_sni": bool(draws[k, 0] < SHARE_SNI),
+                "consent_statistics": bool(draws[k, 1] < STATISTICS),
+                "is_demo": False,
+                "created_at": dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+                "verified_at": verified if draws[k, 2] < VERIFIED else None,
+            }
+        )
+    return rows
+
+
+def fill(url: str, assessments: int, details: int, seed: int = 7) -> dict:
+    """Migrate, add a staff account, firms and ``assessments`` scored Completo assessments;
+    ``details`` of them (latest assessments of firms sharing with SNI) with a real detail."""
+    from storage.accounts import create_staff
+    from storage.sessions import open_session
 
     start = time.perf_counter()
     migrate(url)
     engine = make_engine(url)
     rng = np.random.default_rng(seed)
     n_firms = int(round(assessments / (1 + REASSESSED)))
-    sectors, sector_p = _weights(SECTOR_WEIGHTS)
-    regions, region_p = _weights(REGION_WEIGHTS)
-    sales = rng.lognormal(np.log(600_000), 1.3, size=n_firms).round(2)
-    firms = []
-    for i in range(n_firms):
-        first_ten = f"20{i:08d}"
-        firms.append(
-            {
-                "ruc": first_ten + str(ruc_check_digit(first_ten)),
-                "razon_social": f"Empresa de prueba {i + 1} S.A.C.",
-                "ciiu_division": int(sectors[rng.choice(len(sectors), p=sector_p)]),
-                "region": str(regions[rng.choice(len(regions), p=region_p)]),
-                "annual_sales": Decimal(str(sales[i])),
-                "sales_year": 2025,
-                "size_class": size_class(sales[i], 2025),
-                "workers": int(rng.integers(2, 300)),
-                "email": f"prueba{i + 1}@ejemplo.pe",
-                "consent_share_sni": bool(rng.random() < 0.85),
-                "consent_statistics": bool(rng.random() < 0.95),
-                "is_demo": False,
-                "created_at": dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
-            }
-        )
     compiled = compile_questionnaire(default_questionnaire(), "completo")
-    encoded, _, _ = encode_frame(compiled, simulate(compiled, assessments, seed=seed))
-    scores = score_batch(compiled, encoded)
-    now = dt.datetime.now(dt.UTC)
     with engine.begin() as connection:
-        ids = insert_firms(connection, firms)
-        owners = list(ids) + [
-            int(x) for x in rng.choice(ids, size=assessments - n_firms, replace=False)
-        ]
-        days = rng.uniform(0, 730, size=assessments)
-        when = [now - dt.timedelta(days=float(d)) for d in days]
-        insert_scored(
-            connection,
-            ScoredBatch(
-                compiled, scores, encoded.practice, owners, when, requirements=encoded.requirements
-            ),
+        ids: list[int] = []
+        for first in range(0, n_firms, FIRM_CHUNK):
+            rows = _firm_rows(rng, first, min(FIRM_CHUNK, n_firms - first))
+            ids += insert_firms(connection, rows)
+    owners = np.concatenate(
+        [np.asarray(ids), rng.choice(ids, size=assessments - n_firms, replace=False)]
+    )
+    # Ids grow with time, as real submissions do; a firm's second assessment comes later.
+    days = np.sort(rng.uniform(0, 730, size=assessments))[::-1]
+    now = dt.datetime.now(dt.UTC)
+    when = [now - dt.timedelta(days=float(d)) for d in days]
+    order = np.argsort(np.r_[np.zeros(n_firms), np.ones(assessments - n_firms)], kind="stable")
+    owners = owners[order]
+    detail_share = details / assessments
+    stored_details = 0
+    for k, first in enumerate(range(0, assessments, CHUNK)):
+        size = min(CHUNK, assessments - first)
+        frame = simulate(compiled, size, seed=seed + k)
+        encoded, _, _ = encode_frame(compiled, frame, strict_rows=False)
+        scores = score_batch(compiled, encoded)
+        batch = ScoredBatch(
+            compiled,
+            scores,
+            encoded.practice,
+            [int(x) for x in owners[first : first + size]],
+            when[first : first + size],
+            requirements=encoded.requirements,
         )
+        with engine.begin() as connection:
+            new_ids = insert_scored(connection, batch)
+            picked = np.flatnonzero(rng.random(size) < detail_share)
+            rows = [
+                {"key": new_ids[i], "detail": build_result(compiled, scores, encoded, i).to_dict()}
+                for i in picked
+            ]
+            if rows:
+                connection.execute(
+                    update(Result)
+                    .where(Result.assessment_id == bindparam("key"))
+                    .values(detail_json=bindparam("detail")),
+                    rows,
+                )
+            stored_details += len(rows)
+        print(f"  {first + size} evaluaciones ({time.perf_counter() - start:.0f} s)", flush=True)
     with session_scope(engine) as session:
         account = create_staff(session, "bench@sni.org.pe", "Banco de pruebas", "clave-segura-123")
-        token = open_session(session, account)
+        staff_token = open_session(session, account)
+        firm_tokens = _firm_tokens(session, 25)
     engine.dispose()
     seconds = time.perf_counter() - start
-    print(f"  {assessments} evaluaciones y {n_firms} empresas cargadas en {seconds:.1f} s")
-    return token
+    print(
+        f"  {assessments} evaluaciones, {n_firms} empresas y {stored_details} detalles reales "
+        f"cargados en {seconds:.0f} s",
+        flush=True,
+    )
+    return {"personal": staff_token, "empresas": firm_tokens}
 
 
-def measure(url: str, token: str, runs: int) -> dict[str, float]:
-    """Run in a child process: AppTest timings and this process's memory."""
-    os.environ["DATABASE_URL"] = url
-    os.environ.pop("BRUJULA_CUESTIONARIO", None)
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
+def _firm_tokens(session, count: int) -> list[str]:
+    """Accounts for ``count`` verified, counted firms whose latest assessment has a real detail."""
+    from storage.models import Account, Assessment, Firm
+    from storage.sessions import open_session
 
-    from ui.session import TOKEN_KEY
+    latest = (
+        select(Assessment.firm_id, Assessment.id, Result.detail_json)
+        .join(Result, Result.assessment_id == Assessment.id)
+        .join(Firm, Firm.id == Assessment.firm_id)
+        .where(Firm.verified_at.is_not(None), Firm.consent_statistics.is_(True))
+        .order_by(Assessment.id.desc())
+        .limit(20_000)
+    )
+    tokens: list[str] = []
+    seen: set[int] = set()
+    for firm_id, _, detail in session.execute(latest):
+        if firm_id in seen or not (detail or {}).get("global"):
+            continue
+        seen.add(firm_id)
+        firm = session.get(Firm, firm_id)
+        account = Account(
+            kind="empresa",
+            login=firm.ruc,
+            password_hash="sin-clave",
+            firm_id=firm_id,
+            display_name=firm.razon_social,
+        )
+        session.add(account)
+        session.flush()
+        tokens.append(open_session(session, account))
+        if len(tokens) == count:
+            break
+    return tokens
 
-    def new_app() -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-        at.session_state[TOKEN_KEY] = token
-        return at
 
-    def timed(at: AppTest) -> float:
-        begin = time.perf_counter()
-        at.run()
-        elapsed = time.perf_counter() - begin
-        if at.exception:
-            raise RuntimeError(at.exception[0].value)
-        return elapsed
-
-    cold_process = timed(new_app())
-    firsts, changes = [], []
-    # Fixed partitions only: one CIIU division, one sector group, or all.
-    filter_values = ["ciiu:10", "grupo:textil", "ciiu:25", "", "grupo:metales"]
-    for run in range(runs):
-        st.cache_resource.clear()
-        st.cache_data.clear()
-        at = new_app()
-        firsts.append(timed(at))
-        for value in filter_values:
-            at.selectbox(key="sni_sector").set_value(value)
-            changes.append(timed(at))
-        at.selectbox(key="sni_tamano").set_value("micro" if run % 2 else "pequena")
-        changes.append(timed(at))
+def _memory() -> dict[str, float]:
     status = Path("/proc/self/status").read_text()
-    memory = {
+    return {
         line.split(":")[0]: int(line.split()[1]) / 1024
         for line in status.splitlines()
         if line.startswith(("VmRSS", "VmHWM"))
     }
+
+
+def _app(token: str):
+    from streamlit.testing.v1 import AppTest
+
+    from ui.session import TOKEN_KEY
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    at.session_state[TOKEN_KEY] = token
+    return at
+
+
+def _timed(at) -> float:
+    begin = time.perf_counter()
+    at.run()
+    elapsed = time.perf_counter() - begin
+    if at.exception:
+        raise RuntimeError(at.exception[0].value)
+    return elapsed
+
+
+def _one_submission(url: str, seed: int) -> None:
+    """A new submitted assessment of an existing counted firm, as a replica would store it."""
+    from storage.models import Firm
+
+    compiled = compile_questionnaire(default_questionnaire(), "completo")
+    encoded, _, _ = encode_frame(compiled, simulate(compiled, 1, seed=seed), strict_rows=False)
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        firm = connection.execute(
+            select(Firm.id).where(Firm.verified_at.is_not(None)).order_by(Firm.id).limit(1)
+        ).scalar_one()
+        batch = ScoredBatch(
+            compiled,
+            score_batch(compiled, encoded),
+            encoded.practice,
+            [firm],
+            [dt.datetime.now(dt.UTC)],
+            requirements=encoded.requirements,
+        )
+        insert_scored(connection, batch)
+    engine.dispose()
+
+
+def measure_staff(url: str, token: str) -> dict[str, float]:
+    """Child process: the staff pages, as one server process sees them."""
+    os.environ["DATABASE_URL"] = url
+    os.environ.pop("BRUJULA_CUESTIONARIO", None)
+    at = _app(token)
+    first = _timed(at)
+    changes = []
+    # Fixed partitions only: one CIIU division, one sector group, a size, a period.
+    for key, value in (
+        ("sni_sector", "ciiu:10"),
+        ("sni_sector", "grupo:textil"),
+        ("sni_tamano", "micro"),
+        ("sni_sector", ""),
+        ("sni_tamano", "pequena"),
+        ("sni_region", "Arequipa"),
+    ):
+        at.selectbox(key=key).set_value(value)
+        changes.append(_timed(at))
+    after_submission = []
+    for k in range(3):
+        _one_submission(url, 1000 + k)
+        after_submission.append(_timed(at))
+    at.switch_page("ui/pages/staff_firms.py")
+    firms_first = _timed(at)
+    firms_next = None
+    following = [b for b in at.button if b.key == "sni_empresas_siguiente"]
+    if following:
+        following[0].click()
+        firms_next = _timed(at)
+    memory = _memory()
     return {
-        "proceso_nuevo": cold_process,
-        "primera": statistics.median(firsts),
+        "primera": first,
         "filtro": statistics.median(changes),
         "filtro_max": max(changes),
+        "tras_envio": statistics.median(after_submission),
+        "tras_envio_max": max(after_submission),
+        "empresas": firms_first,
+        "empresas_siguiente": firms_next if firms_next is not None else float("nan"),
         "rss": memory.get("VmRSS", 0.0),
         "rss_pico": memory.get("VmHWM", 0.0),
     }
 
 
-def run_child(url: str, token: str, runs: int) -> dict[str, float]:
+def measure_firms(url: str, tokens: list[str]) -> dict[str, float]:
+    """Child process: the results page of several firms (peers shared by the process)."""
+    os.environ["DATABASE_URL"] = url
+    os.environ.pop("BRUJULA_CUESTIONARIO", None)
+    first = _timed(_app(tokens[0]))
+    after_one = _memory()["VmRSS"]
+    others = [_timed(_app(token)) for token in tokens[1:]]
+    memory = _memory()
+    return {
+        "primera_empresa": first,
+        "otras_empresas": statistics.median(others) if others else float("nan"),
+        "otras_max": max(others) if others else float("nan"),
+        "empresas_vistas": float(len(tokens)),
+        "rss_una": after_one,
+        "rss_todas": memory.get("VmRSS", 0.0),
+    }
+
+
+def run_child(kind: str, url: str, tokens: list[str]) -> dict[str, float]:
     output = subprocess.run(
-        [sys.executable, __file__, "--medir", url, "--token", token, "--corridas", str(runs)],
+        [sys.executable, __file__, "--medir", kind, "--url", url, "--fichas", json.dumps(tokens)],
         cwd=ROOT,
         check=True,
         capture_output=True,
@@ -193,55 +355,83 @@ def _drop_schema(base: str, schema: str) -> None:
 
 
 def _s(seconds: float) -> str:
-    return format_number_es(seconds, 3) + " s"
+    return format_number_es(seconds, 2) + " s"
+
+
+def _mb(value: float) -> str:
+    return format_number_es(value, 0) + " MB"
+
+
+def _bench(name: str, url: str, args) -> tuple[str, dict]:
+    print(f"{name}:", flush=True)
+    tokens = fill(url, args.evaluaciones, args.detalle)
+    staff = run_child("personal", url, [tokens["personal"]])
+    firms = run_child("empresas", url, tokens["empresas"][: args.empresas])
+    return name, staff | firms
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Tiempo del panel del equipo SNI.")
+    parser = argparse.ArgumentParser(description="Panel SNI y pares con muchas evaluaciones.")
     parser.add_argument("--evaluaciones", type=int, default=100_000)
+    parser.add_argument("--detalle", type=int, default=10_000)
+    parser.add_argument("--empresas", type=int, default=20)
     parser.add_argument("--postgres", help="URL de PostgreSQL (por defecto TEST_DATABASE_URL).")
-    parser.add_argument("--corridas", type=int, default=RUNS)
+    parser.add_argument("--sin-sqlite", action="store_true")
     parser.add_argument("--medir", help=argparse.SUPPRESS)
-    parser.add_argument("--token", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--fichas", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.medir:
-        print(json.dumps(measure(args.medir, args.token, args.corridas)))
+        tokens = json.loads(args.fichas)
+        if args.medir == "personal":
+            print(json.dumps(measure_staff(args.url, tokens[0])))
+        else:
+            print(json.dumps(measure_firms(args.url, tokens)))
         return 0
-    results: list[tuple[str, dict[str, float]]] = []
-    with tempfile.TemporaryDirectory() as folder:
-        print("SQLite:")
-        url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
-        results.append(("SQLite", run_child(url, fill(url, args.evaluaciones), args.corridas)))
+    results: list[tuple[str, dict]] = []
+    if not args.sin_sqlite:
+        with tempfile.TemporaryDirectory() as folder:
+            results.append(_bench("SQLite", f"sqlite:///{Path(folder) / 'bench.sqlite3'}", args))
     base = args.postgres or os.environ.get("TEST_DATABASE_URL")
     if base:
         base = normalize_url(base)
-        print("PostgreSQL:")
         schema, url = _postgres_schema(base)
         try:
-            token = fill(url, args.evaluaciones)
-            results.append(("PostgreSQL", run_child(url, token, args.corridas)))
+            results.append(_bench("PostgreSQL", url, args))
         finally:
             _drop_schema(base, schema)
     count = format_number_es(args.evaluaciones, 0)
-    runs = args.corridas
-    print(f"\nPanel SNI con {count} evaluaciones Completo enviadas (mediana de {runs} corridas)\n")
+    print(f"\nPanel SNI con {count} evaluaciones Completo enviadas\n")
     print(
-        "| Base | Primera carga | Cambio de filtro (mediana / máx.) | Proceso nuevo | RSS (pico) |"
+        "| base | primera vista (proceso nuevo) | cambio de filtro (mediana / máx.) | "
+        "tras un envío nuevo (mediana / máx.) | «Empresas que comparten» (1.ª / siguiente) | "
+        "memoria (pico) |"
     )
-    print("|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|")
     for name, r in results:
         print(
             f"| {name} | {_s(r['primera'])} | {_s(r['filtro'])} / {_s(r['filtro_max'])} | "
-            f"{_s(r['proceso_nuevo'])} | {format_number_es(r['rss'], 0)} MB "
-            f"({format_number_es(r['rss_pico'], 0)} MB) |"
+            f"{_s(r['tras_envio'])} / {_s(r['tras_envio_max'])} | {_s(r['empresas'])} / "
+            f"{_s(r['empresas_siguiente'])} | {_mb(r['rss'])} ({_mb(r['rss_pico'])}) |"
         )
-    print(
-        f"| Meta | < {_s(FIRST_TARGET_S)} | < {_s(FILTER_TARGET_S)} | — | — |\n\n"
-        "Primera carga: caché de datos vacía en un proceso ya iniciado. Proceso nuevo: la "
-        "primera ejecución tras arrancar (importaciones, migración y cuestionarios incluidos)."
+    print(f"\nResultados de una empresa (pares) con {count} evaluaciones\n")
+    print("| base | primera empresa del proceso | otras empresas (mediana / máx.) | memoria |")
+    print("|---|---|---|---|")
+    for name, r in results:
+        print(
+            f"| {name} | {_s(r['primera_empresa'])} | {_s(r['otras_empresas'])} / "
+            f"{_s(r['otras_max'])} | {_mb(r['rss_una'])} tras 1 empresa, {_mb(r['rss_todas'])} "
+            f"tras {int(r['empresas_vistas'])} |"
+        )
+    ok = all(
+        r["primera"] < TARGETS["primera"]
+        and r["filtro"] < TARGETS["filtro"]
+        and r["tras_envio"] < TARGETS["tras_envio"]
+        and r["rss_pico"] < TARGETS["rss_pico"]
+        and r["primera_empresa"] < TARGETS["resultados"]
+        for _, r in results
     )
-    ok = all(r["primera"] < FIRST_TARGET_S and r["filtro"] < FILTER_TARGET_S for _, r in results)
-    print("Metas cumplidas." if ok else "Alguna meta no se cumple.")
+    print("\nMetas cumplidas." if ok else "\nAlguna meta no se cumple.")
     return 0
 
 

@@ -73,6 +73,9 @@ class Encoded:
     applicable: np.ndarray | None = None  # N × P: 1 where the question counts, else 0
     dont_know: np.ndarray | None = None  # N × P: 1 where the answer is "No sé", else 0
     counts: dict[str, np.ndarray] = field(default_factory=dict)
+    # P × 3N: levels, applicable and dont_know side by side, one row per question (the three
+    # above are views of it), so the engine multiplies them by the weights in one product.
+    stacked: np.ndarray | None = None
 
     @property
     def dont_know_count(self) -> np.ndarray:
@@ -85,16 +88,26 @@ class Encoded:
 def prepare(encoded: Encoded) -> Encoded:
     """Compute the level and applicability matrices and the per-assessment counts."""
     codes = encoded.practice
-    applicable = codes >= UNANSWERED
-    encoded.levels = np.maximum(codes, 0)
-    encoded.applicable = applicable.astype(codes.dtype)
-    encoded.dont_know = (codes == DONT_KNOW).astype(codes.dtype)
+    n, n_questions = codes.shape
+    by_question = codes.T  # P × N: contiguous rows when ``codes`` is column-major
+    stacked = np.empty((n_questions, 3, n), dtype=codes.dtype)
+    np.maximum(by_question, 0, out=stacked[:, 0])
+    applicable = by_question >= UNANSWERED
+    dont_know = by_question == DONT_KNOW
+    stacked[:, 1] = applicable
+    stacked[:, 2] = dont_know
+    encoded.stacked = stacked.reshape(n_questions, 3 * n)
+    encoded.levels, encoded.applicable, encoded.dont_know = (
+        stacked[:, 0].T,
+        stacked[:, 1].T,
+        stacked[:, 2].T,
+    )
     encoded.counts = {
-        "aplicables": np.count_nonzero(applicable, axis=1),
-        "respondidas": np.count_nonzero(codes >= 0, axis=1),
-        "no_se": np.count_nonzero(codes == DONT_KNOW, axis=1),
-        "no_aplica": np.count_nonzero(codes == NOT_APPLICABLE, axis=1),
-        "sin_respuesta": np.count_nonzero(codes == UNANSWERED, axis=1),
+        "aplicables": np.count_nonzero(applicable, axis=0),
+        "respondidas": np.count_nonzero(by_question >= 0, axis=0),
+        "no_se": np.count_nonzero(dont_know, axis=0),
+        "no_aplica": np.count_nonzero(by_question == NOT_APPLICABLE, axis=0),
+        "sin_respuesta": np.count_nonzero(by_question == UNANSWERED, axis=0),
     }
     return encoded
 
@@ -157,12 +170,13 @@ def encode_frame(
             problems.append(AnswerProblem(int(row) + 1, qid, message + shown))
         bad[mask] = True
 
-    practice = np.full((n, len(compiled.practice)), UNANSWERED, dtype=np.float32)
+    # Column-major: every question's answers are contiguous while they are read and checked.
+    practice = np.full((n, len(compiled.practice)), UNANSWERED, dtype=np.float32, order="F")
     for p, question in enumerate(compiled.practice):
         if question.id not in frame.columns:
             continue
         raw = frame[question.id]
-        codes = map_cells(raw, _practice_code).astype(np.float64)
+        codes = _practice_column(raw)
         flag(
             np.isnan(codes),
             question.id,
@@ -175,8 +189,8 @@ def encode_frame(
             flag(codes == DONT_KNOW, question.id, "esta pregunta no admite 'No sé'")
         practice[:, p] = np.where(np.isnan(codes), UNANSWERED, codes)
 
-    numbers = np.full((n, len(compiled.numbers)), np.nan, dtype=np.float64)
-    sources = np.full((n, len(compiled.numbers)), None, dtype=object)
+    numbers = np.full((n, len(compiled.numbers)), np.nan, dtype=np.float64, order="F")
+    sources = np.full((n, len(compiled.numbers)), None, dtype=object, order="F")
     for m, question in enumerate(compiled.numbers):
         if question.id in frame.columns:
             numbers[:, m], sources[:, m] = _encode_number(question, frame, flag)
@@ -208,14 +222,19 @@ def encode_frame(
     for question in compiled.practice:
         column = question.id + REASON_SUFFIX
         if column in frame.columns:
-            encoded.reasons[question.id] = map_cells(frame[column], _read_reason)
+            encoded.reasons[question.id] = map_cells_many(
+                frame[column], _read_reason, common=("",)
+            )[0]
     apply_conditions(compiled, encoded)
     if compiled.method == "2.0":
         apply_profile(compiled, encoded, flag)
     keep = ~bad if strict_rows else np.ones(n, dtype=bool)
     if strict_rows and bad.any():
         encoded = subset(encoded, keep)
-    return prepare(encoded), problems, keep
+        encoded.practice = np.asfortranarray(encoded.practice)
+    prepare(encoded)
+    encoded.practice = np.ascontiguousarray(encoded.practice)  # one row per assessment
+    return encoded, problems, keep
 
 
 def apply_profile(compiled: CompiledQuestionnaire, encoded: Encoded, flag) -> None:
@@ -239,7 +258,7 @@ def apply_profile(compiled: CompiledQuestionnaire, encoded: Encoded, flag) -> No
             encoded.profile_na[question.id] = by_profile
         reasons = encoded.reasons.get(question.id)
         has_reason = (
-            np.not_equal(reasons, None).astype(bool)
+            ~pd.isna(reasons)  # None or a non-empty line (``_read_reason``)
             if reasons is not None
             else np.zeros(len(encoded), dtype=bool)
         )
@@ -298,6 +317,170 @@ def map_cells(raw: pd.Series, func) -> np.ndarray:
     return mapped[codes]
 
 
+def map_cells_many(
+    raw: pd.Series, *funcs, common: tuple[str, ...] = (), dtypes: tuple = ()
+) -> list[np.ndarray]:
+    """``map_cells`` for several functions at once, the result of each as ``dtypes`` says
+    (object when not given). ``common``: the texts most cells hold (the answers as the form
+    writes them); in a column kept in Arrow they are looked up all at once and only the other
+    cells are grouped by distinct value. Same results either way."""
+    kinds = list(dtypes) + [object] * (len(funcs) - len(dtypes))
+    array = _arrow_strings(raw) if common else None
+    if array is None:
+        try:
+            codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+        except TypeError:  # unhashable cells such as lists: one call per cell
+            return [map_cells(raw, f).astype(k) for f, k in zip(funcs, kinds, strict=True)]
+    else:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        uniques = list(common)
+        found = pc.index_in(array, value_set=pa.array(uniques, type=array.type))
+        codes = pc.fill_null(found, -2).to_numpy(zero_copy_only=False).astype(np.intp)
+        codes[array.is_null().to_numpy(zero_copy_only=False)] = -1
+    rest = codes == -2  # only in Arrow columns: a cell that is none of ``common``
+    result = []
+    for func, kind in zip(funcs, kinds, strict=True):
+        mapped = np.empty(len(uniques) + 1, dtype=object)
+        for i, value in enumerate(uniques):
+            mapped[i] = func(value)
+        mapped[-1] = func(None)
+        result.append(mapped.astype(kind)[codes])
+    if rest.any():
+        others = map_cells_many(raw[rest], *funcs, dtypes=tuple(kinds))
+        for out, mapped in zip(result, others, strict=True):
+            out[rest] = mapped
+    return result
+
+
+def _arrow_strings(raw: pd.Series):
+    """The column as one pyarrow string array when pandas keeps it in Arrow (CSV text read by
+    the command line, or any ``str`` column); None for other columns."""
+    dtype = raw.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        pass
+    elif not (isinstance(dtype, pd.ArrowDtype) and dtype.kind in "OUS"):
+        return None
+    import pyarrow as pa
+
+    array = pa.array(raw.array)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        return None
+    return array
+
+
+# Practice answers as the form and the CSV write them, and their codes (see ``_practice_code``).
+_PLAIN_PRACTICE = ("0", "1", "2", "3", "4", NO_SE, NO_APLICA, "")
+_PLAIN_CODES = np.array([0.0, 1.0, 2.0, 3.0, 4.0, DONT_KNOW, NOT_APPLICABLE, UNANSWERED, np.nan])
+
+
+def _practice_column(raw: pd.Series) -> np.ndarray:
+    """Codes (float64, NaN where invalid) of one column of practice answers: the same as
+    ``_practice_code`` cell by cell. Text kept in Arrow is looked up all at once against the
+    answers spelled as the form writes them; any other cell (blank aside) goes through
+    ``_practice_code``, once per distinct value."""
+    array = _arrow_strings(raw)
+    if array is None:
+        return map_cells(raw, _practice_code).astype(np.float64)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    plain = pa.array(_PLAIN_PRACTICE, type=array.type)
+    found = pc.fill_null(pc.index_in(array, value_set=plain), len(_PLAIN_PRACTICE))
+    codes = _PLAIN_CODES[found.to_numpy(zero_copy_only=False)]
+    other = np.isnan(codes)
+    if other.any():
+        missing = array.is_null().to_numpy(zero_copy_only=False)
+        codes[other & missing] = UNANSWERED
+        rest = other & ~missing
+        if rest.any():
+            codes[rest] = map_cells(raw[rest], _practice_code).astype(np.float64)
+    return codes
+
+
+_DIGITS_MAX = 15  # plain decimals with at most 15 digits: every parser rounds them alike
+# Byte classes of plain decimals, summed per cell: a digit adds 0, "." 1, "-" 32, anything else
+# 1024 (cells have at most 17 bytes here, so the three counts never mix).
+_BYTE_CLASS = np.full(256, 1024, dtype=np.int32)
+_BYTE_CLASS[ord("0") : ord("9") + 1] = 0
+_BYTE_CLASS[ord(".")] = 1
+_BYTE_CLASS[ord("-")] = 32
+
+
+def _plain_numbers(raw: pd.Series):
+    """Number answers of a column kept in Arrow when every cell is blank, "no_se" or a plain
+    decimal (``-?digits[.digits]``, at most 15 digits, not "-0…"): float64 values (NaN where
+    blank or "no_se" and where it may be ambiguous, "1.234", left to ``_to_float`` as before),
+    the blank cells and the "no_se" cells.
+
+    Those cells read exactly as ``pd.to_numeric`` reads them (Arrow's parser and pandas' both
+    round correctly, and at most 15 digits fit a float64 exactly). None when any other cell
+    is present: the column is then read the general way."""
+    array = _arrow_strings(raw)
+    if array is None:
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(array)
+    buffers = array.buffers()
+    width = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    offsets = np.frombuffer(buffers[1], dtype=width)[array.offset : array.offset + n + 1]
+    offsets = offsets.astype(np.int64)
+    start, length = offsets[:-1], np.diff(offsets)
+    present = length > 0
+    if array.null_count:
+        present &= array.is_valid().to_numpy(zero_copy_only=False)
+    dont_know = pc.fill_null(pc.equal(array, NO_SE), False).to_numpy(zero_copy_only=False)
+    numeric = present & ~dont_know
+    values = np.full(n, np.nan)
+    if not numeric.any():
+        return values, ~present, dont_know
+    if (length[numeric] > _DIGITS_MAX + 2).any():  # 15 digits, a sign and a point
+        return None
+    data = np.frombuffer(buffers[2], dtype=np.uint8)
+    # Per cell, the sum of its bytes' classes (a 0 at the end closes the last cell; the sums
+    # of empty cells are not used).
+    byte_classes = np.empty(len(data) + 1, dtype=np.int32)
+    np.take(_BYTE_CLASS, data, out=byte_classes[:-1])
+    byte_classes[-1] = 0
+    classes = np.add.reduceat(byte_classes, start)
+    signed = classes >= 32
+    first = data[np.where(numeric, start, 0)]
+    second = data[np.where(numeric & (length > 1), start + 1, 0)]
+    last = data[np.where(numeric, start + length - 1, 0)]
+    plain = (
+        ((classes & ~33) == 0)  # digits, at most one "." and at most one "-"
+        & (length - (classes & 1) - signed <= _DIGITS_MAX)
+        & np.where(signed, (first == ord("-")) & _is_digit(second), _is_digit(first))
+        & ~(signed & (second == ord("0")))
+        & _is_digit(last)
+    )
+    if not plain[numeric].all():
+        return None
+    # "1.234": one to three digits, the first not 0, a point and exactly three digits.
+    body = length - signed
+    lead = np.where(signed, second, first)
+    candidates = numeric & (body >= 5) & (body <= 7) & (lead != ord("0"))
+    ambiguous = np.zeros(n, dtype=bool)
+    ambiguous[candidates] = data[(start + length - 4)[candidates]] == ord(".")
+    readable = numeric & ~ambiguous
+    if array.null_count == n - int(readable.sum()):  # every other cell is null: parse them all
+        parsed = pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False)[readable]
+    else:
+        parsed = pc.cast(array.filter(pa.array(readable)), pa.float64())
+        parsed = parsed.to_numpy(zero_copy_only=False)
+    values[readable] = parsed
+    return values, ~present, dont_know
+
+
+def _is_digit(byte: np.ndarray) -> np.ndarray:
+    return (byte >= ord("0")) & (byte <= ord("9"))
+
+
 def _blank_mask(raw: pd.Series) -> np.ndarray:
     mask = raw.isna().to_numpy(dtype=bool, copy=True)
     if raw.dtype == object or pd.api.types.is_string_dtype(raw):
@@ -345,13 +528,18 @@ def _to_float(value: object) -> float:
 
 def _encode_number(question: schema.NumberQuestion, frame: pd.DataFrame, flag):
     raw = frame[question.id]
-    blank = _blank_mask(raw)
-    dont_know = (raw == NO_SE).to_numpy(dtype=bool)
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, copy=True)
-    if raw.dtype == object or pd.api.types.is_string_dtype(raw):
-        # "1.234" or "1,234": thousands or decimals? Never guess: send them to the check below.
-        ambiguous = raw.astype(str).str.match(AMBIGUOUS_NUMBER.pattern).to_numpy(dtype=bool)
-        values[ambiguous & ~blank] = np.nan
+    plain = _plain_numbers(raw)  # plain text only: already NaN where ambiguous ("1.234")
+    if plain is not None:
+        values, blank, dont_know = plain
+    else:
+        blank = _blank_mask(raw)
+        dont_know = (raw == NO_SE).to_numpy(dtype=bool)
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, copy=True)
+        if raw.dtype == object or pd.api.types.is_string_dtype(raw):
+            # "1.234" or "1,234": thousands or decimals? Never guess: send them to the check
+            # below.
+            ambiguous = raw.astype(str).str.match(AMBIGUOUS_NUMBER.pattern).to_numpy(dtype=bool)
+            values[ambiguous & ~blank] = np.nan
     unreadable = np.zeros(len(raw), dtype=bool)
     for i in np.flatnonzero(np.isnan(values) & ~blank & ~dont_know):
         try:  # Spanish spellings such as "1.234,5", or {"valor": …}
@@ -377,21 +565,22 @@ def _encode_number(question: schema.NumberQuestion, frame: pd.DataFrame, flag):
     source_column = question.id + SOURCE_SUFFIX
     sources = np.full(len(raw), None, dtype=object)
     if source_column in frame.columns:
-        given = map_cells(
-            frame[source_column], lambda v: None if _blank(v) else str(v).strip().lower()
-        )
-        wrong = map_cells(
+        given, wrong = map_cells_many(
             frame[source_column],
+            lambda v: None if _blank(v) else str(v).strip().lower(),
             lambda v: not _blank(v) and str(v).strip().lower() not in SOURCES,
-        ).astype(bool)
+            common=(*SOURCES, ""),
+            dtypes=(object, bool),
+        )
         flag(
             wrong,
             question.id,
             "la fuente debe ser medido, estimado o no_se",
             frame[source_column],
         )
-        sources = np.where(wrong, None, given)
-    sources = np.where(dont_know, NO_SE, sources)
+        given[wrong] = None
+        sources = given
+    sources[dont_know] = NO_SE
     values = np.where(out | unreadable, np.nan, values)
     return values, sources
 
@@ -416,8 +605,13 @@ def _read_choice(question, value: object) -> object:
 
 
 def _encode_choice(question, raw: pd.Series, flag) -> np.ndarray:
-    result = map_cells(raw, lambda v: _read_choice(question, v))
-    wrong = map_cells(raw, lambda v: _read_choice(question, v) is _INVALID).astype(bool)
+    result, wrong = map_cells_many(
+        raw,
+        lambda v: _read_choice(question, v),
+        lambda v: _read_choice(question, v) is _INVALID,
+        common=(*(o.valor for o in question.opciones), NO_SE, NO_APLICA, ""),
+        dtypes=(object, bool),
+    )
     result[wrong] = None
     options = ", ".join(sorted(o.valor for o in question.opciones))
     flag(wrong, question.id, f"opción no válida; use una de: {options}", raw)
@@ -443,8 +637,13 @@ def _encode_requirement(question: schema.RequirementQuestion, raw: pd.Series, fl
         text = str(value).strip().lower()
         return text if text in allowed else _INVALID
 
-    result = map_cells(raw, read)
-    wrong = np.equal(result, _INVALID).astype(bool)  # identity: object() has no other equal
+    result, wrong = map_cells_many(
+        raw,
+        read,
+        lambda v: read(v) is _INVALID,
+        common=(*schema.REQUIREMENT_ANSWERS, NO_SE, ""),
+        dtypes=(object, bool),
+    )
     result[wrong] = None
     flag(wrong, question.id, "use si, no, en_tramite o no_corresponde", raw)
     return result

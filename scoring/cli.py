@@ -21,7 +21,7 @@ from scoring.compiled import compile_questionnaire
 from scoring.engine import batch_frame, score_batch
 from scoring.errors import Problem, QuestionnaireError
 from scoring.loader import load_questionnaire
-from scoring.plan import TOP, plan_columns
+from scoring.plan import TOP, plan_table
 from scoring.result import build_result
 from scoring.schema import DEPTHS
 from scoring.simulate import simulate
@@ -448,9 +448,9 @@ def _score_table(loaded, path: Path, args) -> int:
 
 def _with_plan(table: pd.DataFrame, compiled, scores, encoded) -> pd.DataFrame:
     """Add the first five plan actions (question ids) as ``plan_1`` … ``plan_5``."""
-    columns = plan_columns(compiled, scores, encoded)
+    columns = plan_table(compiled, scores, encoded)
     for k in range(TOP):
-        table[f"plan_{k + 1}"] = [row[k] for row in columns]
+        table[f"plan_{k + 1}"] = columns[:, k].tolist()
     return table
 
 

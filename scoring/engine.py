@@ -24,6 +24,13 @@ POINTS_PER_LEVEL = 25.0
 # elementwise, so batches and single assessments still agree bit for bit.
 SCORE_DECIMALS = 9
 TIE_TOLERANCE = 1e-9
+# Assessments per block in the practice scores: the arrays of one block stay in the processor's
+# cache from one step to the next (every step is elementwise, so blocks change no result).
+BLOCK = 16384
+
+
+def _blocks(n: int) -> list[slice]:
+    return [slice(start, min(start + BLOCK, n)) for start in range(0, n, BLOCK)]
 
 
 @dataclass
@@ -61,7 +68,7 @@ class BatchScores:
     indicator_valid: np.ndarray  # N × I bool (computable and inside the valid range)
     indicator_scores: np.ndarray  # N × I (NaN when not valid or no scale)
     performance: np.ndarray  # N
-    theme_denominators: np.ndarray  # N × T integer weights of applicable questions
+    theme_denominators: np.ndarray  # N × T integer weights of applicable questions (exact)
 
     @property
     def themes(self) -> np.ndarray:
@@ -138,49 +145,57 @@ def legal_floor_met(compiled: CompiledQuestionnaire, encoded: Encoded) -> np.nda
 def practice_scores(compiled: CompiledQuestionnaire, encoded: Encoded):
     """Scores with "No sé" as 0 (low), left out (point) and as level 4 (high).
 
-    One matrix product gives the numerators and denominators with "No sé" as 0; a second one,
-    over the "No sé" answers only, gives their weight K per column. Then
-    point = num / (den - K) and high = (num + 4K) / den, all in exact integers. The low scores
-    are computed at once; point and high are computed when first read (a batch usually needs
-    only their score that decides the level, ``overall``, which is cheap on its own).
+    One matrix product over the levels, the applicability and the "No sé" answers side by side
+    (``Encoded.stacked``) gives, per theme and route column, the numerators and denominators
+    with "No sé" as 0 and the weight K of the "No sé" answers. Then point = num / (den - K)
+    and high = (num + 4K) / den, all in exact integers. The low scores are computed at once;
+    point and high are computed when first read (a batch usually needs only their score that
+    decides the level, ``overall``, which is cheap on its own).
     """
     if encoded.levels is None:
         prepare(encoded)
-    n_themes = len(compiled.themes)
+    n, n_themes = len(encoded), len(compiled.themes)
     # Integer sums are exact in float32 while they stay below 2**24; else use float64.
     exact32 = 4.0 * compiled.weight_matrix.sum(axis=0).max(initial=0.0) < 2**24
     dtype = np.float32 if exact32 else np.float64
-    weights = compiled.weight_matrix.astype(dtype)
-    levels = encoded.levels.astype(dtype, copy=False)
-    applicable = encoded.applicable.astype(dtype, copy=False)
-    # Column-major results (one contiguous row per theme or route) keep the loops below fast.
-    numerators = (weights.T @ levels.T).astype(np.float64)
-    denominators = (weights.T @ applicable.T).astype(np.float64)
+    stacked = encoded.stacked
+    if stacked is None:  # an Encoded prepared by hand: the same three blocks
+        blocks = (encoded.levels, encoded.applicable, encoded.dont_know)
+        stacked = np.concatenate([np.asarray(b).T for b in blocks], axis=1)
+    weights = np.ascontiguousarray(compiled.weight_matrix.T, dtype=dtype)
+    # (T + R) × 3N: one contiguous row per theme or route keeps the loops below fast.
+    sums = weights @ stacked.astype(dtype, copy=False)
+    numerators, denominators, unknown = sums[:, :n], sums[:, n : 2 * n], sums[:, 2 * n :]
     low = _score_set(compiled, numerators, denominators)
+    theme_denominators = denominators[:n_themes]  # exact integers (float32 or float64)
     if not encoded.dont_know_count.any():
-        return low, low, low, denominators[:n_themes]
-    unknown = (weights.T @ encoded.dont_know.astype(dtype, copy=False).T).astype(np.float64)
-    point = LazyScoreSet(compiled, numerators, denominators - unknown)
-    high = LazyScoreSet(compiled, numerators + 4.0 * unknown, denominators)
-    return low, point, high, denominators[:n_themes]
+        return low, low, low, theme_denominators
+    point = LazyScoreSet(compiled, numerators, denominators, unknown, dont_know_as=None)
+    high = LazyScoreSet(compiled, numerators, denominators, unknown, dont_know_as=4)
+    return low, point, high, theme_denominators
 
 
-def _theme_means(numerators: np.ndarray, denominators: np.ndarray):
-    """Means × 25 with 0 where nothing applies, and where something applies."""
+def _theme_means(numerators: np.ndarray, denominators: np.ndarray, out=None):
+    """Means × 25 (float64, from exact integer sums) with NaN where nothing applies, and where
+    something applies."""
     present = denominators > 0
-    means = np.zeros_like(numerators)
-    np.divide(numerators, denominators, out=means, where=present)
+    # float64 first: a division that casts its inputs on the fly is several times slower.
+    numerators = numerators.astype(np.float64, copy=False)
+    denominators = denominators.astype(np.float64, copy=False)
+    with np.errstate(invalid="ignore"):
+        # Where nothing applies the numerator is 0 too: 0 / 0 is NaN.
+        means = np.divide(numerators, denominators, out=out)
     means *= POINTS_PER_LEVEL
-    return means, present
+    return np.abs(means, out=means), present  # means are >= 0; abs gives NaN its usual sign
 
 
 def _overall(compiled: CompiledQuestionnaire, themes, present, dimensions=None, indices=None):
+    """The score that decides the level; ``themes`` are theme means with 0 where absent."""
     if compiled.indices:
         if indices is not None:
             return indices[compiled.principal_index].copy()
         row = compiled.theme_groups[len(compiled.dimensions) + compiled.principal_index]
-        members = row > 0  # only the themes of the principal index
-        return _grouped_means(themes[members], present[members], row[None, members])[0]
+        return _grouped_means(themes, present, row[None, :])[0]
     if dimensions is None:
         groups = _grouped_means(themes, present, compiled.theme_groups)
         dimensions = groups[: len(compiled.dimensions)]
@@ -189,27 +204,49 @@ def _overall(compiled: CompiledQuestionnaire, themes, present, dimensions=None, 
 
 
 def _score_set(compiled: CompiledQuestionnaire, numerators, denominators) -> ScoreSet:
-    n_themes = len(compiled.themes)
-    means, present = _theme_means(numerators, denominators)
-    groups = _grouped_means(means[:n_themes], present[:n_themes], compiled.theme_groups)
-    n_dims = len(compiled.dimensions)
+    n_themes, n_dims = len(compiled.themes), len(compiled.dimensions)
+    n = numerators.shape[1]
+    means = np.empty(numerators.shape)
+    groups = np.empty((len(compiled.theme_groups), n))
+    for block in _blocks(n):
+        part, present = _theme_means(numerators[:, block], denominators[:, block], means[:, block])
+        themes = np.fmax(part[:n_themes], 0.0)  # 0 where absent (NaN)
+        groups[:, block] = _grouped_means(themes, present[:n_themes], compiled.theme_groups)
     dimensions, indices = groups[:n_dims], groups[n_dims:]
-    overall = _overall(compiled, means[:n_themes], present[:n_themes], dimensions, indices)
-    means[~present] = np.nan
+    overall = _overall(compiled, None, None, dimensions, indices)
     return ScoreSet(means[:n_themes].T, means[n_themes:].T, dimensions.T, indices.T, overall)
 
 
 class LazyScoreSet:
-    """A ScoreSet computed when first read; ``overall`` alone is computed on its own."""
+    """The scores with "No sé" left out (``dont_know_as`` None) or counted as level 4, computed
+    when first read from the integer sums of ``practice_scores``; ``overall`` alone is computed
+    on its own, from the themes it needs only."""
 
-    def __init__(self, compiled: CompiledQuestionnaire, numerators, denominators):
-        self._args = (compiled, numerators, denominators)
+    def __init__(
+        self,
+        compiled: CompiledQuestionnaire,
+        numerators,
+        denominators,
+        unknown,
+        *,
+        dont_know_as: int | None,
+    ):
+        self._args = (compiled, numerators, denominators, unknown, dont_know_as)
         self._full: ScoreSet | None = None
         self._overall: np.ndarray | None = None
 
+    def _sums(self, rows=slice(None), columns=slice(None)):
+        """Numerators and denominators of the theme and route rows ``rows`` (exact integers)."""
+        _, numerators, denominators, unknown, dont_know_as = self._args
+        numerators, denominators = numerators[rows, columns], denominators[rows, columns]
+        unknown = unknown[rows, columns]
+        if dont_know_as is None:
+            return numerators, denominators - unknown
+        return numerators + float(dont_know_as) * unknown, denominators
+
     def _get(self) -> ScoreSet:
         if self._full is None:
-            self._full = _score_set(*self._args)
+            self._full = _score_set(self._args[0], *self._sums())
         return self._full
 
     @property
@@ -217,10 +254,20 @@ class LazyScoreSet:
         if self._full is not None:
             return self._full.overall
         if self._overall is None:
-            compiled, numerators, denominators = self._args
+            compiled = self._args[0]
             n_themes = len(compiled.themes)
-            means, present = _theme_means(numerators[:n_themes], denominators[:n_themes])
-            self._overall = _overall(compiled, means, present)
+            if compiled.indices:  # only the themes of the principal index
+                row = compiled.theme_groups[len(compiled.dimensions) + compiled.principal_index]
+                members = np.flatnonzero(row > 0)
+                n = self._args[1].shape[1]
+                self._overall = np.empty(n)
+                for block in _blocks(n):
+                    means, present = _theme_means(*self._sums(members, block))
+                    themes = np.fmax(means, 0.0)
+                    self._overall[block] = _grouped_means(themes, present, row[None, members])[0]
+            else:
+                means, present = _theme_means(*self._sums(slice(0, n_themes)))
+                self._overall = _overall(compiled, np.fmax(means, 0.0), present)
         return self._overall
 
     @property
@@ -248,10 +295,30 @@ def _grouped_means(values: np.ndarray, present: np.ndarray, membership: np.ndarr
     """Weighted means per group of the present rows of ``values`` (items × assessments, 0
     where absent); ``membership`` is groups × items with the item's weight where it belongs.
 
-    ``einsum`` without BLAS sums over the items in the same fixed order for every column, so
-    any batch size gives the same bits; the result is rounded to SCORE_DECIMALS."""
-    numerator = np.einsum("gt,tn->gn", membership, values, optimize=False)
-    denominator = np.einsum("gt,tn->gn", membership, present, optimize=False)
+    Each group adds its items one by one in item order, a product then a sum, the same
+    elementwise steps for every assessment, so any batch size gives the same bits (items
+    outside the group would add exact zeros and are skipped). ``einsum`` did the same for
+    two or more assessments, but for a single one it may add in another order. The result is
+    rounded to SCORE_DECIMALS."""
+    n_groups, n = membership.shape[0], values.shape[1]
+    numerator = np.zeros((n_groups, n))
+    denominator = np.zeros((n_groups, n))
+    term = np.empty(n)
+    present = present.astype(np.float64)  # 1.0 or 0.0 (adding bools casts on every step)
+    for g in range(n_groups):
+        members = np.flatnonzero(membership[g])
+        if (membership[g, members] == 1.0).all():
+            # A count of present items: an exact integer in any order, so one call.
+            np.add.reduce(present[members], axis=0, out=denominator[g])
+            for t in members:
+                numerator[g] += values[t]
+            continue
+        for t in members:
+            weight = membership[g, t]
+            np.multiply(values[t], weight, out=term)
+            numerator[g] += term
+            np.multiply(present[t], weight, out=term)
+            denominator[g] += term
     result = np.full_like(numerator, np.nan)
     np.divide(numerator, denominator, out=result, where=denominator > 0)
     return _rounded(result)
@@ -343,12 +410,10 @@ def batch_frame(compiled: CompiledQuestionnaire, scores: BatchScores) -> pd.Data
         "global_sin_no_se": scores.point.overall,
         "global_maximo": scores.high.overall,
         "nivel": scores.level,
-        "nivel_nombre": [compiled.level_name(int(v)) if v > 0 else "" for v in scores.level],
+        "nivel_nombre": _names([""] + [n.nombre for n in compiled.model.niveles], scores.level),
         "provisional": scores.provisional,
         "piso_legal_cumple": scores.floor_met,
-        "dimension_mas_debil": [
-            compiled.dimensions[int(w)].id if w >= 0 else "" for w in scores.weakest
-        ],
+        "dimension_mas_debil": _names([d.id for d in compiled.dimensions] + [""], scores.weakest),
     }
     for k, index in enumerate(compiled.indices):
         data[f"indice_{index.id}"] = scores.indices[:, k]
@@ -366,3 +431,8 @@ def batch_frame(compiled: CompiledQuestionnaire, scores: BatchScores) -> pd.Data
             scores.indicator_valid[:, i], scores.indicator_values[:, i], np.nan
         )
     return pd.DataFrame(data)
+
+
+def _names(names: list[str], positions: np.ndarray) -> list[str]:
+    """``names[p]`` for every position (-1: the last name), looked up all at once."""
+    return np.array(names, dtype=object)[np.asarray(positions, dtype=np.intp)].tolist()

@@ -47,7 +47,7 @@ def simulate(compiled: CompiledQuestionnaire, n: int, seed: int | None = None) -
             picks = rng.random((n, len(options))) < 0.4
             columns[question.id] = ["|".join(options[row]) for row in picks]
         elif isinstance(question, schema.NumberQuestion):
-            span = min(question.maximo - question.minimo, _typical_span(question))
+            span = min(question.maximo - question.minimo, typical_span(question))
             values = question.minimo + span * rng.beta(2, 5, size=n)
             columns[question.id] = np.round(values, min(question.decimales, 2))
             columns[question.id + SOURCE_SUFFIX] = rng.choice(
@@ -61,7 +61,7 @@ def _first_heavy(count: int) -> list[float]:
     return list(weights / weights.sum())
 
 
-def _typical_span(question: schema.NumberQuestion) -> float:
+def typical_span(question: schema.NumberQuestion) -> float:
     """A plausible magnitude for a small or medium Peruvian plant, by unit."""
     unit = question.unidad.lower()
     if "%" in unit:

@@ -235,7 +235,7 @@ def _verificar(url: str, ruc: str, remove: bool, staff_login: str | None, note: 
 
 def _demo(url: str, firms: int, seed: int | None, replace: bool) -> int:
     from scoring import compile_questionnaire
-    from scoring.catalog import default_questionnaire
+    from scoring.catalog import available_modules, default_questionnaire
     from storage.demo import count_demo, create_demo, remove_demo
 
     if firms < 1:
@@ -253,7 +253,7 @@ def _demo(url: str, firms: int, seed: int | None, replace: bool) -> int:
             )
             return 1
         removed = remove_demo(session) if replace else 0
-        summary = create_demo(session, compiled, firms, seed)
+        summary = create_demo(session, compiled, firms, seed, modules=available_modules())
     if removed:
         print(f"Se borraron {removed} empresas de demostración anteriores.")
     print(

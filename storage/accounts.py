@@ -10,9 +10,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import math
+import os
 import re
+import threading
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
 
@@ -64,7 +67,26 @@ _INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-_DUMMY_HASH = _hasher.hash("contraseña de relleno para igualar tiempos")
+# Each argon2 call takes 64 MiB and a core for a while: a registration or login storm must not
+# take the whole machine's memory, so at most this many run at once in the process; the rest
+# wait their turn (no connection should be held while waiting: hash before the transaction).
+HASH_SLOTS = max(1, min(4, os.cpu_count() or 1))
+_hash_slots = threading.BoundedSemaphore(HASH_SLOTS)
+
+
+def hash_password(password: str) -> str:
+    """The argon2id hash of ``password`` (bounded concurrency: ``HASH_SLOTS``)."""
+    with _hash_slots:
+        return _hasher.hash(password)
+
+
+def _verify(password_hash: str, password: str) -> None:
+    """argon2 verify (bounded concurrency); raises argon2's VerificationError family."""
+    with _hash_slots:
+        _hasher.verify(password_hash, password)
+
+
+_DUMMY_HASH = hash_password("contraseña de relleno para igualar tiempos")
 
 
 class RegistrationError(ValueError):
@@ -255,12 +277,39 @@ def _duplicate_ruc(ruc: str) -> RegistrationError:
     return DuplicateRuc({"ruc": DUPLICATE_RUC})
 
 
-def register_firm(session: Session, data: FirmRegistration | Mapping[str, object]) -> Firm:
+# The unique constraints that mean "this login is taken" (names from storage.db's naming
+# convention; SQLite names the columns instead).
+_LOGIN_CONSTRAINTS = {"uq_empresas_ruc": "empresas.ruc", "uq_cuentas_login": "cuentas.login"}
+
+
+def violates_login_uniqueness(exc: IntegrityError) -> bool:
+    """Whether ``exc`` is the RUC or login unique constraint, not any other violation (a
+    primary key whose sequence fell behind, a foreign key...), which is not a duplicate RUC."""
+    orig = exc.orig
+    diag = getattr(orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    if constraint is not None:  # PostgreSQL (psycopg) names the constraint
+        return constraint in _LOGIN_CONSTRAINTS
+    text = str(orig if orig is not None else exc)
+    return "UNIQUE constraint failed" in text and any(
+        text.rstrip().endswith(column) for column in _LOGIN_CONSTRAINTS.values()
+    )
+
+
+def register_firm(
+    session: Session,
+    data: FirmRegistration | Mapping[str, object],
+    password_hash: str | None = None,
+) -> Firm:
     """Validate and create a firm with its account (login = RUC); flushes, does not commit.
 
     Nothing is written when it is refused: every check runs before the insert, and a RUC taken
     concurrently (unique constraint) rolls the whole session back. No SAVEPOINT: on SQLite,
     releasing one outside an explicit transaction commits it.
+
+    ``password_hash``: ``hash_password(data.password)`` computed by the caller before opening
+    the session (so a retried transaction does not hash again). Without it the password is
+    hashed here before the first query, so a fresh session holds no connection meanwhile.
     """
     if not isinstance(data, FirmRegistration):
         known = {f.name for f in fields(FirmRegistration)}
@@ -268,6 +317,8 @@ def register_firm(session: Session, data: FirmRegistration | Mapping[str, object
     errors = _firm_errors(data)
     if errors:
         raise RegistrationError(errors)
+    if password_hash is None:
+        password_hash = hash_password(data.password)
     ruc = data.ruc.strip()
     taken = (
         select(Firm.id).where(Firm.ruc == ruc).union(select(Account.id).where(Account.login == ruc))
@@ -292,7 +343,7 @@ def register_firm(session: Session, data: FirmRegistration | Mapping[str, object
     account = Account(
         kind="empresa",
         login=ruc,
-        password_hash=_hasher.hash(data.password),
+        password_hash=password_hash,
         firm=firm,
         display_name=firm.razon_social,
         failed_logins=0,
@@ -300,9 +351,11 @@ def register_firm(session: Session, data: FirmRegistration | Mapping[str, object
     session.add_all([firm, account])
     try:
         session.flush()
-    except IntegrityError as exc:  # registered concurrently between the check and the insert
+    except IntegrityError as exc:
         session.rollback()
-        raise _duplicate_ruc(ruc) from exc
+        if violates_login_uniqueness(exc):  # registered concurrently since the check above
+            raise _duplicate_ruc(ruc) from exc
+        raise
     return firm
 
 
@@ -317,6 +370,7 @@ def create_staff(session: Session, email: str, name: str, password: str) -> Acco
         errors["password"] = error
     if errors:
         raise RegistrationError(errors)
+    password_hash = hash_password(password)  # before the first query: no connection held
     login = email.strip().lower()
     duplicate = RegistrationError({"email": f"Ya existe una cuenta con el correo {login}."})
     if session.scalar(select(Account.id).where(Account.login == login)):
@@ -324,7 +378,7 @@ def create_staff(session: Session, email: str, name: str, password: str) -> Acco
     account = Account(
         kind="personal",
         login=login,
-        password_hash=_hasher.hash(password),
+        password_hash=password_hash,
         display_name=name.strip(),
         failed_logins=0,
     )
@@ -333,7 +387,9 @@ def create_staff(session: Session, email: str, name: str, password: str) -> Acco
         session.flush()
     except IntegrityError as exc:
         session.rollback()
-        raise duplicate from exc
+        if violates_login_uniqueness(exc):
+            raise duplicate from exc
+        raise
     return account
 
 
@@ -376,18 +432,24 @@ def authenticate(
         raise LoginError(LOGIN_MALFORMED)
     password = password or ""
     account = session.scalar(select(Account).where(Account.login == _normalize_login(login)))
-    if account is None or len(password) > MAX_PASSWORD:
+    _check_password(account.password_hash if account is not None else None, password)
+    assert account is not None
+    if _hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = hash_password(password)
+    return account
+
+
+def _check_password(password_hash: str | None, password: str) -> None:
+    """LoginError unless ``password`` matches; an unknown login costs the same work."""
+    if password_hash is None or len(password) > MAX_PASSWORD:
         # Same work as a real check, so timing does not reveal which logins exist.
         with contextlib.suppress(VerificationError):
-            _hasher.verify(_DUMMY_HASH, password[: MAX_PASSWORD + 1])
+            _verify(_DUMMY_HASH, password[: MAX_PASSWORD + 1])
         raise LoginError(LOGIN_FAILED)
     try:
-        _hasher.verify(account.password_hash, password)
+        _verify(password_hash, password)
     except (VerifyMismatchError, InvalidHashError):
         raise LoginError(LOGIN_FAILED) from None
-    if _hasher.check_needs_rehash(account.password_hash):
-        account.password_hash = _hasher.hash(password)
-    return account
 
 
 def throttled_message(wait: float) -> str:
@@ -424,6 +486,47 @@ def login(
         raise
     limiter.login_succeeded(name, client)
     return account
+
+
+def check_login(
+    sessions: Callable[[], AbstractContextManager[Session]],
+    login: str,
+    password: str,
+    client: str | None,
+    limiter: throttle.Throttle | None = None,
+) -> int:
+    """``login`` for the server's login route, returning the account id, without holding a
+    database connection while argon2 runs: the hash is read in one short session, checked with
+    none open, and a rehash (new parameters) is written in another.
+
+    ``sessions()`` gives a session that commits on exit (``storage.db.session_scope``).
+    """
+    if login_is_malformed(login):
+        raise LoginError(LOGIN_MALFORMED)
+    limiter = limiter or throttle.shared()
+    name = _normalize_login(login)
+    wait = limiter.login_wait(name, client)
+    if wait:
+        raise LoginError(throttled_message(wait), retry_after=wait)
+    with sessions() as session:
+        found = session.execute(
+            select(Account.id, Account.password_hash).where(Account.login == name)
+        ).first()
+    password = password or ""
+    try:
+        _check_password(found.password_hash if found is not None else None, password)
+    except LoginError:
+        limiter.login_failed(name, client)
+        raise
+    assert found is not None
+    limiter.login_succeeded(name, client)
+    if _hasher.check_needs_rehash(found.password_hash):
+        new_hash = hash_password(password)
+        with sessions() as session:
+            account = session.get(Account, found.id)
+            if account is not None and account.password_hash == found.password_hash:
+                account.password_hash = new_hash
+    return found.id
 
 
 # --- the firm's own profile, consents and password ------------------------------------------
@@ -612,7 +715,7 @@ def change_password(
         errors["current"] = "Escriba su contraseña actual."
         raise ProfileError(errors)
     try:
-        _hasher.verify(account.password_hash, current[: MAX_PASSWORD + 1])
+        _verify(account.password_hash, current[: MAX_PASSWORD + 1])
     except (VerifyMismatchError, InvalidHashError):
         account.failed_logins += 1
         account.last_failed_at = now
@@ -621,7 +724,7 @@ def change_password(
         raise ProfileError(errors) from None
     if errors:
         raise ProfileError(errors)
-    account.password_hash = _hasher.hash(new)
+    account.password_hash = hash_password(new)
     account.failed_logins = 0
     account.last_failed_at = None
     closed = revoke_account_sessions(session, account.id, keep_token=keep_token, now=now)
@@ -644,7 +747,7 @@ def reset_password(
         raise ProfileError({"login": f"No existe una cuenta con el usuario «{name}»."})
     if error := _password_error(new):
         raise ProfileError({"password": error})
-    account.password_hash = _hasher.hash(new)
+    account.password_hash = hash_password(new)
     account.failed_logins = 0
     account.last_failed_at = None
     closed = revoke_account_sessions(session, account.id, now=now)

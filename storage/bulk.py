@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Column, Connection, func, select, text
 
 from scoring import schema
 from scoring.compiled import CompiledQuestionnaire
@@ -44,6 +44,22 @@ def next_id(connection: Connection, column: Any) -> int:
     return int(connection.execute(select(func.coalesce(func.max(column), 0))).scalar_one()) + 1
 
 
+def sync_sequence(connection: Connection, column: Column | Any) -> None:
+    """After inserting explicit ids, move PostgreSQL's sequence of ``column`` past the largest
+    one, or the next ordinary insert (a registration) would collide with a bulk-loaded row.
+    SQLite needs nothing: its next rowid is always max(id) + 1."""
+    if connection.dialect.name != "postgresql":
+        return
+    table = column.table.name
+    connection.execute(
+        text(
+            "SELECT setval(pg_get_serial_sequence(:table, :column), "
+            f'(SELECT coalesce(max("{column.name}"), 0) + 1 FROM "{table}"), false)'
+        ),
+        {"table": table, "column": column.name},
+    )
+
+
 def insert_firms(connection: Connection, firms: Sequence[dict[str, Any]]) -> list[int]:
     """Insert firm rows (``storage.models.Firm`` columns, no id); returns their new ids."""
     first = next_id(connection, Firm.id)
@@ -51,6 +67,7 @@ def insert_firms(connection: Connection, firms: Sequence[dict[str, Any]]) -> lis
     rows = [{**firm, "id": ident} for firm, ident in zip(firms, ids, strict=True)]
     for start in range(0, len(rows), CHUNK):
         connection.execute(Firm.__table__.insert(), rows[start : start + CHUNK])
+    sync_sequence(connection, Firm.__table__.c.id)
     return ids
 
 
@@ -135,6 +152,7 @@ def insert_scored(connection: Connection, batch: ScoredBatch) -> list[int]:
         connection.execute(Assessment.__table__.insert(), assessments)
         connection.execute(Result.__table__.insert(), results)
         connection.execute(PanelRow.__table__.insert(), panel)
+    sync_sequence(connection, Assessment.__table__.c.id)
     return ids
 
 

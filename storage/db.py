@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, MetaData, create_engine, event, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+
+from storage.replicas import lock_migrations, postgres_engine_options
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -54,11 +63,22 @@ def safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+# How long one SQLite statement waits for another writer before "database is locked"; a write
+# transaction (``write_transaction``) is then retried up to WRITE_ATTEMPTS times in all.
+BUSY_TIMEOUT_MS = 5000
+WRITE_ATTEMPTS = 3
+BUSY_MESSAGE = (
+    "La base de datos está ocupada atendiendo a muchas empresas a la vez y no pudimos guardar "
+    "en este momento. Lo que escribió sigue en pantalla: espere unos segundos y vuelva a "
+    "intentarlo."
+)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
@@ -72,6 +92,8 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    for key, value in postgres_engine_options().items():  # pool sizes, PgBouncer (replicas)
+        kwargs.setdefault(key, value)
     return create_engine(url, **kwargs)
 
 
@@ -93,6 +115,7 @@ def migrate(url: str | Engine | None = None) -> str:
     engine = url if isinstance(url, Engine) else make_engine(url)
     try:
         with engine.begin() as connection:
+            lock_migrations(connection)  # replicas starting together upgrade one at a time
             config = alembic_config(connection)
             command.upgrade(config, "head")
         return ScriptDirectory.from_config(config).get_current_head() or ""
@@ -113,3 +136,46 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+class DatabaseBusy(Exception):
+    """A write still found the database locked after every retry (message in Spanish)."""
+
+    def __init__(self) -> None:
+        super().__init__(BUSY_MESSAGE)
+
+
+def is_locked(exc: BaseException) -> bool:
+    """SQLite's "database is locked" (another writer held the lock past the busy timeout)."""
+    if not isinstance(exc, OperationalError):
+        return False
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    return "database is locked" in text or "database table is locked" in text
+
+
+def write_transaction(
+    engine: Engine,
+    work: Callable[[Session], T],
+    attempts: int = WRITE_ATTEMPTS,
+    pause: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run ``work(session)`` in one transaction; on SQLite's "database is locked" roll back and
+    run it again, at most ``attempts`` times, then raise ``DatabaseBusy``.
+
+    ``work`` must be safe to repeat (it is, when all it does is write through ``session``): do
+    slow things that need no database, such as hashing a password, before calling this, so no
+    connection or lock is held while they run. Any other error is raised at once.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with session_scope(engine) as session:
+                return work(session)
+        except OperationalError as exc:
+            if not is_locked(exc):
+                raise
+            if attempt == attempts:
+                log.warning("database still locked after %d attempts", attempts)
+                raise DatabaseBusy() from exc
+            log.info("database locked; write retried (attempt %d of %d)", attempt, attempts)
+            pause(random.uniform(0.05, 0.25) * attempt)  # jitter: retries do not collide
+    raise AssertionError("unreachable")

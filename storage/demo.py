@@ -19,11 +19,14 @@ from sqlalchemy.orm import Session
 
 from scoring import schema
 from scoring.answers import NO_APLICA, NO_SE, REASON_SUFFIX, condition_value
-from scoring.compiled import CompiledQuestionnaire
+from scoring.catalog import division_module, modules_for, with_modules
+from scoring.compiled import CompiledQuestionnaire, compile_questionnaire
 from scoring.conditions import condition_met, hidden_questions
 from scoring.deflator import price_index
+from scoring.modules import LoadedModule
 from scoring.peru import ruc_check_digit, size_class, uit_for_year
 from scoring.result import score_assessment
+from scoring.simulate import typical_span
 from storage.assessments import result_summary, save_answers, start_assessment, submit
 from storage.models import Firm, utcnow
 from storage.results_table import store_result_vector
@@ -31,8 +34,10 @@ from storage.results_table import store_result_vector
 # Relative weights; CIIU divisions with the most manufacturing firms in Peru come first.
 SECTOR_WEIGHTS = {
     10: 18, 14: 15, 25: 12, 31: 9, 18: 7, 13: 6, 22: 6, 16: 5, 20: 4, 23: 4,
-    15: 4, 11: 3, 32: 3, 33: 2, 17: 1, 28: 1,
+    15: 4, 11: 3, 32: 3, 33: 2, 17: 1, 28: 1, 24: 1, 21: 1,
 }  # fmt: skip
+# Share of the firms of a division that add a second sector module (by module id).
+SECOND_MODULE = {10: ("harina_pescado", 0.15)}
 REGION_WEIGHTS = {
     "Lima Metropolitana": 45, "Arequipa": 9, "La Libertad": 8, "Callao": 6, "Piura": 5,
     "Lambayeque": 4, "Junín": 4, "Cusco": 3, "Ica": 3, "Lima Provincias": 3, "Áncash": 2,
@@ -46,8 +51,8 @@ SIZE_MATURITY = {"micro": 1.0, "pequena": 1.5, "mediana": 2.0, "grande": 2.5}
 SECTOR_WORDS = {
     10: "Alimentos", 11: "Bebidas", 13: "Textiles", 14: "Confecciones", 15: "Calzado",
     16: "Maderas", 17: "Papeles", 18: "Gráfica", 20: "Química", 22: "Plásticos",
-    23: "Cerámica", 25: "Metalmecánica", 28: "Maquinarias", 31: "Muebles", 32: "Manufacturas",
-    33: "Servicios Industriales",
+    21: "Farmacéutica", 23: "Cerámica", 24: "Metales", 25: "Metalmecánica", 28: "Maquinarias",
+    31: "Muebles", 32: "Manufacturas", 33: "Servicios Industriales",
 }  # fmt: skip
 NAME_WORDS = (
     "Andina", "del Pacífico", "del Sur", "Norteña", "San Martín", "Inca", "Los Andes",
@@ -364,6 +369,65 @@ def _numbers(
     return figures
 
 
+def _module_numbers(compiled: CompiledQuestionnaire) -> dict[str, schema.NumberQuestion]:
+    """The number questions that sector modules add to ``compiled``."""
+    themes = {t for m in compiled.model.modulos for t in m.ejes}
+    return {q.id: q for q in compiled.numbers if compiled.theme_of.get(q.id) in themes}
+
+
+def _module_choices(rng: np.random.Generator, compiled: CompiledQuestionnaire) -> dict:
+    """Answers to the choice questions sector modules add (what the plant makes, which
+    processes it runs), drawn before anything else: they decide which module questions show."""
+    themes = {t for m in compiled.model.modulos for t in m.ejes}
+    answers: dict[str, object] = {}
+    for question in compiled.questions:
+        if compiled.theme_of.get(question.id) not in themes:
+            continue
+        options = [o.valor for o in getattr(question, "opciones", [])]
+        if isinstance(question, schema.SingleChoiceQuestion):
+            answers[question.id] = options[int(rng.integers(len(options)))]
+        elif isinstance(question, schema.MultipleChoiceQuestion):
+            picked = [o for o in options if rng.random() < 0.4]
+            answers[question.id] = picked or [options[int(rng.integers(len(options)))]]
+    return answers
+
+
+def _module_figures(
+    rng: np.random.Generator,
+    compiled: CompiledQuestionnaire,
+    questions: dict[str, schema.NumberQuestion],
+    m: float,
+) -> dict[str, float]:
+    """Figures for sector-module questions, drawn per indicator so it lands somewhere plausible:
+    a percentage ``a / b * 100`` takes ``a`` as a share of ``b`` that grows with maturity ``m``
+    (0–1); other inputs are drawn inside each question's range, as the simulator does."""
+    if not questions:
+        return {}
+
+    def draw(question: schema.NumberQuestion) -> float:
+        span = min(question.maximo - question.minimo, typical_span(question))
+        value = question.minimo + span * rng.beta(2, 5)
+        return round(float(value), min(question.decimales, 2))
+
+    figures: dict[str, float] = {}
+    for info in compiled.indicators:
+        names = [n for n in info.formula.names if n in questions]
+        if not names:
+            continue
+        if info.model.unidad.strip() == "%" and len(info.formula.names) == 2 == len(names):
+            part, whole = info.formula.names
+            total = figures.setdefault(whole, draw(questions[whole]))
+            share = _clip(0.05 + 0.7 * m + rng.normal(0, 0.1), 0.0, 1.0)
+            top = float(questions[part].maximo)
+            figures.setdefault(part, round(min(total * share, top), 2))
+            continue
+        for name in names:
+            figures.setdefault(name, draw(questions[name]))
+    for ident, question in questions.items():
+        figures.setdefault(ident, draw(question))
+    return figures
+
+
 def demo_answers(
     compiled: CompiledQuestionnaire,
     rng: np.random.Generator,
@@ -385,7 +449,7 @@ def demo_answers(
     dont_know = 0.08 if firm.size_class == "micro" else 0.04
     number_dont_know = 0.02 if firm.size_class == "micro" else 0.008
     m = _clip(latent / 4)
-    profile = _profile(rng, firm, sector)
+    profile = _profile(rng, firm, sector) | _module_choices(rng, compiled)
     hidden = hidden_questions(compiled, profile)
 
     def value_of(qid: str) -> object:
@@ -393,6 +457,7 @@ def demo_answers(
 
     year = utcnow().year - 1 if year is None else year
     figures: dict[str, float] = {}
+    module_numbers = _module_numbers(compiled)
     for question in compiled.questions:
         if question.id in profile:
             answers[question.id] = profile[question.id]
@@ -416,6 +481,7 @@ def demo_answers(
         elif isinstance(question, schema.NumberQuestion):
             if not figures:
                 figures = _numbers(rng, firm, sector, profile, m, year)
+                figures |= _module_figures(rng, compiled, module_numbers, m)
             if question.id not in figures:
                 continue  # an optional figure the firm does not give
             if draw < number_dont_know and question.permite_no_se:
@@ -470,15 +536,47 @@ def _store(
     store_result_vector(session, assessment.id, compiled, result)
 
 
+class _Questionnaires:
+    """The questionnaire of each demo firm: the base one plus the sector module of its CIIU
+    division (and, for some, a second one), compiled once per set of modules and depth."""
+
+    def __init__(self, base: dict[str, CompiledQuestionnaire], modules) -> None:
+        self.base, self.modules, self.cache = base, modules or {}, {}
+
+    def module_ids(self, rng: np.random.Generator, division: int) -> tuple[str, ...]:
+        if not self.modules:
+            return ()
+        core = next(iter(self.base.values())).loaded
+        primary = division_module(core, self.modules, division)
+        ids = [primary.id] if primary else []
+        extra, share = SECOND_MODULE.get(division, ("", 0.0))
+        if extra in modules_for(core, self.modules) and rng.random() < share:
+            ids.append(extra)
+        return tuple(sorted(ids))
+
+    def compiled(self, ids: tuple[str, ...], depth: str) -> CompiledQuestionnaire:
+        if not ids:
+            return self.base[depth]
+        if (ids, depth) not in self.cache:
+            merged = with_modules(self.base[depth].loaded, self.modules, list(ids))
+            self.cache[(ids, depth)] = compile_questionnaire(merged, depth)
+        return self.cache[(ids, depth)]
+
+
 def create_demo(
     session: Session,
     compiled: dict[str, CompiledQuestionnaire],
     firms: int,
     seed: int | None = None,
     now: dt.datetime | None = None,
+    modules: dict[str, LoadedModule] | None = None,
 ) -> DemoSummary:
-    """Add ``firms`` demo firms with their assessments; ``compiled`` maps depth -> questionnaire."""
+    """Add ``firms`` demo firms with their assessments; ``compiled`` maps depth -> questionnaire.
+
+    With ``modules`` (``scoring.catalog.available_modules()``) each firm answers the sector
+    module of its CIIU division too, and some food firms add fishmeal as a second activity."""
     rng = np.random.default_rng(seed)
+    questionnaires = _Questionnaires(compiled, modules)
     now = now or utcnow()
     taken = set(session.scalars(select(Firm.ruc)))
     practice = {q.id for c in compiled.values() for q in c.practice}
@@ -489,6 +587,9 @@ def create_demo(
         session.add(firm)
         session.flush()
         depth = "completo" if rng.random() < COMPLETO_SHARE else "expres"
+        chosen = questionnaires.compiled(
+            questionnaires.module_ids(rng, int(firm.ciiu_division)), depth
+        )
         again = rng.random() < REASSESSED
         days = rng.uniform(370, 730) if again else rng.uniform(1, 730)
         first = now - dt.timedelta(days=float(days), hours=float(rng.uniform(0, 10)))
@@ -499,9 +600,9 @@ def create_demo(
         for position, when in enumerate(dates):
             level = latent + (rng.uniform(0.2, 0.7) if position else 0.0)
             answers, sources = demo_answers(
-                compiled[depth], rng, firm, level, difficulty, year=when.year - 1
+                chosen, rng, firm, level, difficulty, year=when.year - 1
             )
-            _store(session, compiled[depth], firm, answers, sources, when)
+            _store(session, chosen, firm, answers, sources, when)
             assessments += 1
     session.flush()
     return DemoSummary(firms, assessments, reassessed)

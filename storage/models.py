@@ -57,6 +57,8 @@ class Base(DeclarativeBase):
 
 class Firm(Base):
     __tablename__ = "empresas"
+    # Issue 11: «Empresas que comparten» is paged in name order.
+    __table_args__ = (Index("ix_empresas_razon_social", "razon_social", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ruc: Mapped[str] = mapped_column(String(11), unique=True)
@@ -219,7 +221,17 @@ class PanelRow(Base):
     """
 
     __tablename__ = "panel_resultados"
-    __table_args__ = (Index("ix_panel_resultados_cuestionario", "questionnaire_id", "depth"),)
+    __table_args__ = (
+        Index("ix_panel_resultados_cuestionario", "questionnaire_id", "depth"),
+        # Issue 11: data_version and the chunked reads (storage.live_results) walk this index.
+        Index(
+            "ix_panel_resultados_version",
+            "questionnaire_id",
+            "depth",
+            "questionnaire_hash",
+            "assessment_id",
+        ),
+    )
 
     assessment_id: Mapped[int] = mapped_column(
         ForeignKey("evaluaciones.id", ondelete="CASCADE"), primary_key=True

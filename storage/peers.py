@@ -8,13 +8,17 @@ No firm id or name leaves this module.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from storage.live_results import LiveResults, Rows
 from storage.models import Assessment, Firm, Result
 
 # Always present; then one column per score the stored results declare: the dimension ids,
@@ -161,3 +165,126 @@ def sector_indicator_values(
             if indicator.get("valido") and _valid(indicator.get("valor")):
                 found.append(float(indicator["valor"]))
     return values
+
+
+# --- once per data version, from the narrow panel rows (issue 11) -----------------------------
+
+# Vector columns a peer table needs (storage.results_table.vector_columns names).
+PEER_PREFIXES = ("global", "desempeno", "dim_", "idx_", "ruta_", "ind_")
+INDICATOR_PREFIX = "ind_"
+
+
+def _peer_name(column: str) -> str | None:
+    """The ``peer_scores`` column of a vector column (None: not a peer score)."""
+    if column == "global":
+        return "overall"
+    if column == "desempeno":
+        return "performance"
+    if column.startswith("dim_"):
+        return column.removeprefix("dim_")
+    if column.startswith("ruta_"):
+        return column.removeprefix("ruta_").lower()
+    if column.startswith(INDEX_PREFIX):
+        return column
+    return None
+
+
+@dataclass(frozen=True)
+class PeerTable:
+    """Every counted firm's latest submitted result of one version and depth (as
+    ``peer_scores``, without leaving anyone out), built once per data version and shared by
+    every firm a process serves. Firm ids stay inside: ``without`` gives the rows of the
+    others, with no id."""
+
+    version: tuple
+    frame: pd.DataFrame  # PEER_COLUMNS + score columns, as peer_scores
+    indicators: pd.DataFrame  # "ind_<id>" valid values (NaN when invalid), same rows
+    _firm_ids: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def without(self, firm_id: int | None) -> pd.DataFrame:
+        """The peers of ``firm_id``: every row but its own (no ids)."""
+        if firm_id is None:
+            return self.frame.copy()
+        return self.frame[self._firm_ids != int(firm_id)].reset_index(drop=True)
+
+    def sector_values(
+        self,
+        firm_id: int,
+        ciiu_division: int,
+        indicator_ids: Iterable[str],
+        whole_version: Iterable[str] = (),
+    ) -> dict[str, list[float]]:
+        """As ``sector_indicator_values``: valid values of each indicator of the other firms of
+        the division (their latest result), an empty list when none has one. Indicators in
+        ``whole_version`` (a sector module's) take every other firm of this version: the same
+        module, whatever its division."""
+        others = self._firm_ids != int(firm_id)
+        in_division = others & (self.frame["ciiu_division"].to_numpy() == int(ciiu_division))
+        module_wide = set(whole_version)
+        values: dict[str, list[float]] = {}
+        for ident in indicator_ids:
+            column = f"{INDICATOR_PREFIX}{ident}"
+            if column not in self.indicators:
+                continue
+            mask = others if ident in module_wide else in_division
+            found = self.indicators[column].to_numpy()[mask]
+            values[ident] = [float(v) for v in found[np.isfinite(found)]]
+        return values
+
+
+def peer_table(rows: Rows, version: tuple = ()) -> PeerTable:
+    """The latest row of each firm in ``rows`` (sorted by firm, time and id, as
+    ``LiveResults`` keeps them), with the peer columns of ``peer_scores``."""
+    firms = rows.meta["firm_id"]
+    last = np.ones(len(firms), dtype=bool)
+    last[:-1] = firms[1:] != firms[:-1]
+    positions = np.flatnonzero(last)
+    meta = rows.meta
+    data: dict[str, Any] = {
+        "ciiu_division": meta["ciiu_division"][positions].astype("int64"),
+        "size_class": np.asarray(rows.categories["size_class"], dtype=object)[
+            meta["size_class"][positions]
+        ]
+        if len(positions)
+        else np.empty(0, dtype=object),
+        "region": np.asarray(rows.categories["region"], dtype=object)[meta["region"][positions]]
+        if len(positions)
+        else np.empty(0, dtype=object),
+        "overall": np.full(len(positions), np.nan),
+        "performance": np.full(len(positions), np.nan),
+    }
+    indicators: dict[str, np.ndarray] = {}
+    for j, column in enumerate(rows.columns):
+        values = rows.matrix[positions, j].astype("float64")
+        name = _peer_name(column)
+        if name is not None:
+            data[name] = values
+        elif column.startswith(INDICATOR_PREFIX):
+            indicators[column] = values
+    frame = pd.DataFrame(data)
+    return PeerTable(version, frame, pd.DataFrame(indicators), firms[positions].copy())
+
+
+class PeerSource:
+    """One version and depth's peer table for a process: refreshed when the data version read
+    from the database changes (a submission, a consent or a verification), never by a timer."""
+
+    def __init__(self, questionnaire_id: str, depth: str, questionnaire_hash: str) -> None:
+        self.live = LiveResults(
+            questionnaire_id, depth, questionnaire_hash, prefixes=PEER_PREFIXES, demo=False
+        )
+        self._lock = threading.Lock()
+        self._table: PeerTable | None = None
+
+    def current(self, session: Session) -> PeerTable:
+        snapshot = self.live.refresh(session)
+        table = self._table
+        if table is not None and table.version == snapshot.version:
+            return table
+        with self._lock:
+            if self._table is None or self._table.version != snapshot.version:
+                self._table = peer_table(snapshot.rows, snapshot.version)
+            return self._table

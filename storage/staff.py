@@ -10,11 +10,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
-from storage.models import Assessment, Firm, Result
+from storage.models import Assessment, Firm, PanelRow, Result
 
 FIRM_COLUMNS = (
     "firm_id",
@@ -91,6 +92,54 @@ def sharing_firms(session: Session, search: str = "") -> pd.DataFrame:
     return frame
 
 
+def _search(query: Any, search: str) -> Any:
+    text = search.strip()
+    if not text:
+        return query
+    pattern = f"%{text.lower()}%"
+    return query.where(func.lower(Firm.razon_social).like(pattern) | Firm.ruc.like(pattern))
+
+
+def sharing_firms_page(
+    session: Session, search: str = "", limit: int = 100, offset: int = 0
+) -> tuple[pd.DataFrame, int]:
+    """One page of ``sharing_firms`` (same columns, ordered by name) and how many match.
+
+    Paged in SQL along the (razon_social, id) index, with the assessment count and last date
+    read only for the page's firms: the page costs the same with a million assessments."""
+    consenting = Firm.consent_share_sni.is_(true())
+    total = session.scalar(
+        _search(select(func.count()).select_from(Firm), search).where(consenting)
+    )
+    query = _search(
+        select(
+            Firm.id,
+            Firm.ruc,
+            Firm.razon_social,
+            Firm.ciiu_division,
+            Firm.size_class,
+            Firm.region,
+            Firm.workers,
+            Firm.is_demo,
+        ).where(consenting),
+        search,
+    ).order_by(Firm.razon_social, Firm.id)
+    rows = session.execute(query.limit(limit).offset(offset)).all()
+    frame = pd.DataFrame(rows, columns=list(FIRM_COLUMNS[:8]))
+    ids = [int(i) for i in frame["firm_id"]]
+    found: dict[int, tuple[int, Any]] = {}
+    if ids:
+        submitted = (
+            select(Assessment.firm_id, func.count(), func.max(Assessment.submitted_at))
+            .where(Assessment.status == "enviada", Assessment.firm_id.in_(ids))
+            .group_by(Assessment.firm_id)
+        )
+        found = {firm: (count, last) for firm, count, last in session.execute(submitted)}
+    frame["evaluaciones"] = [found.get(i, (0, None))[0] for i in ids]
+    frame["ultima"] = pd.to_datetime([found.get(i, (0, None))[1] for i in ids], utc=True)
+    return frame, int(total or 0)
+
+
 def sharing_firm(session: Session, firm_id: int) -> Firm | None:
     """The firm if it shares its results with SNI; None otherwise (never a non-consenting one)."""
     return session.scalar(
@@ -114,11 +163,15 @@ def shared_assessments(
     depth: str | None = None,
     questionnaire_hash: str | None = None,
     with_detail: bool = False,
+    after_id: int | None = None,
+    limit: int | None = None,
 ) -> pd.DataFrame:
     """Submitted assessments with their scores, of consenting firms (all, or ``firm_ids``).
 
     Sector, size and region are those the assessment was scored with. ``with_detail`` adds the
     stored ``ScoreResult.to_dict()`` as a ``detail`` column (empty dict for bulk-loaded rows).
+    With ``limit`` the rows come in assessment id order after ``after_id`` (keyset pages for
+    exports that stream, issue 11); otherwise by firm and newest first.
     """
     query = (
         select(
@@ -142,8 +195,13 @@ def shared_assessments(
         .join(Result, Result.assessment_id == Assessment.id)
         .join(Firm, Firm.id == Assessment.firm_id)
         .where(Assessment.status == "enviada", Firm.consent_share_sni.is_(true()))
-        .order_by(Assessment.firm_id, Assessment.submitted_at.desc(), Assessment.id.desc())
     )
+    if limit is None:
+        query = query.order_by(
+            Assessment.firm_id, Assessment.submitted_at.desc(), Assessment.id.desc()
+        )
+    else:
+        query = query.where(Assessment.id > (after_id or 0)).order_by(Assessment.id).limit(limit)
     if firm_ids is not None:
         query = query.where(Assessment.firm_id.in_(firm_ids))
     if questionnaire_id is not None:
@@ -190,3 +248,73 @@ def shared_assessment(
     if assessment is None or assessment.submitted_at is None:
         return None
     return SharedAssessment(firm, assessment, assessment.submitted_at)
+
+
+def shared_count(
+    session: Session, questionnaire_id: str, depth: str, questionnaire_hash: str
+) -> int:
+    """How many submitted assessments of one version the sharing firms have (for progress)."""
+    query = (
+        select(func.count())
+        .select_from(Assessment)
+        .join(Firm, Firm.id == Assessment.firm_id)
+        .where(
+            Assessment.status == "enviada",
+            Firm.consent_share_sni.is_(true()),
+            Assessment.questionnaire_id == questionnaire_id,
+            Assessment.depth == depth,
+            Assessment.questionnaire_hash == questionnaire_hash,
+        )
+    )
+    return int(session.scalar(query) or 0)
+
+
+SHARED_LIST_COLUMNS = (
+    "assessment_id",
+    "firm_id",
+    "ruc",
+    "is_demo",
+    "questionnaire_version",
+    "submitted_at",
+    "ciiu_division",
+    "size_class",
+    "region",
+)
+
+
+def shared_list(
+    session: Session, questionnaire_id: str, depth: str, questionnaire_hash: str
+) -> pd.DataFrame:
+    """Every submitted assessment of one version of the firms that share with SNI, with only
+    what filters need (no scores, no detail): from the narrow panel rows and the firm."""
+    query = (
+        select(
+            PanelRow.assessment_id,
+            PanelRow.firm_id,
+            Firm.ruc,
+            PanelRow.is_demo,
+            PanelRow.questionnaire_version,
+            PanelRow.submitted_at,
+            PanelRow.ciiu_division,
+            PanelRow.size_class,
+            PanelRow.region,
+        )
+        .join(Firm, Firm.id == PanelRow.firm_id)
+        .where(
+            Firm.consent_share_sni.is_(true()),
+            PanelRow.questionnaire_id == questionnaire_id,
+            PanelRow.depth == depth,
+            PanelRow.questionnaire_hash == questionnaire_hash,
+        )
+        .order_by(PanelRow.firm_id, PanelRow.submitted_at, PanelRow.assessment_id)
+    )
+    frame = pd.DataFrame(session.execute(query).all(), columns=list(SHARED_LIST_COLUMNS))
+    frame["submitted_at"] = pd.to_datetime(frame["submitted_at"], utc=True)
+    frame["is_demo"] = frame["is_demo"].astype(bool)
+    return frame
+
+
+def sharing_firm_ids(session: Session) -> np.ndarray:
+    """Sorted ids of the firms that share their results with SNI now."""
+    query = select(Firm.id).where(Firm.consent_share_sni.is_(true()))
+    return np.sort(np.fromiter(session.scalars(query), dtype=np.int64))

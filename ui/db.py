@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
 
 import streamlit as st
 from sqlalchemy import Connection, Engine
@@ -14,13 +16,25 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from scoring import CompiledQuestionnaire, LoadedQuestionnaire, compile_questionnaire
-from scoring.catalog import DEFAULT_ID, QUESTIONNAIRE_DIR, available_questionnaires
+from scoring.catalog import (
+    DEFAULT_ID,
+    MODULE_DIR,
+    QUESTIONNAIRE_DIR,
+    available_modules,
+    available_questionnaires,
+    division_module,
+    modules_for,
+    second_activity_options,
+    with_modules,
+)
 from scoring.errors import QuestionnaireError
 from scoring.loader import load_questionnaire, parse_questionnaire
-from storage.db import database_url, make_engine, migrate, session_scope
+from scoring.modules import LoadedModule
+from storage.db import database_url, make_engine, migrate, session_scope, write_transaction
 from storage.questionnaires import archive, source_for_hash
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 QUESTIONNAIRE_ENV = "BRUJULA_CUESTIONARIO"
 
@@ -46,6 +60,12 @@ def session() -> Iterator[Session]:
     """A database session that commits on success and rolls back on error."""
     with session_scope(engine()) as db:
         yield db
+
+
+def write(work: Callable[[Session], T]) -> T:
+    """Run ``work(session)`` in one transaction, retried while SQLite is locked by another
+    writer (``storage.db.write_transaction``); ``DatabaseBusy`` when it stays locked."""
+    return write_transaction(engine(), work)
 
 
 @contextmanager
@@ -86,6 +106,33 @@ def current_questionnaire() -> LoadedQuestionnaire:
     """The questionnaire new assessments use."""
     found = questionnaires()
     return found.get(DEFAULT_ID) or next(iter(found.values()))
+
+
+@st.cache_resource(show_spinner=False)
+def _modules(folder: str) -> dict[str, LoadedModule]:
+    return available_modules(Path(folder))
+
+
+def modules() -> dict[str, LoadedModule]:
+    """The sector modules of ``cuestionarios/modulos/`` (public, cached per process)."""
+    return _modules(folder=str(MODULE_DIR))
+
+
+def firm_modules(division: int) -> tuple[LoadedModule | None, list[LoadedModule]]:
+    """The module of a firm's CIIU division (or None) and those it may add for a second
+    activity, for the questionnaire new assessments use."""
+    core, found = current_questionnaire(), modules()
+    return division_module(core, found, division), second_activity_options(core, found, division)
+
+
+def current_modules() -> dict[str, LoadedModule]:
+    """The modules written for the questionnaire new assessments use, by id."""
+    return modules_for(current_questionnaire(), modules())
+
+
+def questionnaire_with(module_ids: Iterable[str]) -> LoadedQuestionnaire:
+    """The current questionnaire merged with these sector modules (cached by content)."""
+    return with_modules(current_questionnaire(), modules(), list(module_ids))
 
 
 def questionnaire_by_id(questionnaire_id: str) -> LoadedQuestionnaire | None:

@@ -12,6 +12,8 @@ from contextlib import contextmanager
 import streamlit as st
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 
+from storage.db import DatabaseBusy, is_locked
+
 log = logging.getLogger("brujula.errores")
 
 DB_DOWN_TITLE = "El servicio no está disponible en este momento"
@@ -19,6 +21,12 @@ DB_DOWN_TEXT = (
     "No podemos conectarnos con la base de datos. Sus respuestas guardadas no se pierden: "
     "intente de nuevo en unos minutos. Si el problema continúa, escriba a la SNI indicando el "
     "código {id}."
+)
+BUSY_TITLE = "Hay muchas empresas usando Brújula Circular en este momento"
+BUSY_TEXT = (
+    "La base de datos estuvo ocupada y no pudimos completar esta acción. Lo que ya estaba "
+    "guardado no se pierde: espere unos segundos y vuelva a intentarlo. Si se repite, escriba "
+    "a la SNI indicando el código {id}."
 )
 GENERIC_TITLE = "Algo salió mal al mostrar esta página"
 GENERIC_TEXT = (
@@ -30,6 +38,14 @@ GENERIC_TEXT = (
 def new_request_id() -> str:
     """A short id the user can read out over the phone (8 hexadecimal characters)."""
     return secrets.token_hex(4).upper()
+
+
+def database_busy(exc: BaseException) -> bool:
+    """SQLite stayed locked by other writers (after the retries of ``db.write``)."""
+    if isinstance(exc, DatabaseBusy) or is_locked(exc):
+        return True
+    cause = exc.__cause__ or exc.__context__
+    return cause is not None and cause is not exc and database_busy(cause)
 
 
 def database_unreachable(exc: BaseException) -> bool:
@@ -51,7 +67,10 @@ def show_error(exc: BaseException) -> str:
     except Exception:  # no script context (tests of the function alone)
         page = ""
     log.error("solicitud %s falló en %s", request_id, page or "?", exc_info=exc)
-    if database_unreachable(exc):
+    if database_busy(exc):
+        st.header(BUSY_TITLE, anchor=False)
+        st.warning(BUSY_TEXT.format(id=request_id), icon=":material/hourglass_top:")
+    elif database_unreachable(exc):
         st.header(DB_DOWN_TITLE, anchor=False)
         st.error(DB_DOWN_TEXT.format(id=request_id), icon=":material/cloud_off:")
     else:

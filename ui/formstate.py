@@ -88,6 +88,38 @@ def scoring_answers(
     return merged
 
 
+# --- which widgets this session changed (autosave) ---------------------------------------------
+
+FILL = "fill"  # put the stored answer into the widgets
+KEEP = "keep"  # untouched, and the database still holds what they show
+CHANGED = "changed"  # the user changed them in this session: save them
+
+
+def widget_sync(
+    current: Mapping[str, object] | None,
+    drawn: Mapping[str, object] | None,
+    stored: Mapping[str, object],
+) -> str:
+    """What to do with one question's widgets at the start of a run of the form.
+
+    ``current``: the widget values now, by part (None when the widgets were never drawn in this
+    session or Streamlit dropped them, e.g. after a change of section). ``drawn``: the values
+    this session last put into them or saved from them. ``stored``: the values that show the
+    answer the database holds now.
+
+    Only what the user changed is ever saved: a widget still showing what it was drawn with is
+    refreshed from the database instead (another tab or replica may have answered it since),
+    and never writes its stale value back. A part missing from ``current`` (the «No aplica»
+    reason box, drawn only with «No aplica») counts as unchanged.
+    """
+    if current is None or drawn is None:
+        return FILL
+    now = {part: current.get(part, value) for part, value in drawn.items()}
+    if now != dict(drawn):
+        return CHANGED
+    return KEEP if dict(drawn) == dict(stored) else FILL
+
+
 def is_required(question: schema.Question) -> bool:
     """Required questions; every legal-floor item must be answered, whatever the file says."""
     return question.obligatoria or isinstance(question, schema.RequirementQuestion)

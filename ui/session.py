@@ -276,8 +276,7 @@ def hand_over_login(account_id: int) -> bool:
     key = binding()
     if key is None:
         return False
-    with db.session() as database:
-        add_pending_login(database, database.get(Account, account_id), key)
+    db.write(lambda database: add_pending_login(database, database.get(Account, account_id), key))
     return True
 
 

@@ -1,10 +1,11 @@
 """Shared pieces of the SNI staff pages: cached panel data, filters and the audit trail.
 
-The loaded panel frame is aggregate staff data, never one firm's page, so it is cached globally
-with ``st.cache_resource`` keyed by database, questionnaire, depth and a data version that
-changes with every submission or consent change. ``cache_resource`` hands every run the same
-object instead of unpickling ~40 MB per rerun as ``cache_data`` would; this is safe because
-pandas 3 copies on write and the aggregates never modify their input.
+The panel rows are aggregate staff data, never one firm's page, so they are held once per
+process (``storage.live_results.LiveResults`` in ``st.cache_resource``) for each database,
+questionnaire version and depth, and brought up to date on every run from the data version
+read from the database: a new submission appends its row, a consent change drops or adds
+that firm's rows; nothing is read again in full (issue 11). Every run gets the same read-only
+frame (no copy); pandas 3 copies on write and the aggregates never modify their input.
 """
 
 from __future__ import annotations
@@ -34,12 +35,8 @@ from scoring.peru import REGIONS, SIZE_NAMES
 from scoring.schema import DEPTH_NAMES
 from storage import audit
 from storage.db import database_url
-from storage.results_table import (
-    StoredVersion,
-    data_version,
-    load_results_frame,
-    stored_versions,
-)
+from storage.live_results import LiveResults, as_frame
+from storage.results_table import StoredVersion, stored_versions
 from ui import db, widgets
 from ui.session import AccountInfo
 from ui.staff_exports import MethodBoard, method_board
@@ -55,53 +52,66 @@ QUARTER_NAMES = {
 KEEP = "_sni_keep_"  # copies of filter values that survive switching between staff pages
 
 
-@st.cache_resource(max_entries=4, ttl=3600, show_spinner="Cargando resultados…")
-def _panel_frame(
-    url: str, questionnaire_id: str, depth: str, content_hash: str, version: tuple
-) -> pd.DataFrame:
-    with db.session() as session:
-        return load_results_frame(session, questionnaire_id, depth, questionnaire_hash=content_hash)
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _live(url: str, questionnaire_id: str, depth: str, content_hash: str) -> LiveResults:
+    return LiveResults(questionnaire_id, depth, content_hash, demo=True)
 
 
 @st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
 def _board(
-    url: str, questionnaire_id: str, depth: str, content_hash: str, version: tuple, chosen: Filters
+    url: str,
+    questionnaire_id: str,
+    depth: str,
+    content_hash: str,
+    version: tuple,
+    chosen: Filters,
+    _frame: pd.DataFrame,
 ):
-    frame = _panel_frame(url, questionnaire_id, depth, content_hash, version)
-    return dashboard(frame, chosen)
+    # ``_frame`` is not hashed: the data version in the key identifies it.
+    return dashboard(_frame, chosen)
 
 
 @st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
 def _method_board(
-    url: str, questionnaire_id: str, depth: str, content_hash: str, version: tuple, chosen: Filters
+    url: str,
+    questionnaire_id: str,
+    depth: str,
+    content_hash: str,
+    version: tuple,
+    chosen: Filters,
+    _frame: pd.DataFrame,
 ):
-    frame = _panel_frame(url, questionnaire_id, depth, content_hash, version)
-    return method_board(frame, chosen)
+    return method_board(_frame, chosen)
 
 
 @dataclass(frozen=True)
 class PanelData:
-    """The loaded frame and the cache key it came from (read-only: shared by all staff)."""
+    """The panel frame of one data version and the cache key it belongs to (read-only:
+    shared by all staff)."""
 
     frame: pd.DataFrame
     key: tuple
 
     def board(self, chosen: Filters) -> Dashboard:
         """The aggregates for ``chosen``, remembered per data version and filters."""
-        return _board(*self.key, chosen)
+        return _board(*self.key, chosen, self.frame)
 
     def method(self, chosen: Filters) -> MethodBoard:
         """Legal floor, indices, band and provisional results (method 2.0) for ``chosen``."""
-        return _method_board(*self.key, chosen)
+        return _method_board(*self.key, chosen, self.frame)
 
 
-def panel_data(questionnaire_id: str, depth: str, content_hash: str) -> PanelData:
+def panel_data(
+    questionnaire_id: str, depth: str, content_hash: str, version: str = ""
+) -> PanelData:
     """Every consenting firm's submitted results of one questionnaire version (content hash)
     and depth: aggregates never mix versions, which may score differently."""
-    with db.session() as session:
-        version = data_version(session, questionnaire_id, depth, content_hash)
-    key = (database_url(), questionnaire_id, depth, content_hash, version)
-    return PanelData(_panel_frame(*key), key)
+    url = database_url()
+    live = _live(url, questionnaire_id, depth, content_hash)
+    with st.spinner("Cargando resultados…", show_time=True), db.session() as session:
+        snapshot = live.refresh(session)
+    frame = as_frame(snapshot.rows, version, content_hash)
+    return PanelData(frame, (url, questionnaire_id, depth, content_hash, snapshot.version))
 
 
 def record(account: AccountInfo, action: str, target: str, detail: dict | None = None) -> None:
@@ -149,13 +159,26 @@ def _stored_versions() -> list[StoredVersion]:
         return stored_versions(session)
 
 
-def version_label(version: str, content_hash: str, same_version: int, current: bool) -> str:
-    """ "2.0.0", with a short hash when two contents share the version, "(vigente)" for the
-    questionnaire file new assessments use."""
+def version_label(
+    version: str, content_hash: str, same_version: int, current: bool, modules=()
+) -> str:
+    """ "versión 2.0.0", "+ módulo Textil y confecciones" for a version with sector modules
+    (each module set is its own version: it scores differently), "sin módulo" beside those, a
+    short hash when two contents still share the label, "(vigente)" for the questionnaire file
+    new assessments use."""
     label = f"versión {version}"
-    if same_version > 1:
+    if modules:
+        label += "".join(f" + módulo {name}" for name in modules)
+    elif same_version > 1:
+        label += " sin módulo sectorial"
+    if same_version > 1 and not modules and not current:
         label += f" · huella {content_hash.removeprefix('sha256:')[:8]}"
     return label + (" (vigente)" if current else "")
+
+
+def _module_names(content_hash: str) -> tuple[str, ...]:
+    loaded = db.questionnaire_for_hash(content_hash) if content_hash else None
+    return tuple(f"{m.nombre} {m.version}" for m in loaded.model.modulos) if loaded else ()
 
 
 def choose_questionnaire() -> Choice:
@@ -203,8 +226,12 @@ def choose_questionnaire() -> Choice:
         "Versión del cuestionario",
         hashes,
         key="sni_version",
-        format_func=lambda h: version_label(versions[h], h, count[versions[h]], h == served_hash),
-        help="Cada versión se muestra por separado: dos versiones pueden puntuar distinto.",
+        format_func=lambda h: version_label(
+            versions[h], h, count[versions[h]], h == served_hash, _module_names(h)
+        ),
+        help="Cada versión se muestra por separado: dos versiones pueden puntuar distinto. Los "
+        "módulos sectoriales agregan preguntas e indicadores del sector, así que cada módulo "
+        "es una versión aparte: elíjala para ver sus indicadores.",
     )
     _keep("sni_cuestionario", "sni_profundidad", "sni_version")
     content_hash = content_hash or ""

@@ -164,21 +164,37 @@ def initial_widget_state(
     return {"v": value}
 
 
-def prefill(
-    assessment_id: int,
-    question: schema.Question,
-    value: object,
-    source: str | None,
-    reason: str | None = None,
-):
-    """Put a saved answer into the widget state, unless the widget already holds user input."""
+def stored_widget_state(
+    question: schema.Question, value: object, source: str | None, reason: str | None = None
+) -> dict[str, object]:
+    """Every widget value (by key suffix, the «No aplica» reason included) showing an answer."""
     state = initial_widget_state(question, value, source)
     if isinstance(question, schema.PracticeQuestion):
         state["motivo"] = reason or ""
-    for part, initial in state.items():
+    return state
+
+
+def current_widget_state(
+    assessment_id: int, question: schema.Question, parts: list[str]
+) -> dict[str, object] | None:
+    """The question's widget values now (parts Streamlit dropped are left out); None when its
+    main widget holds nothing (never drawn in this session, or dropped with its section)."""
+    if widget_key(assessment_id, question.id) not in st.session_state:
+        return None
+    found = {}
+    for part in parts:
         key = widget_key(assessment_id, question.id, part)
-        if key not in st.session_state:
-            st.session_state[key] = initial
+        if key in st.session_state:
+            found[part] = st.session_state[key]
+    return found
+
+
+def set_widget_state(
+    assessment_id: int, question: schema.Question, state: dict[str, object]
+) -> None:
+    """Put values into the question's widgets (before they are drawn in this run)."""
+    for part, value in state.items():
+        st.session_state[widget_key(assessment_id, question.id, part)] = value
 
 
 def read_input(assessment_id: int, question: schema.Question) -> QuestionInput:

@@ -52,8 +52,24 @@ def test_config_file_and_environment_override(tmp_path) -> None:
 
 
 def test_measurements_spend_the_configured_epsilon() -> None:
-    assert privacy.epsilon_of(privacy._count_measurement(0.3)) == pytest.approx(0.3)
-    assert privacy.epsilon_of(privacy._sum_measurement(0.7)) == pytest.approx(0.7)
+    count = privacy._count_measurement(0.3)
+    assert privacy.epsilon_of(count, privacy.count_sensitivity()) == pytest.approx(0.3)
+    total = privacy._sum_measurement(0.7)
+    assert privacy.epsilon_of(total, privacy.sum_sensitivity()) == pytest.approx(0.7)
+    # The same mechanism OpenDP builds from the list of firms (count / clamped sum, then
+    # Laplace): same noise scale, same ε for one firm added or removed.
+    dp = privacy.dp
+    vector = dp.vector_domain(dp.atom_domain(T=float, nan=False))
+    from_list = dp.t.make_count(vector, dp.symmetric_distance()) >> dp.m.then_laplace(scale=1 / 0.3)
+    assert from_list.map(1) == pytest.approx(privacy.epsilon_of(count, 1))
+    bounded = dp.vector_domain(dp.atom_domain(bounds=(0, privacy.SUM_STEPS)))
+    sum_from_list = dp.t.make_sum(bounded, dp.symmetric_distance()) >> dp.m.then_laplace(
+        scale=privacy.SUM_STEPS / 0.7
+    )
+    assert sum_from_list.map(1) == pytest.approx(
+        privacy.epsilon_of(total, privacy.sum_sensitivity())
+    )
+    assert str(sum_from_list.output_measure) == str(total.output_measure)
     q = privacy._quantile_measurement(privacy.SCORE_CANDIDATES, 0.25, 0.4)
     assert privacy.epsilon_of(q) == pytest.approx(0.4)
 

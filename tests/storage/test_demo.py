@@ -126,3 +126,36 @@ def test_demo_floor_reasons_and_profile(demo) -> None:
     registered = [row for row in answers if row.question_id == "perfil_tamano"]
     assert len(registered) == len(rows)
     assert all(row.value == sizes[firm_of[row.assessment_id]] for row in registered)
+
+
+def test_demo_firms_answer_the_module_of_their_division(session: Session, compiled) -> None:
+    from scoring.catalog import available_modules, division_module
+
+    modules = available_modules()
+    create_demo(session, compiled, firms=150, seed=3, modules=modules)
+    session.commit()
+    rows = session.execute(
+        select(Firm.ciiu_division, Result.detail_json)
+        .join(Assessment, Assessment.firm_id == Firm.id)
+        .join(Result, Result.assessment_id == Assessment.id)
+    ).all()
+    core = compiled["completo"].loaded
+    used: collections.Counter = collections.Counter()
+    valid: collections.Counter = collections.Counter()
+    for division, detail in rows:
+        ids = [m["id"] for m in detail.get("modulos") or []]
+        expected = division_module(core, modules, division)
+        assert (expected.id in ids) if expected else ids in ([], ["harina_pescado"])
+        used.update(ids)
+        module_indicators = {i for m in detail.get("modulos") or [] for i in m["indicadores"]}
+        valid.update(
+            i["id"] for i in detail["indicadores"] if i["id"] in module_indicators and i["valido"]
+        )
+    # Every module of a division gets firms (fishmeal is a second activity of some food firms).
+    assert set(used) >= {m for m in modules if m != "harina_pescado"}, used
+    for ident in used:
+        assert any(
+            valid[i]
+            for i in modules[ident].model.indicadores
+            and [x.id for x in modules[ident].model.indicadores]
+        ), f"{ident}: no valid module indicator"

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
+import time
+import zipfile
 
 import pandas as pd
 import pytest
@@ -22,7 +24,7 @@ from storage.db import make_engine, session_scope
 from storage.models import Firm
 from tests.ui.helpers import make_staff, open_page
 from tests.ui.test_staff_pages import _negligible_noise, audit_actions, seed  # noqa: F401
-from ui import report_downloads
+from ui import background, report_downloads
 
 
 @pytest.fixture
@@ -95,21 +97,68 @@ def test_open_detail_page_refuses_download_after_withdrawal(app_env: str, clicks
     assert not at.exception and not at.get("download_button")
 
 
-def test_prepared_firm_export_excludes_a_firm_that_withdrew(app_env: str, clicks) -> None:
+def finished(token: str, kind: str) -> background.Job:
+    """The session's latest background job of ``kind``, once it has ended (the pool's threads
+    run it; this only waits, with a generous bound, and checks the outcome)."""
+    job = background.jobs().latest(report_downloads.owner_key(token), kind)
+    assert job is not None
+    for _ in range(1200):
+        if not job.active:
+            break
+        time.sleep(0.05)
+    assert job.state == background.DONE, (job.state, job.message, job.error)
+    return job
+
+
+def test_firm_export_runs_in_background_and_refuses_after_a_withdrawal(
+    app_env: str, clicks
+) -> None:
     ids = seed(app_env, 6)
-    at = open_page("ui/pages/staff_export.py", make_staff(app_env))
-    at.button(key="sni_prep_empresas").click().run()
+    token = make_staff(app_env)
+    at = open_page("ui/pages/staff_export.py", token)
+    at.button(key="sni_prep_empresas_csv").click().run()
+    assert not at.exception
+    at.button(key="sni_prep_empresas_xlsx").click().run()
+    job = finished(token, "empresas_csv")
+    assert job.detail == {"filas": 6, "empresas": 6}
+    finished(token, "empresas_xlsx")
+    at.run()  # the finished jobs offer their files
     assert not at.exception
     csv_name = next(n for n in clicks if n and n.startswith("empresas_") and n.endswith(".csv"))
     xlsx_name = csv_name.removesuffix(".csv") + ".xlsx"
-    set_consent(app_env, ids[0], False)  # after the files were "prepared", before the click
     table = pd.read_csv(io.BytesIO(click(clicks[csv_name])), encoding="utf-8-sig", dtype=str)
-    assert len(table) == 5 and "Empresa 0 S.A.C." not in set(table["Razón social"].str.lstrip("'"))
-    book = pd.read_excel(io.BytesIO(click(clicks[xlsx_name])), sheet_name="Empresas")
-    assert len(book) == 5
+    assert len(table) == 6 and table["Razón social"].str.lstrip("'").str.startswith("Empresa").all()
+    set_consent(app_env, ids[0], False)  # after the file was prepared, before the next click
+    refused = click(clicks[xlsx_name])
+    assert b"retir" in refused and not refused.startswith(b"PK")
     downloads = [a for a in audit_actions(app_env) if a[0].startswith("descarga_empresas")]
-    assert [a[0] for a in downloads] == ["descarga_empresas_csv", "descarga_empresas_xlsx"]
-    assert downloads[0][2]["filas"] == 5 and downloads[0][2]["empresas"] == 5
+    assert [a[0] for a in downloads] == [
+        "descarga_empresas_csv",
+        "descarga_empresas_xlsx_rechazada",
+    ]
+    assert downloads[0][2]["filas"] == 6 and downloads[0][2]["empresas"] == 6
+    at.button(key="sni_prep_empresas_csv").click().run()  # prepared again: without that firm
+    assert finished(token, "empresas_csv").detail == {"filas": 5, "empresas": 5}
+
+
+def test_bulk_pdf_zip_holds_the_sharing_firms_reports(app_env: str, clicks) -> None:
+    ids = seed(app_env, 6)
+    seed(app_env, 1, first=20, consent_share_sni=False, razon_social="Sin permiso")
+    token = make_staff(app_env)
+    at = open_page("ui/pages/staff_export.py", token)
+    at.button(key="sni_prep_informes_pdf").click().run()
+    assert not at.exception
+    job = finished(token, "informes_pdf")
+    assert job.detail["informes"] == 6 and sorted(job.firm_ids) == sorted(ids)
+    at.run()
+    name = next(n for n in clicks if n and n.startswith("informes_") and n.endswith(".zip"))
+    with zipfile.ZipFile(io.BytesIO(click(clicks[name]))) as archive:
+        names = archive.namelist()
+        pdfs = [n for n in names if n.endswith(".pdf")]
+        assert len(pdfs) == 6 and "LEEME.txt" in names
+        assert all(archive.read(n).startswith(b"%PDF") for n in pdfs)
+    actions = [a[0] for a in audit_actions(app_env)]
+    assert "exportacion_informes_pdf" in actions and "descarga_informes_pdf" in actions
 
 
 def test_aggregate_downloads_are_audited(app_env: str, clicks) -> None:

@@ -59,3 +59,20 @@ def test_number_answers_respect_the_questions_decimals():
     assert parse_number_answer(question, "1 234") == (1234.0, None)
     value, message = parse_number_answer(question, "12,5")
     assert value is None and "sin decimales" in message
+
+
+def test_only_widgets_changed_in_this_session_are_saved():
+    from ui.formstate import CHANGED, FILL, KEEP, widget_sync
+
+    drawn = {"v": 2, "motivo": ""}
+    # Never drawn (or dropped with its section): show what the database holds.
+    assert widget_sync(None, None, {"v": 3}) == FILL
+    assert widget_sync(None, drawn, {"v": 3}) == FILL
+    # Untouched: kept while the database agrees, refreshed when another tab changed it.
+    assert widget_sync({"v": 2, "motivo": ""}, drawn, drawn) == KEEP
+    assert widget_sync({"v": 2, "motivo": ""}, drawn, {"v": None, "motivo": ""}) == FILL
+    # A reason box that is not drawn (no «No aplica») is not a change.
+    assert widget_sync({"v": 2}, drawn, drawn) == KEEP
+    # Changed here: saved, whatever the database holds.
+    assert widget_sync({"v": 4, "motivo": ""}, drawn, drawn) == CHANGED
+    assert widget_sync({"v": 2, "motivo": "sin calderas"}, drawn, {"v": 1}) == CHANGED

@@ -31,6 +31,7 @@ from storage.assessments import (  # noqa: E402
 )
 from storage.db import make_engine, migrate  # noqa: E402
 from storage.models import Account  # noqa: E402
+from storage.results_table import store_result_vector  # noqa: E402
 from storage.sessions import open_session  # noqa: E402
 from ui.session import ASSESSMENT_PARAM, TOKEN_KEY  # noqa: E402
 
@@ -98,6 +99,8 @@ def add_submitted(db: Session, firm_id: int, answers=ANSWERS, submit_it: bool = 
     if submit_it:
         result = score_assessment(compiled, answers, SOURCES)
         submit(db, assessment.id, firm_id, result_summary(result))
+        # As ui/pages/review.py does: peers are read from the narrow panel rows.
+        store_result_vector(db, assessment.id, compiled, result)
     return assessment.id
 
 

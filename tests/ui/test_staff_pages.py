@@ -233,12 +233,12 @@ def test_export_page_records_each_export(app_env: str) -> None:
     at = open_page("ui/pages/staff_export.py", make_staff(app_env))
     assert not at.exception
     at.button(key="sni_prep_agregados").click().run()
-    at.button(key="sni_prep_empresas").click().run()
+    at.button(key="sni_prep_empresas_csv").click().run()
     assert not at.exception
     actions = [a for a in audit_actions(app_env) if a[0].startswith("exportacion")]
     assert [a[0] for a in actions] == ["exportacion_agregados", "exportacion_empresas"]
     assert "Evaluación Completa" in actions[0][2]["filtros"]
-    assert actions[1][2]["filas"] == 6
+    assert "Evaluación Completa" in actions[1][2]["filtros"]
 
 
 def test_exports_read_back_and_are_formula_safe(app_env: str) -> None:

@@ -17,7 +17,10 @@ FILL_PAGE = "ui/pages/fill.py"
 RESULTS_PAGE = "ui/pages/results.py"
 
 account, firm = session.require_firm()
-loaded = db.current_questionnaire()
+division = int(firm.ciiu_division)
+primary_module, extra_modules = db.firm_modules(division)
+SECOND_MODULE_KEY = "segundo_modulo"
+NO_SECOND = ""
 
 
 @dataclass
@@ -59,24 +62,68 @@ def _open(page: str, assessment_id: int) -> None:
 
 
 def _start(depth: str) -> None:
-    with db.session() as database:
+    def work(database) -> int:
         # New assessments use the current file; start_assessment archives its YAML by hash.
-        assessment = start_assessment(database, firm.id, loaded, depth)
+        assessment = start_assessment(database, firm.id, _new_questionnaire(), depth)
         audit.record(database, account.id, "evaluacion_iniciada", str(assessment.id))
-        new_id = assessment.id
-    _open(FILL_PAGE, new_id)
+        return assessment.id
+
+    _open(FILL_PAGE, db.write(work))
+
+
+def _new_questionnaire():
+    """The questionnaire a new assessment of this firm uses: the current base questionnaire
+    with the module of its CIIU division and the one it added for a second activity."""
+    chosen = [primary_module.id] if primary_module else []
+    second = st.session_state.get(SECOND_MODULE_KEY) or NO_SECOND
+    if second and second in {m.id for m in extra_modules}:
+        chosen.append(second)
+    return db.questionnaire_with(chosen)
+
+
+def _module_choice() -> None:
+    """Which sector module the firm gets, said before it starts; one more may be added."""
+    st.subheader("Módulo sectorial")
+    activity = f"CIIU {division} ({peru.CIIU_DIVISIONS.get(division, '')})"
+    if primary_module is not None:
+        count = sum(len(t.preguntas) for t in primary_module.model.ejes)
+        st.write(
+            f"Por su división {activity}, su evaluación incluye el módulo "
+            f"**{primary_module.model.nombre}** ({count} preguntas más, hasta 3 en la Exprés): "
+            f"{primary_module.model.descripcion or ''}"
+        )
+    else:
+        st.write(
+            f"Para la división {activity} todavía no hay un módulo sectorial: su evaluación usa "
+            "las preguntas comunes a toda la industria."
+        )
+    if not extra_modules:
+        return
+    names = {NO_SECOND: "No, solo mi actividad principal"} | {
+        m.id: f"{m.model.nombre} (CIIU {', '.join(str(c) for c in m.model.ciiu)})"
+        for m in extra_modules
+    }
+    st.selectbox(
+        "¿Su empresa tiene otra actividad importante? Puede agregar un módulo más (opcional)",
+        options=list(names),
+        format_func=names.__getitem__,
+        key=SECOND_MODULE_KEY,
+        help="Por ejemplo, una planta de conservas que también produce harina de pescado. El "
+        "módulo agrega sus preguntas e indicadores; se aplica a las evaluaciones que inicie "
+        "desde ahora.",
+    )
 
 
 def _level_name(level: int | None, questionnaire_hash: str) -> str:
     if not level:
         return ""
-    own = db.questionnaire_for_hash(questionnaire_hash) or loaded  # names of its own version
+    own = db.questionnaire_for_hash(questionnaire_hash) or db.current_questionnaire()
     names = {lv.nivel: lv.nombre for lv in own.model.niveles}
     return names.get(level, "")
 
 
 def _question_count(depth: str) -> str:
-    compiled = db.compiled(loaded, depth)
+    compiled = db.compiled(_new_questionnaire(), depth)
     practices = len(compiled.practice)
     data = len(compiled.numbers)
     return f"{practices} preguntas" + (f" y {data} cifras" if data else "")
@@ -102,7 +149,8 @@ with st.container(border=True):
     if drafts:
         draft = drafts.get("expres") or drafts["completo"]
         compiled = db.compiled(
-            db.questionnaire_for_hash(draft.questionnaire_hash) or loaded, draft.depth
+            db.questionnaire_for_hash(draft.questionnaire_hash) or db.current_questionnaire(),
+            draft.depth,
         )
         with db.session() as database:
             answers, sources = load_answers(database, draft.id, firm.id)
@@ -147,6 +195,7 @@ with st.container(border=True):
         ):
             _start("expres")
 
+_module_choice()
 st.subheader("Nueva evaluación")
 left, right = st.columns(2)
 for column, depth, text in (
@@ -205,7 +254,9 @@ for row in rows:
             if st.button("Continuar", key=f"open_{row.id}", width="stretch"):
                 _open(FILL_PAGE, row.id)
 
+loaded = _new_questionnaire()
+modules_text = "".join(f" + módulo {m.nombre} {m.version}" for m in loaded.model.modulos)
 st.caption(
-    f"Cuestionario {loaded.model.titulo} · versión {loaded.version} · "
+    f"Cuestionario {loaded.model.titulo} · versión {loaded.version}{modules_text} · "
     f"{format_number_es(len(db.compiled(loaded, 'completo').questions), 0)} preguntas en total."
 )

@@ -6,14 +6,18 @@ import streamlit as st
 
 from scoring import schema
 from storage.assessments import AssessmentLocked, AssessmentNotFound, save_answers
+from storage.db import DatabaseBusy
 from ui import db, session, widgets
 from ui.assessment import load_assessment_or_stop, show_read_only
 from ui.formstate import (
+    CHANGED,
+    FILL,
     form_pages,
     no_corresponde_allowed,
     progress,
     section_index,
     section_statuses,
+    widget_sync,
 )
 
 REVIEW_PAGE = "ui/pages/review.py"
@@ -45,17 +49,29 @@ current = min(max(int(st.session_state[section_key]), 0), len(sections) - 1)
 page = sections[current]
 questions = page.questions
 
-# Saved answers fill the widgets the first time they are drawn; after that the widgets hold
-# whatever the user typed, even if saving fails.
+# Only what this session changed is saved (the firm may have the form open in two tabs, or on
+# two replicas). ``drawn`` keeps, per question, the widget values this session put in or saved:
+# a widget still showing them was not touched, so it takes whatever the database holds now
+# (another tab's answer appears on the next rerun); a widget that differs was changed here and
+# is saved. Typed text stays on screen even when it cannot be saved yet.
+drawn: dict[str, dict[str, object]] = st.session_state.setdefault(f"drawn_{aid}", {})
+stored_state: dict[str, dict[str, object]] = {}
+registry_fill: set[str] = set()
 for question in questions:
     saved = view.answers.get(question.id)
     if question.dato_registro == "tamano_empresa" and saved is None:
-        # Filled from the firm's registration (read-only in the form); kept once saved, as a
-        # new size class applies from the next assessment.
+        # Filled from the firm's registration (read-only in the form) and saved with the first
+        # run; kept once saved, as a new size class applies from the next assessment.
         saved = firm.size_class
-    widgets.prefill(
-        aid, question, saved, view.sources.get(question.id), view.reasons.get(question.id)
+        registry_fill.add(question.id)
+    stored = widgets.stored_widget_state(
+        question, saved, view.sources.get(question.id), view.reasons.get(question.id)
     )
+    stored_state[question.id] = stored
+    shown = widgets.current_widget_state(aid, question, list(stored))
+    if widget_sync(shown, drawn.get(question.id), stored) == FILL:
+        widgets.set_widget_state(aid, question, stored)
+        drawn[question.id] = stored
 inputs = {q.id: widgets.read_input(aid, q) for q in questions}
 answers = dict(view.answers)
 sources = dict(view.sources)
@@ -92,11 +108,24 @@ statuses = section_statuses(compiled, answers, sources, reasons)
 answered, applicable = progress(statuses)
 
 
+def _touched() -> dict[str, dict[str, object]]:
+    """The widget values of the questions this session changed since it drew or saved them."""
+    found = {}
+    for question in questions:
+        current = widgets.current_widget_state(aid, question, list(stored_state[question.id]))
+        if question.id in registry_fill or (
+            widget_sync(current, drawn.get(question.id), stored_state[question.id]) == CHANGED
+        ):
+            found[question.id] = current or {}
+    return found
+
+
 def _changes() -> tuple[dict[str, object], dict[str, str]]:
-    """This section's valid answers that differ from the database."""
+    """This section's valid answers that this session changed and the database lacks."""
     changed: dict[str, object] = {}
     changed_sources: dict[str, str] = {}
-    for qid, given in inputs.items():
+    for qid, current in _touched().items():
+        given = inputs[qid]
         if given.error:
             continue
         if (
@@ -107,6 +136,8 @@ def _changes() -> tuple[dict[str, object], dict[str, str]]:
             changed[qid] = given.value
             if given.source:
                 changed_sources[qid] = given.source
+        else:  # already stored (the other tab gave the same answer): nothing to write
+            drawn[qid] = {**drawn.get(qid, {}), **current}
     return changed, changed_sources
 
 
@@ -115,12 +146,14 @@ def _changed_reasons(changed: dict[str, object]) -> dict[str, str]:
 
 
 def _save(section_id: str) -> bool:
-    """Save this section's valid answers and where to resume; False (with a message) on error."""
+    """Save what this session changed in the section and where to resume; False (with a
+    message, the typed values still on screen) on error."""
+    touched = _touched()
     changed, changed_sources = _changes()
     changed_reasons = _changed_reasons(changed)
     try:
-        with db.session() as database:
-            save_answers(
+        db.write(
+            lambda database: save_answers(
                 database,
                 aid,
                 firm.id,
@@ -129,11 +162,15 @@ def _save(section_id: str) -> bool:
                 current_section=section_id,
                 comments=changed_reasons,
             )
+        )
     except AssessmentLocked as exc:
         st.error(str(exc))
         return False
     except AssessmentNotFound:
         st.error("No encontramos esa evaluación.")
+        return False
+    except DatabaseBusy as exc:
+        st.warning(str(exc), icon=":material/hourglass_top:")
         return False
     except Exception:
         st.error(
@@ -142,6 +179,8 @@ def _save(section_id: str) -> bool:
         )
         return False
     for qid, value in changed.items():
+        drawn[qid] = {**drawn.get(qid, {}), **touched[qid]}  # saved: no longer a change
+        registry_fill.discard(qid)
         if value is None:
             view.answers.pop(qid, None)
         else:

@@ -14,6 +14,7 @@ from scoring.peers import MIN_GROUP
 from scoring.plan import MAX_PER_THEME, TOP
 from scoring.privacy import config as privacy_config
 from ui import db
+from ui.module_views import module_label, module_summary
 
 loaded = db.current_questionnaire()
 model = loaded.model
@@ -226,6 +227,35 @@ def privacy_rule() -> None:
     )
 
 
+def module_rule() -> None:
+    """What scoring/modules.py does with a sector module, in words, and each module."""
+    found = db.current_modules()
+    if not found:
+        return
+    st.subheader("Módulos sectoriales")
+    st.markdown(
+        "Una planta de harina de pescado, un taller de confecciones y una ladrillera no tienen "
+        "los mismos puntos críticos. Por eso, además de las preguntas comunes, cada empresa "
+        "responde el **módulo de su división CIIU** (y, si tiene otra actividad importante, "
+        "puede agregar uno más):\n"
+        "- Las **prácticas del módulo** suman a su propio eje y ese eje entra al índice de "
+        "circularidad (el que decide el nivel), con el mismo cálculo que los demás ejes. Hasta "
+        "3 preguntas del módulo entran en la Exprés.\n"
+        "- La **materialidad** del sector multiplica el peso de algunos ejes comunes (por "
+        "ejemplo, agua × 1,5 en textiles). Con dos módulos, cada eje toma el factor mayor. Así "
+        "el plan de acción, que se ordena por los puntos que cada acción sumaría al índice, "
+        "también sigue la materialidad del sector.\n"
+        "- Los **indicadores del módulo** están en unidades del sector (kilos de retazo por "
+        "1 000 prendas, % de resina reciclada, GJ por tonelada de clínker…) y se comparan solo "
+        "con empresas del **mismo módulo y la misma versión**, con al menos 5 empresas.\n"
+        "- La huella de la evaluación cubre el cuestionario y sus módulos: dos empresas solo se "
+        "comparan si respondieron exactamente lo mismo."
+    )
+    for ident in sorted(found):
+        with st.expander(module_label(found[ident])):
+            module_summary(found[ident])
+
+
 def plan_rule() -> None:
     """The order of scoring/plan.py, in words."""
     st.subheader("Cómo se ordena el plan de acción")
@@ -352,6 +382,7 @@ else:
         )
 plan_rule()
 privacy_rule()
+module_rule()
 
 st.subheader("Versión del cuestionario")
 st.markdown(

@@ -7,8 +7,9 @@ import streamlit as st
 from scoring import schema
 from scoring.numbers import format_number_es
 from ui import db, widgets
+from ui.module_views import NO_MODULE, module_summary, pick_module
 
-loaded = db.current_questionnaire()
+st.session_state.setdefault("viewer_module", NO_MODULE)
 
 st.title("Cuestionario")
 st.write(
@@ -24,10 +25,18 @@ depth = st.segmented_control(
     required=True,
 )
 depth = depth or "expres"
+module_id = pick_module("viewer_module")
+loaded = db.questionnaire_with([module_id] if module_id else [])
 compiled = db.compiled(loaded, depth)
+module_names = {t: m.nombre for m in loaded.model.modulos for t in m.ejes}
+modules_text = "".join(f" + módulo {m.nombre} {m.version}" for m in loaded.model.modulos)
 st.caption(
-    f"{len(compiled.questions)} preguntas · {loaded.model.titulo} · versión {loaded.version}"
+    f"{len(compiled.questions)} preguntas · {loaded.model.titulo} · versión "
+    f"{loaded.version}{modules_text}"
 )
+if module_id:
+    with st.container(border=True):
+        module_summary(db.current_modules()[module_id])
 
 number = 0
 current_dimension = None
@@ -47,7 +56,8 @@ for dimension, theme, questions in compiled.sections():
                 f"«{compiled.level_name(model.piso_legal.tope)}»."
             )
     count = "1 pregunta" if len(questions) == 1 else f"{len(questions)} preguntas"
-    with st.expander(f"{theme.nombre} · {count}"):
+    sector = f" · módulo {module_names[theme.id]}" if theme.id in module_names else ""
+    with st.expander(f"{theme.nombre} · {count}{sector}"):
         if theme.descripcion:
             st.caption(theme.descripcion)
         for question in questions:

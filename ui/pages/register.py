@@ -16,9 +16,11 @@ from storage.accounts import (
     DuplicateRuc,
     FirmRegistration,
     RegistrationError,
+    hash_password,
     register_firm,
     registration_errors,
 )
+from storage.db import DatabaseBusy
 from storage.models import Account
 from ui import db, session
 
@@ -46,7 +48,28 @@ def _sales(text: str) -> tuple[float | None, str | None]:
     return value, None
 
 
+SERVICE_ERROR = (
+    "No pudimos crear la cuenta en este momento. Sus datos siguen en el formulario: vuelva a "
+    "intentarlo en unos minutos."
+)
+BUSY_ERROR = (
+    "Hay muchas empresas registrándose en este momento y no pudimos crear la cuenta. Sus datos "
+    "siguen en el formulario: espere unos segundos y pulse «Crear cuenta» otra vez."
+)
+
+
 def _submit() -> None:
+    """The form's callback. It runs outside the page's error boundary (app.py), so nothing it
+    raises may escape: an unexpected error becomes a Spanish message above the form."""
+    try:
+        _register()
+    except Exception:
+        log.exception("registration failed unexpectedly")
+        st.session_state[ERRORS_KEY] = {"general": SERVICE_ERROR}
+        st.session_state.pop(DONE_KEY, None)
+
+
+def _register() -> None:
     """Validate and register in the form's callback, so errors can show under each field."""
     state = st.session_state
     errors: dict[str, str] = {}
@@ -85,22 +108,27 @@ def _submit() -> None:
         )
     account_id = None
     if not errors:
+        # argon2 first, with no connection open; then one short write, retried if SQLite is
+        # locked by other writers.
+        hashed = hash_password(data.password)
+
+        def work(database) -> int | None:
+            firm = register_firm(database, data, password_hash=hashed)
+            audit.record(database, None, "registro", data.ruc)
+            return database.scalar(select(Account.id).where(Account.firm_id == firm.id))
+
         try:
-            with db.session() as database:
-                firm = register_firm(database, data)
-                account_id = database.scalar(select(Account.id).where(Account.firm_id == firm.id))
-                audit.record(database, None, "registro", data.ruc)
+            account_id = db.write(work)
         except DuplicateRuc as exc:
             limiter.registration_refused(client)
             errors = {**exc.errors, **errors}
         except RegistrationError as exc:
             errors = {**exc.errors, **errors}
+        except DatabaseBusy:
+            errors["general"] = BUSY_ERROR
         except Exception:
             log.exception("registration failed")
-            errors["general"] = (
-                "No pudimos crear la cuenta en este momento. Sus datos siguen en el formulario: "
-                "vuelva a intentarlo en unos minutos."
-            )
+            errors["general"] = SERVICE_ERROR
     state[ERRORS_KEY] = errors
     if not errors:
         state[DONE_KEY] = account_id

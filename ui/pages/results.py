@@ -1,7 +1,8 @@
 """Results of one submitted assessment: level, scores, peers, indicators, action plan, history.
 
 Everything firm-specific is read through storage with the logged-in firm's id on every run; only
-the anonymous peer table (other consenting firms' scores) is cached.
+the anonymous peer table (other consenting firms' scores) is cached: one per questionnaire
+version and process, rebuilt when the data version read from the database changes (issue 11).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from reports import content as report_content
 from scoring import schema
 from scoring.peers import (
     MIN_GROUP,
@@ -38,16 +40,12 @@ from storage.assessments import (
     load_answers,
     load_comments,
 )
-from storage.peers import peer_scores
+from storage.db import database_url
+from storage.peers import PeerSource, PeerTable
 from ui import charts, db, session, widgets
 from ui.assessment import selected_assessment_id
 from ui.formstate import plain_number, scoring_answers
 from ui.report_downloads import download_buttons, report_context
-
-try:  # added by the storage side of method 2.0; the page works without it
-    from storage.peers import sector_indicator_values
-except ImportError:  # pragma: no cover - older storage
-    sector_indicator_values = None
 
 FILL_PAGE = "ui/pages/fill.py"
 PLAN_SHOWN_PER_ROUTE = 3
@@ -73,41 +71,38 @@ def peer_keys(result: ScoreResult) -> dict[str, str]:
 # --- data --------------------------------------------------------------------------------------
 
 
-@st.cache_data(ttl=300, max_entries=500, show_spinner=False)
-def _peer_table(
-    questionnaire_id: str, depth: str, exclude_firm_id: int, questionnaire_hash: str
-) -> pd.DataFrame:
-    """Anonymous scores of the other consenting firms (no ids or names), five minutes old at most,
-    of the same questionnaire version (two versions may score differently).
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _peer_source(
+    url: str, questionnaire_id: str, depth: str, questionnaire_hash: str
+) -> PeerSource:
+    """One peer source per database, questionnaire version and depth for the whole process:
+    the table of anonymous scores is shared by every firm (no firm in the key)."""
+    return PeerSource(questionnaire_id, depth, questionnaire_hash)
 
-    The firm id is part of the key only to leave that firm out of its own comparison.
-    """
+
+def _peer_table(questionnaire_id: str, depth: str, questionnaire_hash: str) -> PeerTable:
+    """The peers of this version as of the data version in the database (checked every run,
+    so replicas agree and a new submission counts at once)."""
+    source = _peer_source(
+        url=database_url(),
+        questionnaire_id=questionnaire_id,
+        depth=depth,
+        questionnaire_hash=questionnaire_hash,
+    )
     with db.session() as database:
-        return peer_scores(
-            database,
-            questionnaire_id,
-            depth,
-            exclude_firm_id=exclude_firm_id,
-            questionnaire_hash=questionnaire_hash,
-        )
+        return source.current(database)
 
 
-@st.cache_data(ttl=300, max_entries=500, show_spinner=False)
 def _sector_values(
-    firm_id: int, questionnaire_hash: str, depth: str, ciiu_division: int
-) -> dict[str, list[float]] | None:
-    """Indicator values of the other consenting firms of the division (same version); None when
-    storage cannot provide them yet. Keyed by the firm only to leave it out."""
-    if sector_indicator_values is None:
-        return None
-    with db.session() as database:
-        return sector_indicator_values(
-            database,
-            firm_id=firm_id,
-            questionnaire_hash=questionnaire_hash,
-            depth=depth,
-            ciiu_division=ciiu_division,
-        )
+    result: ScoreResult, data: dict[str, Any], firm_id: int, ciiu_division: int
+) -> dict[str, list[float]]:
+    """Indicator values of the other counted firms of the division (same version)."""
+    ids = [ind.id for ind in result.indicadores if ind.comparar_en_sector]
+    if not ids:
+        return {}
+    table = _peer_table(data["questionnaire_id"], data["depth"], data["questionnaire_hash"])
+    module_ids = [i for m in result.modulos for i in m.indicadores]
+    return table.sector_values(firm_id, ciiu_division, ids, whole_version=module_ids)
 
 
 def _latest_submitted(firm_id: int) -> int | None:
@@ -182,10 +177,9 @@ def _result(data: dict[str, Any]) -> tuple[ScoreResult | None, str]:
 
 def _peers(result: ScoreResult, data: dict[str, Any], firm_id: int):
     """(group, peers mapping in the ReportContext shape) or (None, None)."""
-    table = _peer_table(
-        data["questionnaire_id"], data["depth"], firm_id, data["questionnaire_hash"]
-    )
-    group = peer_group(table, data.get("ciiu_division"), data.get("size_class"))
+    table = _peer_table(data["questionnaire_id"], data["depth"], data["questionnaire_hash"])
+    peers = table.without(firm_id)  # a firm is never its own peer
+    group = peer_group(peers, data.get("ciiu_division"), data.get("size_class"))
     if group is None:
         return None, None
     keys = peer_keys(result)
@@ -691,22 +685,34 @@ def sector_comparisons(
         if not ind.comparar_en_sector or not ind.valido:
             continue
         peers = (values or {}).get(ind.id, [])
-        comparison = sector_comparison(ind.id, ind.valor, peers, ind.mejor, scope="division")
+        module = result.module_of_indicator(ind.id)
+        scope = f"modulo/{module.id}" if module is not None else "division"
+        comparison = sector_comparison(ind.id, ind.valor, peers, ind.mejor, scope=scope)
         if comparison is not None:
             found[ind.id] = comparison
     return found
 
 
-def sector_text(ind: IndicatorResult, comparison: SectorComparison | None, division) -> str:
+def sector_text(
+    ind: IndicatorResult, comparison: SectorComparison | None, division, module=None
+) -> str:
+    """The comparison of a ``comparar_en_sector`` indicator: within the firm's CIIU division,
+    or, for a sector module's indicator, within the firms of the same module and version."""
     if not ind.valido:
         return "—"
     if comparison is None or not comparison.comparable:
+        if module is not None:
+            return report_content.no_sector_text(module) + " con la misma versión"
         return NO_SECTOR_YET
     better = "más alto" if ind.mejor == "mayor" else "más bajo"
+    group = (
+        report_content.sector_group(module)
+        if module is not None
+        else f"empresas de la división {division_text(division) if division else ''}"
+    )
     return (
-        f"mejor que el {charts.fmt_num(comparison.puntaje, 0)} % de {comparison.n} empresas de "
-        f"la división {division_text(division) if division else ''} (mediana "
-        f"{charts.fmt_value(comparison.mediana, ind.unidad)}; mejor es {better})"
+        f"mejor que el {charts.fmt_num(comparison.puntaje, 0)} % de {comparison.n} {group} "
+        f"(mediana {charts.fmt_value(comparison.mediana, ind.unidad)}; mejor es {better})"
     )
 
 
@@ -737,29 +743,78 @@ def _indicators_v2(result: ScoreResult, sector: dict[str, SectorComparison], div
         "con una escala fija."
     )
     for ind in result.indicadores:
-        with st.container(border=True, key=f"indicador_{ind.id}"):
-            value = charts.fmt_value(ind.valor, ind.unidad) if ind.valido else "Sin valor"
-            core = " · indicador núcleo" if ind.nucleo else ""
-            st.markdown(f"**{ind.nombre}:** {value}{core}")
-            st.caption(
-                f"Frontera: {BOUNDARY_LABELS.get(ind.frontera, ind.frontera)} · Periodo: "
-                f"{ind.periodo} · Calidad del dato: "
-                f"{SOURCE_LABELS.get(ind.fuente or '', 'sin dato').lower()}"
+        if result.module_of_indicator(ind.id) is None:  # module ones: in their own section
+            _indicator_box(result, ind, sector, division)
+
+
+def _indicator_box(
+    result: ScoreResult, ind: IndicatorResult, sector: dict[str, SectorComparison], division
+) -> None:
+    module = result.module_of_indicator(ind.id)
+    with st.container(border=True, key=f"indicador_{ind.id}"):
+        value = charts.fmt_value(ind.valor, ind.unidad) if ind.valido else "Sin valor"
+        core = " · indicador núcleo" if ind.nucleo else ""
+        st.markdown(f"**{ind.nombre}:** {value}{core}")
+        st.caption(
+            f"Frontera: {BOUNDARY_LABELS.get(ind.frontera, ind.frontera)} · Periodo: "
+            f"{ind.periodo} · Calidad del dato: "
+            f"{SOURCE_LABELS.get(ind.fuente or '', 'sin dato').lower()}"
+        )
+        if not ind.valido:
+            st.markdown(f"{ind.motivo or 'Sin dato.'}")
+        if ind.comparar_en_sector:
+            where = "En su módulo" if module is not None else "En su sector"
+            text = sector_text(ind, sector.get(ind.id), division, module)
+            st.markdown(f"{where}: {text}.")
+        lines = reference_lines(ind)
+        if lines:
+            st.markdown("\n".join(lines))
+        comparable = [r for r in ind.referencias if r.get("uso") != "contexto"]
+        if comparable and ind.valido:
+            _figure(
+                charts.indicator_reference_chart(dataclasses.replace(ind, referencias=comparable))
             )
-            if not ind.valido:
-                st.markdown(f"{ind.motivo or 'Sin dato.'}")
-            if ind.comparar_en_sector:
-                st.markdown(f"En su sector: {sector_text(ind, sector.get(ind.id), division)}.")
-            lines = reference_lines(ind)
-            if lines:
-                st.markdown("\n".join(lines))
-            comparable = [r for r in ind.referencias if r.get("uso") != "contexto"]
-            if comparable and ind.valido:
-                _figure(
-                    charts.indicator_reference_chart(
-                        dataclasses.replace(ind, referencias=comparable)
-                    )
+
+
+def _modules(result: ScoreResult, sector: dict[str, SectorComparison], division, loaded) -> None:
+    """One section per sector module: what it covers, its themes and its indicators."""
+    model = loaded.model if loaded is not None else None
+    for module in result.modulos:
+        st.subheader(f"Módulo sectorial: {module.nombre}", divider="gray")
+        st.caption(f"{report_content.module_scope(module)} · versión {module.version}")
+        if module.descripcion:
+            st.write(module.descripcion)
+        info = next((m for m in model.modulos if m.id == module.id), None) if model else None
+        names = {t.id: t.nombre for t in result.ejes}
+        if info is not None and info.materialidad:
+            st.markdown(
+                "En su sector pesan más: "
+                + "; ".join(
+                    f"{names.get(t, t)} (peso × {plain_number(f, 2)})"
+                    for t, f in info.materialidad.items()
                 )
+                + ". Sus prácticas suman a su índice de circularidad como las demás."
+            )
+        rows = [
+            {
+                "Eje del módulo": t.nombre,
+                "Puntaje (0–100)": charts.fmt_num(t.puntaje) if t.puntaje is not None else "—",
+                "Banda por «No sé»": band_text(t),
+            }
+            for t in result.ejes
+            if t.id in module.ejes
+        ]
+        if rows:
+            st.dataframe(
+                pd.DataFrame(rows), hide_index=True, width="stretch", key=f"modulo_{module.id}"
+            )
+        indicators = [i for i in result.indicadores if i.id in module.indicadores]
+        if indicators:
+            st.markdown("**Indicadores del sector**")
+            for ind in indicators:
+                _indicator_box(result, ind, sector, division)
+        elif result.profundidad == "expres":
+            st.caption("Los indicadores del sector se calculan en la evaluación Completa.")
 
 
 # --- page --------------------------------------------------------------------------------------
@@ -829,7 +884,7 @@ if is_v2(result):
     division = data.get("ciiu_division") or firm.ciiu_division
     sector = sector_comparisons(
         result,
-        _sector_values(firm.id, data["questionnaire_hash"], data["depth"], int(division)),
+        _sector_values(result, data, firm.id, int(division)),
     )
     _summary_v2(result, margin)
     _next_step_v2(result)
@@ -838,6 +893,7 @@ if is_v2(result):
     _index_table(result)
     _scores(result, peers, levels)
     _peer_section(result, group, peers)
+    _modules(result, sector, division, loaded)
     _indicators_v2(result, sector, division)
     _plan_v2(result)
 else:

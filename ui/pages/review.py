@@ -113,11 +113,14 @@ def confirm(view: AssessmentView) -> None:
     if yes.button("Sí, enviar", key="submit_confirm", type="primary", width="stretch"):
         # view.compiled is the version the assessment was started with (ui.assessment).
         result = score_assessment(view.compiled, view.scoring_answers(), view.sources)
+
+        def work(database) -> None:
+            submit(database, view.id, firm.id, result_summary(result))
+            store_result_vector(database, view.id, view.compiled, result)
+            audit.record(database, account.id, "evaluacion_enviada", str(view.id))
+
         try:
-            with db.session() as database:
-                submit(database, view.id, firm.id, result_summary(result))
-                store_result_vector(database, view.id, view.compiled, result)
-                audit.record(database, account.id, "evaluacion_enviada", str(view.id))
+            db.write(work)
         except AssessmentLocked:
             st.info("Esta evaluación ya había sido enviada.")
         except Exception:

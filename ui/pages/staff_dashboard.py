@@ -26,7 +26,7 @@ st.caption(
     f"{RESERVED_NOTE}."
 )
 choice = staff.choose_questionnaire()
-panel = staff.panel_data(choice.questionnaire_id, choice.depth, choice.hash)
+panel = staff.panel_data(choice.questionnaire_id, choice.depth, choice.hash, choice.version)
 frame = panel.frame
 chosen = staff.filters(frame)
 st.caption(staff.describe(chosen, choice.depth, choice.version))

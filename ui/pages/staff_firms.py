@@ -16,13 +16,19 @@ import streamlit as st
 from scoring import score_assessment
 from scoring.schema import DEPTH_NAMES
 from storage.assessments import load_answers, load_comments
-from storage.staff import shared_assessment, shared_assessments, sharing_firm, sharing_firms
+from storage.staff import (
+    shared_assessment,
+    shared_assessments,
+    sharing_firm,
+    sharing_firms_page,
+)
 from ui import db, session, staff, widgets
 from ui.formstate import scoring_answers
 from ui.report_downloads import download_buttons, report_context
 from ui.staff_labels import LEVEL_NAMES, num, sector_label, size_label
 
-LIST_LIMIT = 200
+PAGE_SIZE = 100  # firms per page, read from the database page by page (issue 11)
+PAGE_KEY = "sni_empresas_pagina"
 WITHDRAWN_NOTE = (
     "Brújula Circular - Empresas que comparten sus resultados\n\n"
     "La empresa {ruc} ya no comparte sus resultados con SNI: retiró su autorización.\n"
@@ -39,17 +45,23 @@ st.caption(
 search = st.text_input(
     "Buscar por razón social o RUC", key="sni_buscar", placeholder="Ejemplo: Plásticos o 2010"
 )
+if st.session_state.get("sni_buscar_anterior") != search:  # a new search starts on page 1
+    st.session_state[PAGE_KEY] = 0
+    st.session_state["sni_buscar_anterior"] = search
+page = int(st.session_state.get(PAGE_KEY, 0))
 with db.session() as database:
-    firms = sharing_firms(database, search)
+    shown, total = sharing_firms_page(database, search, PAGE_SIZE, page * PAGE_SIZE)
+    if shown.empty and page > 0:  # the list shrank since the page was chosen
+        page = st.session_state[PAGE_KEY] = 0
+        shown, total = sharing_firms_page(database, search, PAGE_SIZE, 0)
 
-if firms.empty:
+if shown.empty:
     st.info(
         "No hay empresas que coincidan. Solo se listan las que autorizaron compartir sus "
         "resultados con SNI."
     )
     st.stop()
 
-shown = firms.head(LIST_LIMIT)
 st.dataframe(
     pd.DataFrame(
         {
@@ -66,11 +78,27 @@ st.dataframe(
     width="stretch",
     height=min(400, 38 + 35 * len(shown)),
 )
-if len(firms) > LIST_LIMIT:
-    st.caption(
-        f"Se muestran {LIST_LIMIT} de {num(len(firms), 0)} empresas: use la búsqueda para "
-        "encontrar otras."
-    )
+first_shown = page * PAGE_SIZE + 1
+last_shown = page * PAGE_SIZE + len(shown)
+pages = max(1, -(-total // PAGE_SIZE))
+before, where, after = st.columns([1, 3, 1])
+if before.button(
+    "Anterior", key="sni_empresas_anterior", disabled=page == 0, icon=":material/chevron_left:"
+):
+    st.session_state[PAGE_KEY] = page - 1
+    st.rerun()
+where.caption(
+    f"Empresas {num(first_shown, 0)}–{num(last_shown, 0)} de {num(total, 0)} · página "
+    f"{num(page + 1, 0)} de {num(pages, 0)}. Use la búsqueda para encontrar una empresa."
+)
+if after.button(
+    "Siguiente",
+    key="sni_empresas_siguiente",
+    disabled=last_shown >= total,
+    icon=":material/chevron_right:",
+):
+    st.session_state[PAGE_KEY] = page + 1
+    st.rerun()
 
 names = dict(zip(shown["firm_id"], shown["razon_social"] + " · RUC " + shown["ruc"], strict=True))
 firm_id = st.selectbox(
