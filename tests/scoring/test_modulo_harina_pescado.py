@@ -11,6 +11,7 @@ import pytest
 from scoring.catalog import available_modules, default_questionnaire, with_modules
 from scoring.compiled import compile_questionnaire
 from scoring.result import score_assessment
+from tests.scoring.module_cases import indicator, theme
 
 ANSWERS = {
     "perfil_combustibles": "si",
@@ -45,14 +46,6 @@ def cq():
 
 def score(cq, **changes):
     return score_assessment(cq, {**ANSWERS, **changes})
-
-
-def theme(result, ident):
-    return next(t for t in result.ejes if t.id == ident)
-
-
-def indicator(result, ident):
-    return next(i for i in result.indicadores if i.id == ident)
 
 
 def test_module_theme_scores_by_hand(cq):

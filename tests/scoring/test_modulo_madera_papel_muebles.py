@@ -5,9 +5,9 @@ hand: the process question decides which questions are asked, theme scores (leve
 
 import pytest
 
-from scoring.catalog import available_modules, default_questionnaire, with_modules
 from scoring.compiled import compile_questionnaire
 from scoring.result import score_assessment
+from tests.scoring.module_cases import indicator, merged_with, theme
 
 MODULE = "madera_papel_muebles"
 
@@ -46,20 +46,12 @@ PAPER = {
 
 @pytest.fixture(scope="module")
 def merged():
-    return with_modules(default_questionnaire(), available_modules(), [MODULE])
+    return merged_with(MODULE)
 
 
 @pytest.fixture(scope="module")
 def cq(merged):
     return compile_questionnaire(merged, "completo")
-
-
-def theme(result, ident):
-    return next(t for t in result.ejes if t.id == ident)
-
-
-def indicator(result, ident):
-    return next(i for i in result.indicadores if i.id == ident)
 
 
 def test_theme_scores_by_hand(cq):

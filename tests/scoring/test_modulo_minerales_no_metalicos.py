@@ -5,9 +5,9 @@ materiality weights."""
 
 import pytest
 
-from scoring.catalog import available_modules, default_questionnaire, with_modules
 from scoring.compiled import compile_questionnaire
 from scoring.result import score_assessment
+from tests.scoring.module_cases import indicator, merged_with, theme
 
 MODULE = "minerales_no_metalicos"
 
@@ -49,20 +49,12 @@ CEMENTERA = {
 
 @pytest.fixture(scope="module")
 def merged():
-    return with_modules(default_questionnaire(), available_modules(), [MODULE])
+    return merged_with(MODULE)
 
 
 @pytest.fixture(scope="module")
 def cq(merged):
     return compile_questionnaire(merged, "completo")
-
-
-def theme(result, ident):
-    return next(t for t in result.ejes if t.id == ident)
-
-
-def indicator(result, ident):
-    return next(i for i in result.indicadores if i.id == ident)
 
 
 def test_materiality_multiplies_the_core_theme_weights(merged):

@@ -4,9 +4,9 @@ module's own solvent question, sector indicators and the merged materiality weig
 
 import pytest
 
-from scoring.catalog import available_modules, default_questionnaire, with_modules
 from scoring.compiled import compile_questionnaire
 from scoring.result import score_assessment
+from tests.scoring.module_cases import indicator, merged_with, theme
 
 MODULE = "quimicos_plasticos"
 
@@ -33,20 +33,12 @@ PLASTICS = {
 
 @pytest.fixture(scope="module")
 def merged():
-    return with_modules(default_questionnaire(), available_modules(), [MODULE])
+    return merged_with(MODULE)
 
 
 @pytest.fixture(scope="module")
 def cq(merged):
     return compile_questionnaire(merged, "completo")
-
-
-def theme(result, ident):
-    return next(t for t in result.ejes if t.id == ident)
-
-
-def indicator(result, ident):
-    return next(i for i in result.indicadores if i.id == ident)
 
 
 def test_materiality_multiplies_the_core_theme_weights(merged):
