@@ -483,7 +483,7 @@ def indicator_rows(result: ScoreResult, context: ReportContext | None = None) ->
                 "frontera": BOUNDARY_LABELS.get(ind.frontera, ind.frontera),
                 "periodo": ind.periodo,
                 "comparar_en_sector": ind.comparar_en_sector,
-                "sector": sector_text(ind, context, module),
+                "sector": sector_text(ind, context, result.comparison_group(ind.id)),
                 "puntaje_sector": sector_score(ind, context) if ind.comparar_en_sector else None,
                 "nucleo": ind.nucleo,
                 "modulo": module.id if module else None,
@@ -807,8 +807,9 @@ def method_text(result: ScoreResult) -> list[str]:
             f"Esta evaluación usó {word} {names_}. Sus preguntas se puntúan igual que las del "
             "cuestionario base y sus ejes cuentan en la dimensión y el índice que indica el "
             "módulo; sus factores de materialidad ajustan el peso de algunos ejes del "
-            "cuestionario base. Sus indicadores se comparan con las empresas que usaron el "
-            "mismo módulo y la misma versión del cuestionario, no con la división CIIU."
+            "cuestionario base. Sus indicadores, y también las intensidades y la productividad "
+            "del cuestionario base, se comparan con las empresas que usaron los mismos módulos "
+            "y la misma versión del cuestionario, no solo con las de su división CIIU."
         )
     figures = []
     if result.piso_legal is not None:

@@ -233,6 +233,21 @@ class ScoreResult:
     def module_of_indicator(self, indicator_id: str) -> ModuleSummary | None:
         return next((m for m in self.modulos if indicator_id in m.indicadores), None)
 
+    def comparison_group(self, indicator_id: str) -> ModuleSummary | None:
+        """Whom a ``comparar_en_sector`` indicator is compared with, when not the CIIU division:
+        a firm that answered sector modules is compared with the firms of the same modules and
+        version (its module's indicators and its intensities alike); None: its division."""
+        own = self.module_of_indicator(indicator_id)
+        if own is not None or not self.modulos:
+            return own
+        if len(self.modulos) == 1:
+            return self.modulos[0]
+        return ModuleSummary(
+            "+".join(m.id for m in self.modulos),
+            " y ".join(m.nombre for m in self.modulos),
+            "+".join(m.version for m in self.modulos),
+        )
+
 
 def score_assessment(
     compiled: CompiledQuestionnaire,

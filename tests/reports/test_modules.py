@@ -103,10 +103,12 @@ def test_sector_sentences_name_the_module(textile):
     )
     core = _indicator(result, "intensidad_hidrica")
     assert "12 empresas de su división CIIU" in content.sector_text(core, context)
+    # A firm with a module: its core intensities are compared within the module as well.
+    assert result.comparison_group("intensidad_hidrica") is module
     rows = {r["id"]: r for r in content.indicator_rows(result, context)}
     assert rows["tex_retazo_por_mil_prendas"]["sector"].startswith("Mejor que el 62")
     assert "del módulo" in rows["tex_agua_por_tonelada"]["sector"]
-    assert "división CIIU" in rows["intensidad_hidrica"]["sector"]
+    assert f"12 empresas del módulo {MODULE}" in rows["intensidad_hidrica"]["sector"]
     assert rows["tex_retazo_por_mil_prendas"]["modulo"] == "textil"
     assert rows["intensidad_hidrica"]["modulo"] is None
     assert content.no_sector_text() == content.NO_SECTOR
@@ -183,8 +185,9 @@ def test_pdf_module_items_are_not_repeated_confusingly(textile, textile_pdf):
     # Module themes stay in the complete theme table and chart, marked as the module's.
     assert text.count("Corte y retazos Módulo textil y confecciones") >= 2
     assert "Corte y retazos — módulo textil y confecciones" in text  # the annex heading
-    # The core comparison keeps the division sentence.
-    assert "de 12 empresas de su división CIIU" in text
+    # Core intensities of a module firm are compared within the module too, and say so.
+    assert f"de 12 empresas del módulo {MODULE}" in text
+    assert "empresas de su división CIIU" not in text
     assert f"{MODULE} (textil 1.0.0)" in text  # cover and reproducibility table
 
 

@@ -101,8 +101,11 @@ def _sector_values(
     if not ids:
         return {}
     table = _peer_table(data["questionnaire_id"], data["depth"], data["questionnaire_hash"])
-    module_ids = [i for m in result.modulos for i in m.indicadores]
-    return table.sector_values(firm_id, ciiu_division, ids, whole_version=module_ids)
+    # A firm with sector modules is compared with the firms of the same modules and version
+    # (this exact content hash), whatever their division: its module's indicators and its
+    # intensities alike (result.comparison_group).
+    whole = [i for i in ids if result.comparison_group(i) is not None]
+    return table.sector_values(firm_id, ciiu_division, ids, whole_version=whole)
 
 
 def _latest_submitted(firm_id: int) -> int | None:
@@ -685,7 +688,7 @@ def sector_comparisons(
         if not ind.comparar_en_sector or not ind.valido:
             continue
         peers = (values or {}).get(ind.id, [])
-        module = result.module_of_indicator(ind.id)
+        module = result.comparison_group(ind.id)
         scope = f"modulo/{module.id}" if module is not None else "division"
         comparison = sector_comparison(ind.id, ind.valor, peers, ind.mejor, scope=scope)
         if comparison is not None:
@@ -737,10 +740,15 @@ def _indicators_v2(result: ScoreResult, sector: dict[str, SectorComparison], div
         _indicators(result)  # its own heading and the note that Exprés has no indicators
         return
     st.subheader("Indicadores de desempeño", divider="gray")
+    group = (
+        f"las {report_content.sector_group(result.comparison_group(''))}"
+        if result.modulos
+        else "empresas de su misma división CIIU"
+    )
     st.caption(
         "El desempeño medido se califica aparte de la madurez de prácticas. Las intensidades "
-        "y la productividad solo se comparan con empresas de su misma división CIIU, nunca "
-        "con una escala fija."
+        f"y la productividad solo se comparan con {group} (misma versión del cuestionario), "
+        "nunca con una escala fija."
     )
     for ind in result.indicadores:
         if result.module_of_indicator(ind.id) is None:  # module ones: in their own section
@@ -750,7 +758,7 @@ def _indicators_v2(result: ScoreResult, sector: dict[str, SectorComparison], div
 def _indicator_box(
     result: ScoreResult, ind: IndicatorResult, sector: dict[str, SectorComparison], division
 ) -> None:
-    module = result.module_of_indicator(ind.id)
+    module = result.comparison_group(ind.id)
     with st.container(border=True, key=f"indicador_{ind.id}"):
         value = charts.fmt_value(ind.valor, ind.unidad) if ind.valido else "Sin valor"
         core = " · indicador núcleo" if ind.nucleo else ""
