@@ -7,5 +7,5 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/python -m scoring validar cuestionarios/
+.venv/bin/python -m scoring validar cuestionarios/ cuestionarios/modulos/
 .venv/bin/python -m pytest "$@"
