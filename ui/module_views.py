@@ -15,9 +15,10 @@ def ciiu_text(codes) -> str:
     return ", ".join(str(c) for c in codes)
 
 
-def _decimals(value: float) -> int:
-    """The decimals a weight factor was written with (the format allows up to 3)."""
-    return next(d for d in range(4) if abs(value * 10**d - round(value * 10**d)) < 1e-9)
+def factor_text(value: float) -> str:
+    """A materiality factor as written in the module (1,5; 1,25; 2), in Spanish format."""
+    decimals = next(d for d in range(4) if abs(value * 10**d - round(value * 10**d)) < 1e-9)
+    return format_number_es(value, decimals)
 
 
 def module_label(module: LoadedModule) -> str:
@@ -59,8 +60,7 @@ def module_summary(module: LoadedModule) -> None:
         st.markdown(
             "Materialidad (el peso del eje se multiplica por): "
             + "; ".join(
-                f"{core_themes.get(t, t)} × {format_number_es(f, _decimals(f))}"
-                for t, f in model.materialidad.items()
+                f"{core_themes.get(t, t)} × {factor_text(f)}" for t, f in model.materialidad.items()
             )
         )
     if model.indicadores:

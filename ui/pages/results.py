@@ -45,6 +45,7 @@ from storage.peers import PeerSource, PeerTable
 from ui import charts, db, session, widgets
 from ui.assessment import selected_assessment_id
 from ui.formstate import plain_number, scoring_answers
+from ui.module_views import factor_text
 from ui.report_downloads import download_buttons, report_context
 
 FILL_PAGE = "ui/pages/fill.py"
@@ -770,7 +771,7 @@ def _indicator_box(
         )
         if not ind.valido:
             st.markdown(f"{ind.motivo or 'Sin dato.'}")
-        if ind.comparar_en_sector:
+        if ind.comparar_en_sector and ind.valido:
             where = "En su módulo" if module is not None else "En su sector"
             text = sector_text(ind, sector.get(ind.id), division, module)
             st.markdown(f"{where}: {text}.")
@@ -798,7 +799,7 @@ def _modules(result: ScoreResult, sector: dict[str, SectorComparison], division,
             st.markdown(
                 "En su sector pesan más: "
                 + "; ".join(
-                    f"{names.get(t, t)} (peso × {plain_number(f, 2)})"
+                    f"{names.get(t, t)} (peso × {factor_text(f)})"
                     for t, f in info.materialidad.items()
                 )
                 + ". Sus prácticas suman a su índice de circularidad como las demás."
