@@ -54,10 +54,13 @@ def test_download_url_serves_only_its_session(browser, media_app: tuple[str, str
     page.goto(f"{address}/staff-export")
     wait_idle(page)
     expect(page.locator(f"{MAIN} h1").first).to_have_text("Exportar datos")
-    page.get_by_role("button", name="Preparar archivos de empresas").click()
+    # The file is prepared in the background; the page polls until it can be downloaded.
+    page.get_by_role("button", name="Preparar CSV de empresas").click()
+    ready = page.get_by_role("button", name="Descargar CSV")
+    expect(ready).to_be_visible(timeout=90_000)
     wait_idle(page)
     with page.expect_download() as info:
-        page.get_by_role("button", name="Descargar CSV").click()
+        ready.click()
     download = info.value
     media = download.url
     assert "/media/" in media, media
