@@ -9,7 +9,7 @@ directory or a missing path given as a file…), runs ``python -m scoring …`` 
 subprocess with a timeout and an address-space cap, and prints one Spanish table.
 
 "Handled cleanly" means: exit code 1 or 2, a Spanish message on stderr, no "Traceback", under
-5 s and under 500 MB of peak memory (resident set size of the child, from ``wait4``).
+5 s and under 500 MB of peak memory (resident set size of the child, read from /proc while it runs).
 
 Web cases (``--web``, or ``--solo-web``) run the app in-process through Streamlit's AppTest on a
 fresh SQLite database: bad ``?evaluacion=`` values on the fill, review and results pages, NUL
@@ -268,6 +268,18 @@ def _limit_child() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_CAP, ADDRESS_CAP))
 
 
+def _high_water_mb(pid: int) -> float:
+    """Peak resident memory (VmHWM) of a running process, in MB; 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
 def run_case(case: Case, folder: Path, timed: bool = True) -> Outcome:
     """Run one case; wait4 gives the child's own peak resident memory.
 
@@ -287,7 +299,9 @@ def run_case(case: Case, folder: Path, timed: bool = True) -> Outcome:
             env={**os.environ, "PYTHONIOENCODING": "utf-8", "LC_ALL": "C.UTF-8"},
         )
         killed = False
+        high_water = 0.0
         while True:
+            high_water = max(high_water, _high_water_mb(child.pid))
             pid, status, usage = os.wait4(child.pid, os.WNOHANG)
             if pid:
                 break
@@ -297,7 +311,10 @@ def run_case(case: Case, folder: Path, timed: bool = True) -> Outcome:
             time.sleep(0.01)
         child.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - start
-    peak_mb = usage.ru_maxrss / 1024  # kB on Linux
+    # The child's own peak: VmHWM of its process image, read while it runs. ru_maxrss from
+    # wait4 would also count the parent's memory copied at fork (Linux keeps the larger of
+    # the two across exec), which inside a long test run says nothing about the child.
+    peak_mb = high_water or usage.ru_maxrss / 1024  # kB on Linux
     stderr = err_path.read_text(encoding="utf-8", errors="replace")
     err_path.unlink()
     code = None if killed else child.returncode

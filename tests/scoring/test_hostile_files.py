@@ -114,3 +114,16 @@ def test_directory_and_missing_files(tmp_path, capsys):
     assert "no existe" in capsys.readouterr().err
     assert main(["simular", MINI, "--n", "2", "--salida", str(tmp_path / "a" / "b.csv")]) == 2
     assert "no existe la carpeta" in capsys.readouterr().err
+
+
+def test_child_memory_is_measured_apart_from_a_large_parent(tmp_path):
+    """A test run can be large when it reaches these cases; the child's peak must not include
+    the parent's memory copied at fork (Linux carries it into ru_maxrss across exec)."""
+    hostile = _hostile()
+    case = next(c for c in hostile.cases(tmp_path) if c.name == "/dev/zero como cuestionario")
+    ballast = bytearray(700 * 1024 * 1024)
+    ballast[::4096] = b"\x01" * len(range(0, len(ballast), 4096))  # make it resident
+    outcome = hostile.run_case(case, tmp_path, timed=False)
+    del ballast
+    assert outcome.clean, outcome.why
+    assert outcome.peak_mb < hostile.LIMIT_MB
