@@ -16,7 +16,7 @@ from scoring.result import ScoreResult
 PLAN_ITEMS_IN_PDF = 15
 NO_WEAKEST = "ninguna dimensión es claramente más débil"
 NO_SECTOR = "sin comparación: menos de 5 empresas de su división"
-NO_SECTOR_MODULE = "sin comparación: menos de 5 empresas del módulo {nombre}"
+NO_SECTOR_MODULE = "sin comparación: menos de 5 {grupo}"
 FLOOR_STATES = schema.REQUIREMENT_STATES
 BOUNDARY_LABELS = {"sitio": "Sitio (planta)", "empresa": "Toda la empresa"}
 
@@ -411,12 +411,14 @@ def sector_group(module=None) -> str:
     firms that used the same sector module (and questionnaire version)."""
     if module is None:
         return "empresas de su división CIIU"
+    if "+" in module.id:  # a firm with two modules (ScoreResult.comparison_group)
+        return f"empresas con los módulos {module.nombre}"
     return f"empresas del módulo {module.nombre}"
 
 
 def no_sector_text(module=None) -> str:
     """ "sin comparación: menos de 5 empresas de su división" (or «del módulo …»)."""
-    return NO_SECTOR if module is None else NO_SECTOR_MODULE.format(nombre=module.nombre)
+    return NO_SECTOR if module is None else NO_SECTOR_MODULE.format(grupo=sector_group(module))
 
 
 def sector_text(ind, context: ReportContext | None, module=None) -> str:

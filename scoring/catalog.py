@@ -104,8 +104,8 @@ def with_modules(
     parts = tuple(modules[i] for i in chosen)
     key = (core.content_hash, *(m.content_hash for m in parts))
     if key not in _MERGED:
-        if len(_MERGED) >= 64:
-            _MERGED.pop(next(iter(_MERGED)))
+        if len(_MERGED) >= 64:  # several page runs may evict at once: never fail on it
+            _MERGED.pop(next(iter(_MERGED), None), None)
         _MERGED[key] = merge(core, parts)
     return _MERGED[key]
 

@@ -238,10 +238,9 @@ class ScoreResult:
         a firm that answered sector modules is compared with the firms of the same modules and
         version (its module's indicators and its intensities alike); None: its division."""
         own = self.module_of_indicator(indicator_id)
-        if own is not None or not self.modulos:
-            return own
-        if len(self.modulos) == 1:
-            return self.modulos[0]
+        if len(self.modulos) <= 1:
+            return own or (self.modulos[0] if self.modulos else None)
+        # Two modules: peers are the firms with exactly this pair (same content hash).
         return ModuleSummary(
             "+".join(m.id for m in self.modulos),
             " y ".join(m.nombre for m in self.modulos),

@@ -399,8 +399,9 @@ def _module_figures(
     m: float,
 ) -> dict[str, float]:
     """Figures for sector-module questions, drawn per indicator so it lands somewhere plausible:
-    a percentage ``a / b * 100`` takes ``a`` as a share of ``b`` that grows with maturity ``m``
-    (0–1); other inputs are drawn inside each question's range, as the simulator does."""
+    a percentage ``a / b * 100`` (or ``a / (a + b) * 100``) takes ``a`` as a share that grows
+    with maturity ``m`` (0–1), or falls with it when less is better; other inputs are drawn
+    inside each question's range, as the simulator does."""
     if not questions:
         return {}
 
@@ -415,11 +416,18 @@ def _module_figures(
         if not names:
             continue
         if info.model.unidad.strip() == "%" and len(info.formula.names) == 2 == len(names):
-            part, whole = info.formula.names
-            total = figures.setdefault(whole, draw(questions[whole]))
+            part, other = info.formula.names
             share = _clip(0.05 + 0.7 * m + rng.normal(0, 0.1), 0.0, 1.0)
+            if info.model.mejor == "menor":  # mature plants lose less, so the share falls
+                share = 1.0 - share
             top = float(questions[part].maximo)
-            figures.setdefault(part, round(min(total * share, top), 2))
+            if "+" in info.model.formula:  # a / (a + b): the parts of one total
+                total = draw(questions[part]) * 2
+                figures.setdefault(part, round(min(total * share, top), 2))
+                figures.setdefault(other, round(total - figures[part], 2))
+            else:  # a / b: a part of the total b
+                total = figures.setdefault(other, draw(questions[other]))
+                figures.setdefault(part, round(min(total * share, top), 2))
             continue
         for name in names:
             figures.setdefault(name, draw(questions[name]))

@@ -348,3 +348,22 @@ def test_module_theme_peers_get_a_column(textile):
     assert (
         "Mediana del grupo" not in report_data(result, context)["modulos"][0]["ejes"]["encabezado"]
     )
+
+
+def test_two_modules_are_one_comparison_group_named_in_plural():
+    from scoring.catalog import available_modules, default_questionnaire, with_modules
+    from scoring.compiled import compile_questionnaire
+    from scoring.result import score_assessment
+
+    merged = with_modules(
+        default_questionnaire(), available_modules(), ["alimentos", "harina_pescado"]
+    )
+    result = score_assessment(compile_questionnaire(merged, "completo"), {})
+    names = [m.nombre for m in result.modulos]
+    # Peers are the firms with exactly this pair, for the module's own indicators too.
+    for ident in ("ali_perdida_alimentos", "intensidad_hidrica"):
+        group = result.comparison_group(ident)
+        assert group.nombre == " y ".join(names) and "+" in group.id
+    group = result.comparison_group("ali_perdida_alimentos")
+    assert content.sector_group(group) == f"empresas con los módulos {' y '.join(names)}"
+    assert content.no_sector_text(group).endswith(f"con los módulos {' y '.join(names)}")

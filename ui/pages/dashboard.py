@@ -87,9 +87,12 @@ def _module_choice() -> None:
     activity = f"CIIU {division} ({peru.CIIU_DIVISIONS.get(division, '')})"
     if primary_module is not None:
         count = sum(len(t.preguntas) for t in primary_module.model.ejes)
+        express = sum(
+            "expres" in q.profundidades for t in primary_module.model.ejes for q in t.preguntas
+        )
         st.write(
             f"Por su división {activity}, su evaluación incluye el módulo "
-            f"**{primary_module.model.nombre}** ({count} preguntas más, hasta 3 en la Exprés): "
+            f"**{primary_module.model.nombre}** ({count} preguntas más, {express} en la Exprés): "
             f"{primary_module.model.descripcion or ''}"
         )
     else:
@@ -109,8 +112,9 @@ def _module_choice() -> None:
         format_func=names.__getitem__,
         key=SECOND_MODULE_KEY,
         help="Por ejemplo, una planta de conservas que también produce harina de pescado. El "
-        "módulo agrega sus preguntas e indicadores; se aplica a las evaluaciones que inicie "
-        "desde ahora.",
+        "módulo agrega sus preguntas e indicadores (hasta 3 más en la Exprés); se aplica a las "
+        "evaluaciones que inicie desde ahora. Con dos módulos, su evaluación se compara solo con "
+        "empresas que usan los mismos dos módulos, que pueden ser pocas.",
     )
 
 

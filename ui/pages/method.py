@@ -240,7 +240,7 @@ def module_rule() -> None:
         "puede agregar uno más):\n"
         "- Las **prácticas del módulo** suman a su propio eje y ese eje entra al índice de "
         "circularidad (el que decide el nivel), con el mismo cálculo que los demás ejes. Hasta "
-        "3 preguntas del módulo entran en la Exprés.\n"
+        "3 preguntas de cada módulo entran en la Exprés.\n"
         "- La **materialidad** del sector multiplica el peso de algunos ejes comunes (por "
         "ejemplo, agua × 1,5 en textiles). Con dos módulos, cada eje toma el factor mayor. Así "
         "el plan de acción, que se ordena por los puntos que cada acción sumaría al índice, "
