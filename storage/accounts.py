@@ -342,6 +342,7 @@ def register_firm(
     )
     account = Account(
         kind="empresa",
+        role="titular",
         login=ruc,
         password_hash=password_hash,
         firm=firm,

@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -96,6 +97,11 @@ class Account(Base):
         ForeignKey("empresas.id", ondelete="CASCADE"), index=True
     )
     display_name: Mapped[str] = mapped_column(String(200))
+    # Issue 10 (migration 0008): a firm has one «titular» (logs in with the RUC) and any number
+    # of «colaborador» accounts (log in with their e-mail); NULL for staff. A removed member is
+    # disabled, not deleted, so who answered what keeps its name.
+    role: Mapped[str | None] = mapped_column(String(12))
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     last_failed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -155,6 +161,10 @@ class Answer(Base):
     source: Mapped[str | None] = mapped_column(String(10))
     comment: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Issue 10 (migration 0008): the account that gave the answer (no foreign key, see 0005),
+    # and whether it was carried over from the firm's previous assessment and not yet confirmed.
+    answered_by: Mapped[int | None] = mapped_column(Integer)
+    carried_over: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Result(Base):
@@ -264,3 +274,63 @@ class ArchivedQuestionnaire(Base):
     version: Mapped[str] = mapped_column(String(40))
     source_yaml: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Invitation(Base):
+    """An invitation for a colleague to join a firm's account (issue 10); single use, expiring."""
+
+    __tablename__ = "invitaciones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("empresas.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    invited_by: Mapped[int | None] = mapped_column(ForeignKey("cuentas.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    accepted_by: Mapped[int | None] = mapped_column(ForeignKey("cuentas.id", ondelete="SET NULL"))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class PlanItem(Base):
+    """Follow-up of one action of a firm's plan (issue 10): who, by when, in which state.
+
+    Keyed by the question the action is about, so it carries over to the next assessment.
+    """
+
+    __tablename__ = "plan_seguimiento"
+    __table_args__ = (
+        UniqueConstraint("firm_id", "question_id"),
+        CheckConstraint("status IN ('pendiente', 'en_curso', 'hecho')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("empresas.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[str] = mapped_column(String(60))
+    # The assessment whose plan proposed it; the action text is a snapshot from that result.
+    assessment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("evaluaciones.id", ondelete="SET NULL")
+    )
+    action_text: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(120))
+    target_date: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default="pendiente")
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("cuentas.id", ondelete="SET NULL"))
+
+
+class PasswordReset(Base):
+    """A self-service password reset sent by e-mail (issue 10): single use, expiring."""
+
+    __tablename__ = "restablecimientos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("cuentas.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
