@@ -17,15 +17,22 @@ from ui.widgets import global_css
 
 ROOT = Path(__file__).resolve().parent
 
-st.set_page_config(
-    page_title="Brújula Circular",
-    page_icon=":material/explore:",
-    layout="centered",
+APP_TITLE = "Brújula Circular"
+# The favicon as inline SVG (Streamlit turns it into a data: URL): a Material icon would be
+# fetched from fonts.gstatic.com, and the browser must talk only to this server.
+FAVICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+    '<circle cx="16" cy="16" r="14" fill="#FFFFFF" stroke="#0F6E5A" stroke-width="3"/>'
+    '<path d="M21.5 10.5 18 18l-7.5 3.5L14 14z" fill="#0F6E5A"/></svg>'
 )
+
+st.set_page_config(page_title=APP_TITLE, page_icon=FAVICON, layout="centered")
 global_css()
 with errors.boundary():  # the database may be down: a Spanish page, not a traceback
     account = session.identify()
 role = "visitante" if account is None else account.kind  # "empresa" or "personal"
+# A firm's titular also sees what only the titular may use («Equipo»).
+listed_for = {role} | ({"titular"} if account is not None and account.is_titular else set())
 
 PAGE_DIR = ROOT / "ui/pages"
 PRESENT = {name for name in os.listdir(PAGE_DIR) if name.endswith(".py")}  # one directory read
@@ -38,6 +45,7 @@ PAGES = [
     ("review.py", "Revisión y envío", "fact_check", "revision", {"empresa"}),
     ("results.py", "Resultados", "insights", "resultados", {"empresa"}),
     ("profile.py", "Mi empresa", "domain", "mi-empresa", {"empresa"}),
+    ("team.py", "Equipo", "group_add", "equipo", {"titular"}),
     ("staff_dashboard.py", "Panel SNI", "monitoring", "staff-dashboard", {"personal"}),
     ("staff_firms.py", "Empresas que comparten", "groups", "staff-firms", {"personal"}),
     ("staff_verify.py", "Verificar empresas", "verified", "staff-verify", {"personal"}),
@@ -52,6 +60,8 @@ PAGES = [
     ),
     ("login.py", "Ingresar", "login", "ingresar", {"visitante"}),
     ("register.py", "Registrarse", "person_add", "registrarse", {"visitante"}),
+    ("join.py", "Unirse", "group_add", "unirse", set()),  # reached by an invitation link
+    ("reset_password.py", "Restablecer contraseña", "lock_reset", "restablecer", set()),
     ("logout.py", "Cerrar sesión", "logout", "salir", {"empresa", "personal"}),
 ]
 # The landing page is the default ("/") for everyone and sends logged-in users on to their
@@ -63,10 +73,13 @@ pages = [
         icon=f":material/{icon}:",
         url_path=url,
         default=file == "home.py",
-        visibility="visible" if role in roles else "hidden",
+        visibility="visible" if listed_for & roles else "hidden",
     )
     for file, title, icon, url, roles in PAGES
     if file in PRESENT
 ]
 with errors.boundary():
-    st.navigation(pages).run()
+    current = st.navigation(pages)
+    # A title per page (browser tab, history, screen readers), in the page's own words.
+    st.set_page_config(page_title=f"{current.title} · {APP_TITLE}")
+    current.run()

@@ -14,14 +14,19 @@ Routes (all under ``server.baseUrlPath``):
 
 The middleware answers 404 for ``/_stcore/metrics`` and gives every page load a random HttpOnly
 binding cookie (``brujula_vinculo``) that ties a pending login to the browser that asked for it.
-Nothing a script in the page can read ever carries a session token.
+Nothing a script in the page can read ever carries a session token. A second middleware serves
+Streamlit's page HTML in Spanish: ``<html lang="es">``, the app's title and a small script that
+translates Streamlit's own interface texts, lets the keyboard reach tables that scroll sideways
+and ties each field's error to its field (``CHROME_ES``, ``translate_script``).
 """
 
 from __future__ import annotations
 
 import html
+import json
 import logging
 import os
+import re
 import threading
 from collections.abc import Mapping
 from http.cookies import SimpleCookie
@@ -290,8 +295,10 @@ MEDIA_REFUSED = "Este archivo solo se entrega a la sesión que lo generó. Desc�
 
 
 def is_media(path: str) -> bool:
+    """A download of ``st.download_button`` (``…/media/<id>``); Streamlit's own fonts live in
+    ``…/static/media/`` and are public (refusing them left every icon and font broken)."""
     parts = path.rstrip("/").split("/")
-    return len(parts) >= 2 and parts[-2] == "media"
+    return len(parts) >= 2 and parts[-2] == "media" and (len(parts) < 3 or parts[-3] != "static")
 
 
 def media_owner(path: str, request: Request) -> bool:
@@ -354,12 +361,253 @@ class Guard:
         await self.app(scope, receive, send_with_cookie)
 
 
+PAGE_TITLE = "Brújula Circular"
+NOSCRIPT = (
+    "<noscript><p>Active JavaScript en su navegador para usar Brújula Circular.</p></noscript>"
+)
+
+# Streamlit's own interface texts (menus, toolbars, buttons' accessible names, messages) that
+# it only offers in English, with what is shown and read instead.
+CHROME_ES = {
+    "Skip to main content": "Saltar al contenido principal",
+    "App pages": "Páginas",
+    "Sidebar": "Menú lateral",
+    "Collapse sidebar": "Ocultar el menú",
+    "Expand sidebar": "Mostrar el menú",
+    "Navigate to home page": "Ir al inicio",
+    "Main menu": "Menú principal",
+    "Close": "Cerrar",
+    "Open": "Abrir",
+    "Link to heading": "Enlace a este título",
+    "Increment": "Aumentar",
+    "Decrement": "Disminuir",
+    "Show password": "Mostrar la contraseña",
+    "Hide password": "Ocultar la contraseña",
+    "Choose an option": "Elija una opción",
+    "Choose options": "Elija opciones",
+    "Select...": "Elija…",
+    "No results": "Sin resultados",
+    "Clear all": "Quitar todo",
+    "Clear value": "Borrar",
+    "Selected values": "Elegidos",
+    "Download as CSV": "Descargar como CSV",
+    "Download as PNG": "Descargar como PNG",
+    "Fullscreen": "Pantalla completa",
+    "Close fullscreen": "Salir de pantalla completa",
+    "Toggle fullscreen": "Pantalla completa",
+    "Search": "Buscar",
+    "Close Search": "Cerrar la búsqueda",
+    "Show/hide columns": "Mostrar u ocultar columnas",
+    "Dataframe column menu": "Menú de la columna",
+    "Show data": "Ver los datos",
+    "Show chart": "Ver el gráfico",
+    "Copy Vega-Lite spec": "Copiar la definición del gráfico",
+    "Copied!": "Copiado",
+    "Copy to clipboard": "Copiar",
+    "Previous page": "Página anterior",
+    "Next page": "Página siguiente",
+    "Pagination": "Páginas",
+    "Running...": "Procesando…",
+    "Stop script": "Detener",
+    "Stop": "Detener",
+    "Notifications": "Avisos",
+    "Choose date": "Elija una fecha",
+    "Choose date range": "Elija las fechas",
+    "Clear date": "Borrar la fecha",
+    "Previous month": "Mes anterior",
+    "Next month": "Mes siguiente",
+    "progress": "avance",
+    "Page not found": "Página no encontrada",
+    "The page that you have requested does not seem to exist. Running the app's main page.": (
+        "La página que pidió no existe. Se muestra la página de inicio."
+    ),
+    "Press Enter to apply": "Pulse Enter para aplicar",
+    "Press Enter to submit form": "Pulse Enter para enviar el formulario",
+    "Press Ctrl+Enter to apply": "Pulse Ctrl+Enter para aplicar",
+    "Press ⌘+Enter to apply": "Pulse ⌘+Enter para aplicar",
+    "Press Ctrl+Enter to submit form": "Pulse Ctrl+Enter para enviar el formulario",
+    "Press ⌘+Enter to submit form": "Pulse ⌘+Enter para enviar el formulario",
+}
+# (JavaScript regular expression, replacement) for texts that carry a name.
+CHROME_ES_PATTERNS = [
+    ("^Help for (.+)$", "Ayuda: $1"),
+    ("^Remove (.+)$", "Quitar $1"),
+    (
+        "^You have requested page /(.*), but no corresponding file was found in the app's "
+        "pages/ directory\\. Running the app's main page\\.$",
+        "La página /$1 no existe. Se muestra la página de inicio.",
+    ),
+]
+# Runs before Streamlit's own script and translates each text node and accessible-name
+# attribute as it appears (the page's own content, markdown, is never touched); it also lets
+# the keyboard reach tables that scroll sideways and ties each field's error to the field.
+_TRANSLATE_JS = """
+(() => {
+  const exact = %(exact)s;
+  const patterns = %(patterns)s.map(([re, to]) => [new RegExp(re), to]);
+  const attrs = ["aria-label", "title", "placeholder", "aria-roledescription"];
+  const spanish = (text) => {
+    const key = text.trim();
+    if (!key) return null;
+    if (Object.hasOwn(exact, key)) return text.replace(key, exact[key]);
+    const cut = key.indexOf(": ");  // a toolbar button named after its chart: "Show data: …"
+    if (cut > 0 && Object.hasOwn(exact, key.slice(0, cut))) {
+      return text.replace(key, exact[key.slice(0, cut)] + key.slice(cut));
+    }
+    for (const [re, to] of patterns) {
+      if (re.test(key)) return text.replace(key, key.replace(re, to));
+    }
+    return null;
+  };
+  const ownContent = (el) => !!el && !!el.closest("[data-testid=stMarkdownContainer]");
+  const fixText = (node) => {
+    if (ownContent(node.parentElement)) return;
+    const done = spanish(node.nodeValue);
+    if (done !== null && done !== node.nodeValue) node.nodeValue = done;
+  };
+  const fixAttrs = (el) => {
+    for (const name of attrs) {
+      const value = el.getAttribute(name);
+      const done = value && spanish(value);
+      if (done && done !== value) el.setAttribute(name, done);
+    }
+  };
+  // A table wider than a phone scrolls sideways: its frame must take the keyboard focus.
+  const scrollers = "[data-testid=stTable] > div:not([tabindex])";
+  const focusable = (el) => {
+    el.setAttribute("tabindex", "0");
+    el.setAttribute("role", "region");
+    el.setAttribute("aria-label", "Tabla");
+  };
+  const fixTree = (root) => {
+    if (root.nodeType === Node.TEXT_NODE) return fixText(root);
+    if (root.nodeType !== Node.ELEMENT_NODE) return;
+    if (root.matches(scrollers)) focusable(root);
+    root.querySelectorAll(scrollers).forEach(focusable);
+    fixAttrs(root);
+    for (const el of root.querySelectorAll("[aria-label],[title],[placeholder]")) fixAttrs(el);
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) fixText(walker.currentNode);
+  };
+  // An error shown right after a field (st.error under its widget) describes that field:
+  // aria-invalid and aria-describedby, removed again when the error goes away.
+  const fields = "input:not([type=hidden]), textarea, [role=radiogroup]";
+  let errorCount = 0;
+  const linkErrors = () => {
+    const linked = new Set();
+    for (const content of document.querySelectorAll("[data-testid=stAlertContentError]")) {
+      const alert = content.closest("[data-testid=stAlertContainer]");
+      let block = content.closest("[data-testid=stElementContainer]")?.previousElementSibling;
+      for (let step = 0; block && step < 3 && !block.querySelector(fields); step += 1) {
+        block = block.previousElementSibling;
+      }
+      if (!alert || !block) continue;
+      alert.id ||= `bc-error-${(errorCount += 1)}`;
+      for (const field of block.querySelectorAll(fields)) {
+        field.setAttribute("aria-invalid", "true");
+        field.setAttribute("aria-describedby", alert.id);
+        field.setAttribute("data-bc-error", alert.id);
+        linked.add(field);
+      }
+    }
+    for (const field of document.querySelectorAll("[data-bc-error]")) {
+      if (linked.has(field)) continue;
+      field.removeAttribute("aria-invalid");
+      field.removeAttribute("aria-describedby");
+      field.removeAttribute("data-bc-error");
+    }
+  };
+  let pending = false;
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      if (change.type === "characterData") fixText(change.target);
+      else if (change.type === "attributes") fixAttrs(change.target);
+      else change.addedNodes.forEach(fixTree);
+    }
+    if (!pending) {
+      pending = true;
+      requestAnimationFrame(() => { pending = false; linkErrors(); });
+    }
+  }).observe(document.documentElement, {
+    subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: attrs,
+  });
+})();
+"""
+
+
+def translate_script() -> str:
+    """The ``<script>`` that puts Streamlit's interface texts in Spanish (``CHROME_ES``)."""
+    code = _TRANSLATE_JS % {
+        "exact": json.dumps(CHROME_ES, ensure_ascii=False),
+        "patterns": json.dumps(CHROME_ES_PATTERNS, ensure_ascii=False),
+    }
+    return "<script>" + code.replace("</", "<\\/") + "</script>"
+
+
+def spanish_index(body: bytes) -> bytes:
+    """Streamlit's index.html in Spanish before any script runs: ``<html lang="es">``, our
+    title (screen readers and axe read both on first paint; each page then sets its own
+    title, see app.py), a Spanish ``<noscript>`` and the script that translates Streamlit's
+    interface texts."""
+    text = body.decode("utf-8")
+    text = text.replace('<html lang="en">', '<html lang="es">', 1)
+    text = text.replace("<title>Streamlit</title>", f"<title>{html.escape(PAGE_TITLE)}</title>", 1)
+    text = re.sub(r"<noscript>.*?</noscript>", NOSCRIPT, text, count=1, flags=re.DOTALL)
+    return text.replace("</head>", translate_script() + "</head>", 1).encode("utf-8")
+
+
+class SpanishIndex:
+    """Pure ASGI middleware: rewrites the HTML page Streamlit serves for every page URL with
+    ``spanish_index``. Page loads ask for no compression, so the body can be rewritten; every
+    other request (assets, websocket, routes) passes through untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or scope.get("method") != "GET"
+            or any(part in path for part in _RESERVED)
+            or "." in path.rsplit("/", 1)[-1]  # a file (favicon.png, manifest.json…)
+        ):
+            await self.app(scope, receive, send)
+            return
+        headers = [(k, v) for k, v in scope.get("headers", []) if k != b"accept-encoding"]
+        scope = {**scope, "headers": headers}
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def buffered(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            if message["type"] != "http.response.body" or start is None:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            body = b"".join(chunks)
+            kept = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+            kind = dict(kept).get(b"content-type", b"")
+            if kind.startswith(b"text/html") and not dict(kept).get(b"content-encoding"):
+                body = spanish_index(body)
+            kept.append((b"content-length", str(len(body)).encode("latin-1")))
+            await send({**start, "headers": kept})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, buffered)
+
+
 routes = [
     Route("/sesion", sesion, methods=["POST"]),
     Route("/sesion/entrar", entrar, methods=["GET"]),
     Route("/sesion/salir", salir, methods=["GET", "POST"]),
 ]
 
-app = App("app.py", routes=routes, middleware=[Middleware(Guard)])
+app = App("app.py", routes=routes, middleware=[Middleware(Guard), Middleware(SpanishIndex)])
 
 __all__ = ["app"]

@@ -2,11 +2,13 @@
 results page's peers, with 100 000 or 1 000 000 submitted Completo assessments (issue 11).
 
 Fills a throwaway SQLite database (and, with ``--postgres URL`` or TEST_DATABASE_URL, a fresh
-PostgreSQL schema that is dropped afterwards) through SQLAlchemy Core bulk inserts, 100 000
-assessments at a time, with scores from ``score_batch`` on ``simulate`` output. A sample of the
-latest assessments of sharing firms (``--detalle``, 10 000 by default) get the real
-``detail_json`` of their scored result (about 80 KB each, as a submission stores); the others
-keep the bulk load's summary (storing 80 KB for each of a million rows would take 80 GB).
+PostgreSQL schema that is dropped afterwards) with ``bench_fill.fill_fast``: COPY on
+PostgreSQL, executemany on SQLite; every row is one of 50 000 simulated assessments scored by
+the real engine, under its own firm and date. A sample of the latest assessments of counted
+firms (``--detalle``, 10 000 by default) get the real ``detail_json`` of their scored result
+(about 80 KB each, as a submission stores); the others keep the bulk load's summary (storing
+80 KB for each of a million rows would take 80 GB). ``--conservar CARPETA`` keeps the SQLite
+file and the PostgreSQL schema; ``--reusar CARPETA`` measures them again without loading.
 
 Then, each in a fresh process so that its memory is the server's alone, with AppTest:
 
@@ -31,27 +33,23 @@ import sys
 import tempfile
 import time
 import uuid
-from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
-from sqlalchemy import bindparam, make_url, select, update  # noqa: E402
+from sqlalchemy import make_url, select  # noqa: E402
 
+from benchmarks.bench_fill import fill_fast  # noqa: E402
 from scoring import compile_questionnaire  # noqa: E402
 from scoring.answers import encode_frame  # noqa: E402
 from scoring.catalog import default_questionnaire  # noqa: E402
 from scoring.engine import score_batch  # noqa: E402
 from scoring.numbers import format_number_es  # noqa: E402
-from scoring.peru import ruc_check_digit, size_class  # noqa: E402
-from scoring.result import build_result  # noqa: E402
 from scoring.simulate import simulate  # noqa: E402
-from storage.bulk import ScoredBatch, insert_firms, insert_scored  # noqa: E402
-from storage.db import make_engine, migrate, normalize_url, session_scope  # noqa: E402
-from storage.demo import REGION_WEIGHTS, SECTOR_WEIGHTS  # noqa: E402
+from storage.bulk import ScoredBatch, insert_scored  # noqa: E402
+from storage.db import make_engine, normalize_url, session_scope  # noqa: E402
 from storage.models import Result  # noqa: E402
 
 TARGETS = {  # issue 11, at a million assessments
@@ -61,121 +59,28 @@ TARGETS = {  # issue 11, at a million assessments
     "rss_pico": 1536.0,
     "resultados": 1.0,
 }
-REASSESSED = 0.25
-CHUNK = 100_000
-FIRM_CHUNK = 50_000
-SHARE_SNI = 0.85
-STATISTICS = 0.95
-VERIFIED = 0.95
 
 
-def _weights(mapping: dict) -> tuple[list, np.ndarray]:
-    keys = list(mapping)
-    p = np.array([float(mapping[k]) for k in keys])
-    return keys, p / p.sum()
+def fill(url: str, assessments: int, details: int, seed: int = 7) -> None:
+    """Migrate and load ``assessments`` scored Completo assessments (``bench_fill``)."""
+    fill_fast(url, assessments, details, seed, log=lambda m: print(m, flush=True))
 
 
-def _firm_rows(rng: np.random.Generator, start: int, count: int) -> list[dict]:
-    sectors, sector_p = _weights(SECTOR_WEIGHTS)
-    regions, region_p = _weights(REGION_WEIGHTS)
-    sales = rng.lognormal(np.log(600_000), 1.3, size=count).round(2)
-    sector = rng.choice(len(sectors), size=count, p=sector_p)
-    region = rng.choice(len(regions), size=count, p=region_p)
-    draws = rng.random((count, 3))
-    verified = dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
-    rows = []
-    for k in range(count):
-        i = start + k
-        first_ten = f"20{i:08d}"
-        rows.append(
-            {
-                "ruc": first_ten + str(ruc_check_digit(first_ten)),
-                "razon_social": f"Empresa de prueba {i + 1} S.A.C.",
-                "ciiu_division": int(sectors[sector[k]]),
-                "region": str(regions[region[k]]),
-                "annual_sales": Decimal(str(sales[k])),
-                "sales_year": 2025,
-                "size_class": size_class(sales[k], 2025),
-                "workers": int(rng.integers(2, 300)),
-                "email": f"prueba{i + 1}@ejemplo.pe",
-                "consent_share_sni": bool(draws[k, 0] < SHARE_SNI),
-                "consent_statistics": bool(draws[k, 1] < STATISTICS),
-                "is_demo": False,
-                "created_at": dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
-                "verified_at": verified if draws[k, 2] < VERIFIED else None,
-            }
-        )
-    return rows
-
-
-def fill(url: str, assessments: int, details: int, seed: int = 7) -> dict:
-    """Migrate, add a staff account, firms and ``assessments`` scored Completo assessments;
-    ``details`` of them (latest assessments of firms sharing with SNI) with a real detail."""
+def sign_in(url: str) -> dict:
+    """A staff session and 25 firm sessions (firms whose latest assessment has a real detail)."""
     from storage.accounts import create_staff
+    from storage.models import Account
     from storage.sessions import open_session
 
-    start = time.perf_counter()
-    migrate(url)
     engine = make_engine(url)
-    rng = np.random.default_rng(seed)
-    n_firms = int(round(assessments / (1 + REASSESSED)))
-    compiled = compile_questionnaire(default_questionnaire(), "completo")
-    with engine.begin() as connection:
-        ids: list[int] = []
-        for first in range(0, n_firms, FIRM_CHUNK):
-            rows = _firm_rows(rng, first, min(FIRM_CHUNK, n_firms - first))
-            ids += insert_firms(connection, rows)
-    owners = np.concatenate(
-        [np.asarray(ids), rng.choice(ids, size=assessments - n_firms, replace=False)]
-    )
-    # Ids grow with time, as real submissions do; a firm's second assessment comes later.
-    days = np.sort(rng.uniform(0, 730, size=assessments))[::-1]
-    now = dt.datetime.now(dt.UTC)
-    when = [now - dt.timedelta(days=float(d)) for d in days]
-    order = np.argsort(np.r_[np.zeros(n_firms), np.ones(assessments - n_firms)], kind="stable")
-    owners = owners[order]
-    detail_share = details / assessments
-    stored_details = 0
-    for k, first in enumerate(range(0, assessments, CHUNK)):
-        size = min(CHUNK, assessments - first)
-        frame = simulate(compiled, size, seed=seed + k)
-        encoded, _, _ = encode_frame(compiled, frame, strict_rows=False)
-        scores = score_batch(compiled, encoded)
-        batch = ScoredBatch(
-            compiled,
-            scores,
-            encoded.practice,
-            [int(x) for x in owners[first : first + size]],
-            when[first : first + size],
-            requirements=encoded.requirements,
-        )
-        with engine.begin() as connection:
-            new_ids = insert_scored(connection, batch)
-            picked = np.flatnonzero(rng.random(size) < detail_share)
-            rows = [
-                {"key": new_ids[i], "detail": build_result(compiled, scores, encoded, i).to_dict()}
-                for i in picked
-            ]
-            if rows:
-                connection.execute(
-                    update(Result)
-                    .where(Result.assessment_id == bindparam("key"))
-                    .values(detail_json=bindparam("detail")),
-                    rows,
-                )
-            stored_details += len(rows)
-        print(f"  {first + size} evaluaciones ({time.perf_counter() - start:.0f} s)", flush=True)
     with session_scope(engine) as session:
-        account = create_staff(session, "bench@sni.org.pe", "Banco de pruebas", "clave-segura-123")
+        login = "bench@sni.org.pe"
+        account = session.scalars(select(Account).where(Account.login == login)).first()
+        if account is None:
+            account = create_staff(session, login, "Banco de pruebas", "clave-segura-123")
         staff_token = open_session(session, account)
         firm_tokens = _firm_tokens(session, 25)
     engine.dispose()
-    seconds = time.perf_counter() - start
-    print(
-        f"  {assessments} evaluaciones, {n_firms} empresas y {stored_details} detalles reales "
-        f"cargados en {seconds:.0f} s",
-        flush=True,
-    )
     return {"personal": staff_token, "empresas": firm_tokens}
 
 
@@ -199,6 +104,12 @@ def _firm_tokens(session, count: int) -> list[str]:
             continue
         seen.add(firm_id)
         firm = session.get(Firm, firm_id)
+        account = session.scalars(select(Account).where(Account.login == firm.ruc)).first()
+        if account is not None:
+            tokens.append(open_session(session, account))
+            if len(tokens) == count:
+                break
+            continue
         account = Account(
             kind="empresa",
             login=firm.ruc,
@@ -337,12 +248,14 @@ def run_child(kind: str, url: str, tokens: list[str]) -> dict[str, float]:
     return json.loads(output.strip().splitlines()[-1])
 
 
-def _postgres_schema(base: str) -> tuple[str, str]:
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(base)
-    with admin.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    admin.dispose()
+def _postgres_schema(base: str, schema: str | None = None) -> tuple[str, str]:
+    """A new schema (or the kept ``schema``) and the URL that uses it."""
+    if schema is None:
+        schema = f"bench_{uuid.uuid4().hex[:12]}"
+        admin = make_engine(base)
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        admin.dispose()
     url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
     return schema, url.render_as_string(hide_password=False)
 
@@ -362,9 +275,13 @@ def _mb(value: float) -> str:
     return format_number_es(value, 0) + " MB"
 
 
-def _bench(name: str, url: str, args) -> tuple[str, dict]:
+def _bench(name: str, url: str, args, load: bool = True) -> tuple[str, dict]:
     print(f"{name}:", flush=True)
-    tokens = fill(url, args.evaluaciones, args.detalle)
+    if load:
+        fill(url, args.evaluaciones, args.detalle)
+    if args.solo_cargar:
+        return name, {}
+    tokens = sign_in(url)
     staff = run_child("personal", url, [tokens["personal"]])
     firms = run_child("empresas", url, tokens["empresas"][: args.empresas])
     return name, staff | firms
@@ -377,6 +294,10 @@ def main() -> int:
     parser.add_argument("--empresas", type=int, default=20)
     parser.add_argument("--postgres", help="URL de PostgreSQL (por defecto TEST_DATABASE_URL).")
     parser.add_argument("--sin-sqlite", action="store_true")
+    parser.add_argument("--sin-postgres", action="store_true")
+    parser.add_argument("--conservar", help="Carpeta donde dejar las bases cargadas.")
+    parser.add_argument("--reusar", help="Carpeta de una corrida con --conservar: no carga.")
+    parser.add_argument("--solo-cargar", action="store_true", help="Carga sin medir.")
     parser.add_argument("--medir", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--fichas", help=argparse.SUPPRESS)
@@ -388,18 +309,31 @@ def main() -> int:
         else:
             print(json.dumps(measure_firms(args.url, tokens)))
         return 0
+    kept = Path(args.reusar or args.conservar or tempfile.mkdtemp(prefix="bench_panel_"))
+    kept.mkdir(parents=True, exist_ok=True)
+    load = args.reusar is None
     results: list[tuple[str, dict]] = []
     if not args.sin_sqlite:
-        with tempfile.TemporaryDirectory() as folder:
-            results.append(_bench("SQLite", f"sqlite:///{Path(folder) / 'bench.sqlite3'}", args))
+        results.append(_bench("SQLite", f"sqlite:///{kept / 'bench.sqlite3'}", args, load))
     base = args.postgres or os.environ.get("TEST_DATABASE_URL")
-    if base:
+    if base and not args.sin_postgres:
         base = normalize_url(base)
-        schema, url = _postgres_schema(base)
+        saved = kept / "esquema.txt"
+        schema = saved.read_text().strip() if not load else None
+        schema, url = _postgres_schema(base, schema)
+        if args.conservar:
+            saved.write_text(schema)
         try:
-            results.append(_bench("PostgreSQL", url, args))
+            results.append(_bench("PostgreSQL", url, args, load))
         finally:
-            _drop_schema(base, schema)
+            if not (args.conservar or args.reusar):
+                _drop_schema(base, schema)
+    if not (args.conservar or args.reusar):
+        for path in kept.glob("bench.sqlite3*"):
+            path.unlink()
+        kept.rmdir()
+    if args.solo_cargar:
+        return 0
     count = format_number_es(args.evaluaciones, 0)
     print(f"\nPanel SNI con {count} evaluaciones Completo enviadas\n")
     print(

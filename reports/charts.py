@@ -10,11 +10,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from reports import content, fmt
+from reports.palette import PRIMARY, dimension_colors
 from scoring import schema
 from scoring.result import Score, ScoreResult
 
-PRIMARY = "#0F6E5A"
-DIMENSION_COLORS = ("#0F6E5A", "#3E6E96", "#A57C1B", "#7A4E8C", "#5B6770")
 SCORE_AXIS = "Puntaje (0–100)"
 PEER_NOTE = "Marca negra: mediana del grupo · franja gris: del primer al tercer cuartil"
 TITLES = {
@@ -60,10 +59,7 @@ def chart_data(kind: str, result: ScoreResult, peers: Mapping | None = None) -> 
             for r in result.rutas
         ]
     elif kind == "ejes":
-        colors = {
-            d.id: DIMENSION_COLORS[i % len(DIMENSION_COLORS)]
-            for i, d in enumerate(result.dimensiones)
-        }
+        colors = dimension_colors(d.id for d in result.dimensiones)
         legend = [{"nombre": d.nombre, "color": colors[d.id]} for d in result.dimensiones]
         rows = [
             _row(

@@ -10,7 +10,7 @@ from typing import Any
 
 from reports import fmt
 from reports.context import ReportContext
-from scoring import schema
+from scoring import peer_text, schema
 from scoring.result import ScoreResult
 
 PLAN_ITEMS_IN_PDF = 15
@@ -175,53 +175,10 @@ def names(result: ScoreResult) -> dict[str, str]:
     return table
 
 
-def peer_reading(score: float | None, peer: Mapping[str, float] | None, subject: str) -> str:
-    """One sentence placing a score against its peer median, e.g. for a chart caption."""
-    if score is None or not peer:
-        return ""
-    median = peer["median"]
-    if abs(score - median) < 0.05:
-        where = "en la mediana"
-    elif score > median:
-        where = "por encima de la mediana"
-    else:
-        where = "por debajo de la mediana"
-    return (
-        f"Su empresa está {where} de su grupo de comparación en {subject} "
-        f"({fmt.number(score)} frente a {fmt.number(median)})."
-    )
-
-
-def _join(items: list[str]) -> str:
-    """ "a, b y c" ("e" before a word that starts with the sound i: "agua e insumos")."""
-    if len(items) == 1:
-        return items[0]
-    last = items[-1]
-    sound_i = last[:1].lower() in ("i", "í") or (
-        last[:2].lower() == "hi" and last[2:3].lower() not in ("a", "e", "o")
-    )
-    return ", ".join(items[:-1]) + (" e " if sound_i else " y ") + last
-
-
-def peer_summary(items: list[tuple[str, float | None, Mapping[str, float] | None]]) -> str:
-    """One sentence for several scores against their peer medians (label, score, peer)."""
-    groups: dict[str, list[str]] = {"por encima": [], "por debajo": [], "en": []}
-    for label, score, peer in items:
-        if score is None or not peer:
-            continue
-        median = peer["median"]
-        key = (
-            "en" if abs(score - median) < 0.05 else "por encima" if score > median else "por debajo"
-        )
-        groups[key].append(f"{label} ({fmt.number(score)} frente a {fmt.number(median)})")
-    parts = [
-        (f"{where} de la mediana en " if where != "en" else "en la mediana en ") + _join(labels)
-        for where, labels in groups.items()
-        if labels
-    ]
-    if not parts:
-        return ""
-    return "Frente a su grupo de comparación, su empresa está " + "; ".join(parts) + "."
+# One wording for screen and reports (scoring.peer_text); kept here under their report names.
+peer_reading = peer_text.peer_reading
+peer_summary = peer_text.peer_summary
+_join = peer_text.join_es
 
 
 def _scored(scores):
@@ -385,8 +342,23 @@ def answer_rows(result: ScoreResult, context: ReportContext) -> list[dict[str, A
             row["dimension_id"] = dimension.id
             row["eje_id"] = theme.id
             row["ruta_nombre"] = name.get(row["ruta"], row["ruta"])
+            row["nota"] = answer_note(context, question.id)
             rows.append(row)
     return rows
+
+
+def answer_note(context: ReportContext, question_id: str) -> str | None:
+    """The firm's note or evidence on one answer; None when there is none, or when the answer
+    is «No aplica» (its comment is then the reason, shown with the answer)."""
+    note = (context.notes.get(question_id) or "").strip()
+    if not note or context.answers.get(question_id) == "no_aplica":
+        return None
+    return note
+
+
+def note_rows(result: ScoreResult, context: ReportContext) -> list[dict[str, Any]]:
+    """The answers that carry a note or evidence, in questionnaire order."""
+    return [r for r in answer_rows(result, context) if r["nota"]]
 
 
 def _decimals(value: float | None) -> int:

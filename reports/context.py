@@ -41,6 +41,8 @@ class ReportContext:
     sources: Mapping[str, str] = field(default_factory=dict)
     peers: Mapping[str, object] | None = None
     sector: Mapping[str, SectorComparison] | None = None
+    # The firm's note or evidence per answer (``respuestas.comment``), by question id.
+    notes: Mapping[str, str] = field(default_factory=dict)
 
     def peer(self, key: str) -> dict[str, float] | None:
         """Median and quartiles of the peer group for one score key, when published."""

@@ -288,6 +288,7 @@ def _answers(sheet: _Sheet, result: ScoreResult, context: ReportContext) -> None
             r["fuente"],
         ]
         + ([r["motivo_no_aplica"], r["ruta_txt"]] if v2 else [])
+        + [r["nota"]]
         for r in content.answer_rows(result, context)
     ]
     sheet.table(
@@ -304,11 +305,13 @@ def _answers(sheet: _Sheet, result: ScoreResult, context: ReportContext) -> None
             "Unidad",
             "Fuente del dato",
         ]
-        + (["Motivo de «No aplica»", "Rutas (reparto)"] if v2 else []),
+        + (["Motivo de «No aplica»", "Rutas (reparto)"] if v2 else [])
+        + ["Nota o evidencia de la empresa"],
         rows,
-        [12, 24, 24, 6, 55, 55, 10, 9, 14, 14, 12] + ([36, 18] if v2 else []),
+        [12, 24, 24, 6, 55, 55, 10, 9, 14, 14, 12] + ([36, 18] if v2 else []) + [50],
         [None, None, None, None, None, None, "integer", "score", "number", None, None]
-        + ([None, None] if v2 else []),
+        + ([None, None] if v2 else [])
+        + [None],
     )
 
 

@@ -17,7 +17,7 @@ import typst
 
 from reports import charts, content, fmt, glyphs
 from reports.context import ReportContext
-from scoring import schema
+from scoring import peer_text, schema
 from scoring.result import ScoreResult
 
 TEMPLATE = Path(__file__).parent / "templates" / "informe.typ"
@@ -53,13 +53,6 @@ def _breakable(text: str) -> str:
 
 def _level_text(level: int, name: str) -> str:
     return f"Nivel {level} · {name}" if level else "Sin nivel"
-
-
-def _peer_cells(peer: dict | None) -> list[str]:
-    if not peer:
-        return [fmt.DASH]
-    cells = fmt.number(peer["median"])
-    return [cells]
 
 
 def _score_tables(result: ScoreResult, context: ReportContext) -> dict[str, Any]:
@@ -98,10 +91,14 @@ def _score_tables(result: ScoreResult, context: ReportContext) -> dict[str, Any]
                 f"{fmt.number(peer.get('q1'))}–{fmt.number(peer.get('q3'))}" if peer else fmt.DASH,
             ]
         )
-    if not has_peers:
-        for table in (dims, routes):
-            keep = len(table["encabezado"]) - 2
-            table["encabezado"] = table["encabezado"][:keep] + ["", ""]
+    # Relative column widths of the dimension table (name, score, [band, without], level, peers).
+    dims["anchos"] = [1.1, 0.6, *([0.85, 0.65] if v2 else []), 1.15, 0.75, 0.85]
+    for table in (dims, routes):
+        table["con_pares"] = has_peers
+        if not has_peers:  # no peer figures: the two peer columns are left out, not dashed
+            table["encabezado"] = table["encabezado"][:-2]
+            table["filas"] = [row[:-2] for row in table["filas"]]
+            table["anchos"] = table.get("anchos", [])[:-2]
     dim_names = {d.id: d.nombre for d in result.dimensiones}
     counts = content.applicable_counts(result)
     themes = {
@@ -317,11 +314,18 @@ def _indicators_v2(result: ScoreResult, context: ReportContext) -> dict[str, Any
     }
 
 
+NO_INDICATORS = (
+    "Esta profundidad del cuestionario no incluye indicadores cuantitativos: la evaluación "
+    "Completa los pide y calcula su puntaje de desempeño."
+)
+
+
 def _indicators(result: ScoreResult, context: ReportContext) -> dict[str, Any]:
     if content.is_v2(result):
-        return _indicators_v2(result, context)
+        return {**_indicators_v2(result, context), "sin_indicadores": NO_INDICATORS}
     rows = content.indicator_rows(result, context)
     return {
+        "sin_indicadores": NO_INDICATORS,
         "v2": False,
         "introduccion": (
             "El desempeño medido se evalúa aparte de la madurez de prácticas. Cada indicador se "
@@ -414,6 +418,21 @@ def _gaps(result: ScoreResult) -> dict[str, Any]:
     }
 
 
+def _notes(result: ScoreResult, context: ReportContext) -> list[dict[str, str]]:
+    """The «Notas y evidencias» section: each answer the firm annotated, with its note."""
+    return [
+        {
+            "texto": row["texto"],
+            "ubicacion": f"{row['dimension']} · {row['eje']}"
+            if not row["bloque"]
+            else row["dimension"],
+            "respuesta": row["respuesta"],
+            "nota": _breakable(row["nota"]),
+        }
+        for row in content.note_rows(result, context)
+    ]
+
+
 def _appendix(result: ScoreResult, context: ReportContext) -> list[dict[str, Any]]:
     dims: list[dict[str, Any]] = []
     for row in content.answer_rows(result, context):
@@ -449,12 +468,8 @@ def report_data(result: ScoreResult, context: ReportContext) -> dict[str, Any]:
     weakest = result.dimension(result.dimension_mas_debil) if result.dimension_mas_debil else None
     v2 = content.is_v2(result)
     global_peer = context.peer("global")
-    dim_reading = content.peer_summary(
-        [(f"la {d.nombre.lower()}", d.puntaje, context.peer(d.id)) for d in result.dimensiones]
-    )
-    route_reading = content.peer_summary(
-        [(r.id, r.puntaje, context.peer(r.id)) for r in result.rutas]
-    )
+    dim_reading = peer_text.dimension_summary(result, context.peer)  # the results page's too
+    route_reading = peer_text.route_summary(result, context.peer)
     levels = content.level_table(context)
     return {
         "meta": {
@@ -545,6 +560,11 @@ def report_data(result: ScoreResult, context: ReportContext) -> dict[str, Any]:
         "modulos": _modules(result, context),
         "plan": _plan(result),
         "brechas": _gaps(result),
+        "notas": _notes(result, context),
+        "notas_intro": (
+            "Lo que la empresa anotó junto a sus respuestas: aclaraciones y la evidencia que "
+            "tiene de cada una. Son declaraciones de la empresa; no se verificaron."
+        ),
         "metodo": {
             "parrafos": content.method_text(result),
             "nota_umbral": (

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from scoring import privacy
+from scoring.privacy import LOG_GRID
 
 MIN_GROUP = 5
 RESERVED_NOTE = "Menos de 5 empresas: dato reservado"
@@ -144,6 +145,12 @@ class Filters:
 
 
 def apply_filters(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    mask = filter_mask(frame, filters)
+    return frame[mask] if not mask.all() else frame
+
+
+def filter_mask(frame: pd.DataFrame, filters: Filters) -> np.ndarray:
+    """The rows ``apply_filters`` keeps, as a boolean mask (no copy of the rows)."""
     mask = np.ones(len(frame), dtype=bool)
     for column, wanted in (
         ("questionnaire_version", filters.versions),
@@ -152,7 +159,7 @@ def apply_filters(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
         ("region", filters.regions),
     ):
         if wanted:
-            mask &= frame[column].isin(list(wanted)).to_numpy()
+            mask &= _isin(frame[column], wanted)
     if filters.start is not None:
         mask &= (frame["submitted_at"] >= pd.Timestamp(filters.start, tz=LIMA)).to_numpy()
     if filters.end is not None:
@@ -160,7 +167,26 @@ def apply_filters(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
         mask &= (frame["submitted_at"] < end).to_numpy()
     if not filters.include_demo:
         mask &= ~frame["is_demo"].to_numpy(dtype=bool)
-    return frame[mask] if not mask.all() else frame
+    return mask
+
+
+def _isin(column: pd.Series, wanted: Sequence) -> np.ndarray:
+    """``column.isin(wanted)`` as a numpy mask; on a categorical, by its integer codes."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = column.cat.categories
+        codes = [categories.get_loc(w) for w in wanted if w in categories]
+        return np.isin(column.cat.codes.to_numpy(), np.asarray(codes, dtype=np.int64))
+    return column.isin(list(wanted)).to_numpy()
+
+
+def _finite(values: np.ndarray | pd.Series) -> np.ndarray:
+    """The finite values, in their own dtype (float32 scores stay float32; a copy only when
+    some are missing)."""
+    values = np.asarray(values)
+    if values.dtype.kind not in "fc":
+        values = values.astype(np.float64)
+    finite = np.isfinite(values)
+    return values if finite.all() else values[finite]
 
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
@@ -230,12 +256,11 @@ def _noisy_mean(
     values: np.ndarray, name: str, exact: bool, bounds: tuple[float, float] = (0.0, 100.0)
 ) -> tuple[float, float]:
     """(mean, firms) of the finite values; NaN mean for none."""
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
+    values = _finite(values)
     if not len(values):
         return np.nan, 0.0
     if exact:
-        return float(values.mean()), float(len(values))
+        return float(values.mean(dtype=np.float64)), float(len(values))
     cfg = privacy.config()
     mean, count = privacy.noisy_mean(
         values, cfg.panel_sum_epsilon, cfg.panel_count_epsilon, f"panel/{name}", bounds
@@ -250,14 +275,24 @@ def _noisy_quantile(
     exact: bool,
     candidates: Sequence[float] = privacy.SCORE_CANDIDATES,
 ) -> float:
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
+    return _noisy_quantiles(values, (alpha,), name, exact, candidates)[0]
+
+
+def _noisy_quantiles(
+    values: np.ndarray,
+    alphas: Sequence[float],
+    name: str,
+    exact: bool,
+    candidates: Sequence[float] = privacy.SCORE_CANDIDATES,
+) -> list[float]:
+    """Several quantiles of the same values (counted once; each spends the quantile ε)."""
+    values = _finite(values)
     if not len(values):
-        return np.nan
+        return [np.nan for _ in alphas]
     if exact:
-        return float(np.quantile(values, alpha))
+        return [float(np.quantile(values.astype(np.float64), alpha)) for alpha in alphas]
     eps = privacy.config().panel_epsilon_por_cuantil
-    return privacy.noisy_quantile(values, alpha, eps, f"panel/{name}/{alpha}", candidates)
+    return privacy.noisy_quantiles(values, alphas, eps, f"panel/{name}", candidates)
 
 
 @dataclass
@@ -320,11 +355,12 @@ def score_summary(
     bounds: tuple[float, float] = (0.0, 100.0),
 ) -> pd.DataFrame:
     """Mean and median of each score column over the firms that have it."""
-    data = latest[list(columns)].astype("float64")
-    true_counts = data.notna().sum().to_numpy()
     rows = []
-    for column, number in zip(columns, true_counts, strict=True):
-        values = data[column].to_numpy()
+    true_counts = []
+    for column in columns:
+        values = _finite(latest[column].to_numpy())
+        number = len(values)
+        true_counts.append(number)
         if number < MIN_GROUP:
             rows.append((np.nan, np.nan, float(number)))
             continue
@@ -343,28 +379,33 @@ def score_summary(
             "empresas": [r[2] for r in rows],
         }
     )
-    return _reserve(table, true_counts < MIN_GROUP, ["media", "mediana"])
+    return _reserve(table, np.asarray(true_counts) < MIN_GROUP, ["media", "mediana"])
 
 
 def heatmap(latest: pd.DataFrame, columns: Sequence[str], by: str = "ciiu_division", exact=False):
     """Long table ``by`` × score column: mean and firms per cell, reserved column by column."""
-    data = latest[[by, *columns]].copy()
-    data[by] = data[by].astype(str) if data[by].dtype.name == "category" else data[by]
-    grouped = data.groupby(by, sort=True, observed=True)
-    sizes = grouped.count()
+    keys = latest[by]
+    keys = keys.astype(str) if keys.dtype.name == "category" else keys
+    # Sorted once by group: each cell is a slice (a view), not a copy per group and column.
+    order = np.argsort(keys.to_numpy(), kind="stable")
+    ordered_keys = keys.to_numpy()[order]
+    groups, starts = np.unique(ordered_keys, return_index=True)
+    stops = np.append(starts[1:], len(ordered_keys))[: len(starts)]
     parts = []
     for column in columns:
-        number = sizes[column].to_numpy()
-        cells = [
-            _noisy_mean(grouped.get_group(key)[column].to_numpy(), f"celda/{key}/{column}", exact)
-            for key in sizes.index
+        values = latest[column].to_numpy()[order]
+        cells = [values[a:b] for a, b in zip(starts, stops, strict=True)]
+        number = np.array([int(np.isfinite(c).sum()) for c in cells], dtype=np.int64)
+        means = [
+            _noisy_mean(cell, f"celda/{key}/{column}", exact)
+            for key, cell in zip(groups, cells, strict=True)
         ]
         part = pd.DataFrame(
             {
-                by: sizes.index.to_numpy(),
+                by: groups,
                 "columna": column,
-                "media": [c[0] for c in cells],
-                "empresas": [c[1] for c in cells],
+                "media": [c[0] for c in means],
+                "empresas": [c[1] for c in means],
             }
         )
         part = part[number > 0]
@@ -419,19 +460,17 @@ def indicator_distribution(latest: pd.DataFrame, exact: bool = False) -> pd.Data
     """First quartile, median and third quartile of each indicator's valid values (private
     quantiles over a fixed logarithmic grid: indicators have no common range)."""
     columns = score_columns(latest, "ind_")
-    data = latest[columns].astype("float64")
     rows = []
     for column in columns:
-        values = data[column].to_numpy()
-        number = int(np.isfinite(values).sum())
+        values = _finite(latest[column].to_numpy())
+        number = len(values)
         if number < MIN_GROUP:
             rows.append((np.nan, np.nan, np.nan, float(number)))
             continue
         q1, median, q3 = sorted(
-            _noisy_quantile(values, a, f"indicador/{column}", exact, privacy.LOG_GRID)
-            for a in (0.25, 0.5, 0.75)
+            _noisy_quantiles(values, (0.25, 0.5, 0.75), f"indicador/{column}", exact, LOG_GRID)
         )
-        firms = _noisy_count(values[np.isfinite(values)], f"indicador/{column}/n", exact)
+        firms = _noisy_count(values, f"indicador/{column}/n", exact)
         rows.append((q1, median, q3, firms))
     table = pd.DataFrame(
         {
@@ -450,7 +489,7 @@ def reassessment_progress(
     filtered: pd.DataFrame, columns: Sequence[str], exact: bool = False
 ) -> pd.DataFrame:
     """Firms with two or more assessments: mean of the first and latest score and the change."""
-    frame = _sorted(filtered)
+    frame = _sorted(filtered[["firm_id", "submitted_at", *columns]])
     repeated = frame["firm_id"].duplicated(keep=False).to_numpy()
     frame = frame[repeated]
     first = frame[~frame["firm_id"].duplicated(keep="first").to_numpy()].set_index("firm_id")
@@ -509,16 +548,25 @@ def differs_by_few(frame: pd.DataFrame, filters: Filters, firms: int) -> bool:
             relaxations.append(dataclasses.replace(filters, **{name: ()}))
     if filters.start is not None or filters.end is not None:
         relaxations.append(dataclasses.replace(filters, start=None, end=None))
+    firm_ids = frame["firm_id"].to_numpy()
     for broader in relaxations:
-        extra = apply_filters(frame, broader)["firm_id"].nunique() - firms
+        extra = len(pd.unique(firm_ids[filter_mask(frame, broader)])) - firms
         if 0 < extra < MIN_GROUP:
             return True
     return False
 
 
-def dashboard(
-    frame: pd.DataFrame, filters: Filters, top: int = 10, exact: bool = False
-) -> Dashboard:
+@dataclass
+class Cut:
+    """One filtered cut, shared by the dashboard and the method 2.0 tables: its published
+    counts and, unless it is reserved, its rows and each firm's latest assessment."""
+
+    counts: Counts
+    filtered: pd.DataFrame
+    latest: pd.DataFrame
+
+
+def cut(frame: pd.DataFrame, filters: Filters, exact: bool = False) -> Cut:
     check_fixed(filters)  # server side: no free date range, no arbitrary set of sectors
     filtered = apply_filters(frame, filters)
     tally = counts(filtered, exact)
@@ -527,7 +575,20 @@ def dashboard(
         tally.por_diferencia = True
     if tally.reservado:
         filtered = filtered.iloc[0:0]  # nothing of this cut may be shown
-    latest = latest_per_firm(filtered)
+    return Cut(tally, filtered, latest_per_firm(filtered))
+
+
+def dashboard(
+    frame: pd.DataFrame,
+    filters: Filters,
+    top: int = 10,
+    exact: bool = False,
+    prepared: Cut | None = None,
+) -> Dashboard:
+    """The panel's figures for ``filters`` (``prepared``: the ``cut`` of these filters)."""
+    check_fixed(filters)
+    part = prepared if prepared is not None else cut(frame, filters, exact)
+    tally, filtered, latest = part.counts, part.filtered, part.latest
     dims = score_columns(frame, "dim_")
     headline = ["global", *dims, *score_columns(frame, "ruta_")]
     summary_columns = [*headline, *score_columns(frame, "eje_")]

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 
 from babel.dates import format_date
 
 LOCALE = "es_PE"
+try:
+    from zoneinfo import ZoneInfo
+
+    LIMA: dt.tzinfo = ZoneInfo("America/Lima")
+except Exception:  # no tz database: Peru has no daylight saving time
+    LIMA = dt.timezone(dt.timedelta(hours=-5))
 
 # Spaces users (or copied documents) put between thousands: space, no-break, narrow no-break.
 _SPACES = " \u00a0\u202f"
@@ -123,3 +130,21 @@ def format_soles(x: float | int | Decimal, decimals: int = 2) -> str:
 def format_date_es(date: dt.date) -> str:
     """A date in words: "27 de noviembre de 2026"."""
     return format_date(date, "d 'de' MMMM 'de' y", locale=LOCALE)
+
+
+def lima_time(value: dt.datetime) -> dt.datetime:
+    """A stored timestamp (naive means UTC) in Lima's time."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(LIMA)
+
+
+def submission_labels(times: Sequence[dt.datetime]) -> list[str]:
+    """One label per submission time: the date in words, plus the Lima time ("14:05 h") when
+    another of the same list falls on the same Lima day, so two same-day assessments differ."""
+    local = [lima_time(t) for t in times]
+    days = [t.date() for t in local]
+    return [
+        format_date_es(day) + (f", {t:%H:%M} h" if days.count(day) > 1 else "")
+        for t, day in zip(local, days, strict=True)
+    ]

@@ -2,8 +2,8 @@
 # Install the pinned dependencies in .venv and run every check: ruff, questionnaires, tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTHON="${PYTHON:-python3}"
-[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+. scripts/venv.sh
+ensure_venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

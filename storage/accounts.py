@@ -155,6 +155,11 @@ def _password_error(password: str, *, login: str | None = None) -> str | None:
     return None
 
 
+def password_error(password: str, *, login: str | None = None) -> str | None:
+    """Why ``password`` cannot be used (too short, too common...), or None."""
+    return _password_error(password, login=login)
+
+
 def _email_error(email: str) -> str | None:
     email = (email or "").strip()
     if len(email) > MAX_EMAIL:
@@ -192,6 +197,27 @@ def ruc_error(ruc: str) -> str | None:
     if set(text[2:10]) == {"0"}:
         return "El RUC no es válido: el número después del tipo no puede ser solo ceros."
     return None
+
+
+def ruc_warning(ruc: str) -> str | None:
+    """A note, not an error, for a valid RUC that is not a company's (does not start with 20)."""
+    text = (ruc or "").strip()
+    if ruc_error(text) is not None or text.startswith("20"):
+        return None
+    kind = {"10": "de una persona natural con negocio"}.get(text[:2], "de un tipo especial")
+    return (
+        f"Este RUC es {kind}: los de empresas (personas jurídicas) empiezan por 20. Puede "
+        "registrarse igual; revise que sea el RUC con que la empresa factura."
+    )
+
+
+def ruc_taken(session: Session, ruc: str) -> bool:
+    """Whether a firm or an account already uses ``ruc`` (the registration form asks at once)."""
+    ruc = (ruc or "").strip()
+    taken = (
+        select(Firm.id).where(Firm.ruc == ruc).union(select(Account.id).where(Account.login == ruc))
+    )
+    return session.execute(taken).first() is not None
 
 
 MAX_SALES = Decimal("99999999999999.99")  # what the column holds (Numeric(16, 2))
@@ -264,8 +290,8 @@ def _firm_errors(data: FirmRegistration) -> dict[str, str]:
 # Says no more than the firm needs to recover access: it does not confirm an account exists.
 DUPLICATE_RUC = (
     "No se puede crear una cuenta nueva con este RUC. Si su empresa ya se registró, ingrese "
-    "con el RUC; si nadie recuerda la contraseña, escriba a SNI desde el correo de contacto de "
-    "la empresa para que la restablezcan."
+    "con el RUC; si nadie recuerda la contraseña, use «¿Olvidó su contraseña?» en «Ingresar» o "
+    "escriba a SNI desde el correo de contacto de la empresa para que la restablezcan."
 )
 
 
@@ -320,10 +346,7 @@ def register_firm(
     if password_hash is None:
         password_hash = hash_password(data.password)
     ruc = data.ruc.strip()
-    taken = (
-        select(Firm.id).where(Firm.ruc == ruc).union(select(Account.id).where(Account.login == ruc))
-    )
-    if session.execute(taken).first():
+    if ruc_taken(session, ruc):
         raise _duplicate_ruc(ruc)
     sales = Decimal(str(data.annual_sales)).quantize(Decimal("0.01"))
     firm = Firm(
@@ -432,7 +455,11 @@ def authenticate(
     if login_is_malformed(login):
         raise LoginError(LOGIN_MALFORMED)
     password = password or ""
-    account = session.scalar(select(Account).where(Account.login == _normalize_login(login)))
+    account = session.scalar(
+        select(Account).where(
+            Account.login == _normalize_login(login), Account.disabled_at.is_(None)
+        )
+    )
     _check_password(account.password_hash if account is not None else None, password)
     assert account is not None
     if _hasher.check_needs_rehash(account.password_hash):
@@ -511,7 +538,10 @@ def check_login(
         raise LoginError(throttled_message(wait), retry_after=wait)
     with sessions() as session:
         found = session.execute(
-            select(Account.id, Account.password_hash).where(Account.login == name)
+            # A removed team member (disabled) is answered like an unknown login.
+            select(Account.id, Account.password_hash).where(
+                Account.login == name, Account.disabled_at.is_(None)
+            )
         ).first()
     password = password or ""
     try:
@@ -583,6 +613,29 @@ def _firm(session: Session, firm_id: int) -> Firm:
     return firm
 
 
+TITULAR_ONLY = (
+    "Solo el titular de la cuenta de la empresa (quien ingresa con el RUC) puede cambiar los "
+    "datos de la empresa, las autorizaciones y el equipo."
+)
+
+
+def check_titular(session: Session, firm_id: int, account_id: int | None) -> None:
+    """``ProfileError`` unless ``account_id`` may manage the firm: its active titular, or SNI
+    staff / the command line (``None``). Collaborators fill and read, they do not manage."""
+    if account_id is None:
+        return
+    account = session.get(Account, account_id)
+    if account is not None and account.kind == "personal":
+        return
+    if (
+        account is None
+        or account.firm_id != firm_id
+        or account.role == "colaborador"
+        or account.disabled_at is not None
+    ):
+        raise ProfileError({"general": TITULAR_ONLY})
+
+
 def update_firm_profile(
     session: Session,
     firm_id: int,
@@ -615,6 +668,7 @@ def update_firm_profile(
     if errors:
         raise ProfileError(errors)
     firm = _firm(session, firm_id)
+    check_titular(session, firm_id, account_id)
     sales = Decimal(str(annual_sales)).quantize(Decimal("0.01"))
     new = {
         "annual_sales": sales,
@@ -658,6 +712,7 @@ def update_consents(
     dashboard that its cached data is stale (``storage.results_table.data_version``).
     """
     firm = _firm(session, firm_id)
+    check_titular(session, firm_id, account_id)
     before = {
         "compartir_sni": bool(firm.consent_share_sni),
         "estadisticas": bool(firm.consent_statistics),

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, RowMapping, bindparam, select
+from sqlalchemy import Connection, RowMapping, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from scoring.loader import LoadedQuestionnaire
 from scoring.result import ScoreResult
-from storage.models import Answer, Assessment, Firm, Result, utcnow
+from storage.models import Account, Answer, Assessment, Firm, Result, utcnow
 from storage.questionnaires import archive
 
 DEPTHS = ("expres", "completo")
@@ -146,8 +147,13 @@ def save_answers(
     sources: Mapping[str, str] | None = None,
     current_section: str | None = None,
     comments: Mapping[str, str | None] | None = None,
+    answered_by: int | None = None,
+    carried: bool = False,
 ) -> None:
-    """Insert or update answers (None deletes one) and remember the section to resume at."""
+    """Insert or update answers (None deletes one) and remember the section to resume at.
+
+    ``answered_by``: the account that gave them. ``carried``: copied from the firm's earlier
+    assessment and not yet confirmed; an answer saved otherwise counts as confirmed."""
     sources = sources or {}
     comments = comments or {}
     for question_id, value in answers.items():
@@ -179,10 +185,189 @@ def save_answers(
         row.source = sources.get(question_id)
         row.comment = comments.get(question_id) or None
         row.updated_at = now
+        row.answered_by = answered_by
+        row.carried_over = carried
     if current_section is not None:
         assessment.current_section = current_section
     assessment.updated_at = now
     session.flush()
+
+
+def confirm_carried(
+    session: Session,
+    assessment_id: int,
+    firm_id: int,
+    question_ids: list[str],
+    answered_by: int | None = None,
+) -> int:
+    """Mark carried-over answers as confirmed by ``answered_by``; how many were confirmed."""
+    assessment = _editable(session, assessment_id, firm_id)
+    rows = session.scalars(
+        select(Answer).where(
+            Answer.assessment_id == assessment.id,
+            Answer.question_id.in_(list(question_ids)),
+            Answer.carried_over.is_(True),
+        )
+    ).all()
+    now = utcnow()
+    for row in rows:
+        row.carried_over = False
+        row.answered_by = answered_by
+        row.updated_at = now
+    if rows:
+        assessment.updated_at = now
+    session.flush()
+    return len(rows)
+
+
+def carried_questions(session: Session, assessment_id: int, firm_id: int) -> set[str]:
+    """Questions whose answer was carried over from an earlier assessment, not yet confirmed."""
+    query = (
+        select(Answer.question_id)
+        .join(Assessment, Assessment.id == Answer.assessment_id)
+        .where(
+            Answer.assessment_id == assessment_id,
+            Assessment.firm_id == firm_id,
+            Answer.carried_over.is_(True),
+        )
+    )
+    return set(session.scalars(query))
+
+
+def answer_authors(session: Session, assessment_id: int, firm_id: int) -> dict[str, str]:
+    """Who gave each answer (the account's name), only when the firm has more than one account;
+    never names an account of another firm."""
+    members = session.scalar(
+        select(func.count()).select_from(Account).where(Account.firm_id == firm_id)
+    )
+    if not members or members < 2:
+        return {}
+    query = (
+        select(Answer.question_id, Account.display_name)
+        .join(Assessment, Assessment.id == Answer.assessment_id)
+        .join(Account, Account.id == Answer.answered_by)
+        .where(
+            Answer.assessment_id == assessment_id,
+            Assessment.firm_id == firm_id,
+            Account.firm_id == firm_id,
+        )
+    )
+    return {question_id: name for question_id, name in session.execute(query)}
+
+
+def registry_figures(session: Session, firm_id: int) -> dict[str, object]:
+    """What the firm declared at registration (or updated since): sales, their year, workers."""
+    firm = session.get(Firm, firm_id)
+    if firm is None:
+        return {}
+    return {
+        "annual_sales": firm.annual_sales,
+        "sales_year": firm.sales_year,
+        "workers": firm.workers,
+    }
+
+
+class EarlierAnswers(NamedTuple):
+    """The answers of one of the firm's earlier assessments (to carry over or compare)."""
+
+    assessment_id: int
+    date: dt.datetime  # when it was submitted, or started for a draft
+    answers: dict[str, Any]
+    sources: dict[str, str]
+    comments: dict[str, str]
+
+
+def _answers_of(session: Session, assessment: Assessment) -> EarlierAnswers:
+    answers: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    comments: dict[str, str] = {}
+    rows = session.execute(
+        select(Answer.question_id, Answer.value, Answer.source, Answer.comment).where(
+            Answer.assessment_id == assessment.id
+        )
+    )
+    for question_id, value, source, comment in rows:
+        answers[question_id] = value
+        if source:
+            sources[question_id] = source
+        if comment:
+            comments[question_id] = comment
+    return EarlierAnswers(
+        assessment.id,
+        assessment.submitted_at or assessment.created_at,
+        answers,
+        sources,
+        comments,
+    )
+
+
+def earlier_answers(
+    session: Session,
+    firm_id: int,
+    question_ids: set[str] | frozenset[str],
+    before_id: int | None = None,
+) -> EarlierAnswers | None:
+    """The firm's latest assessment (submitted or draft, started before ``before_id`` when given)
+    that answered at least one of ``question_ids``, with its answers; None when there is none."""
+    has_common = (
+        select(Answer.id)
+        .where(Answer.assessment_id == Assessment.id, Answer.question_id.in_(list(question_ids)))
+        .exists()
+    )
+    query = select(Assessment).where(Assessment.firm_id == firm_id, has_common)
+    if before_id is not None:
+        query = query.where(Assessment.id < before_id)
+    query = query.order_by(Assessment.id.desc()).limit(1)
+    found = session.scalar(query)
+    return None if found is None else _answers_of(session, found)
+
+
+class AnswerChange(NamedTuple):
+    """One question answered differently (or only once) in two assessments."""
+
+    question_id: str
+    before: Any  # None: not answered then
+    after: Any  # None: not answered now
+    source_before: str | None
+    source_after: str | None
+
+
+def answer_changes(
+    session: Session, firm_id: int, assessment_id: int
+) -> tuple[EarlierAnswers, list[AnswerChange]] | None:
+    """What changed in the firm's assessment since its previous submitted one (submitted
+    before it): per question, before and after. None when there is no previous one (or the
+    assessment is not this firm's)."""
+    current = get_assessment(session, assessment_id, firm_id)
+    if current is None:
+        return None
+    query = select(Assessment).where(
+        Assessment.firm_id == firm_id,
+        Assessment.status == "enviada",
+        Assessment.id != current.id,
+    )
+    if current.submitted_at is not None:
+        query = query.where(Assessment.submitted_at < current.submitted_at)
+    previous = session.scalar(
+        query.order_by(Assessment.submitted_at.desc(), Assessment.id.desc()).limit(1)
+    )
+    if previous is None:
+        return None
+    before = _answers_of(session, previous)
+    after = _answers_of(session, current)
+    changes = [
+        AnswerChange(
+            qid,
+            before.answers.get(qid),
+            after.answers.get(qid),
+            before.sources.get(qid),
+            after.sources.get(qid),
+        )
+        for qid in sorted(set(before.answers) | set(after.answers))
+        if before.answers.get(qid) != after.answers.get(qid)
+        or before.sources.get(qid) != after.sources.get(qid)
+    ]
+    return before, changes
 
 
 def load_answers(

@@ -8,6 +8,7 @@ No firm id or name leaves this module.
 from __future__ import annotations
 
 import math
+import os
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -25,6 +26,14 @@ from storage.models import Assessment, Firm, Result
 # the route ids in lower case ("r1") and "idx_<id>" for the indices of method 2.0.
 PEER_COLUMNS = ("ciiu_division", "size_class", "region", "overall", "performance")
 INDEX_PREFIX = "idx_"
+# Demonstrations only: with this variable set to 1, the demo firms (``python -m storage demo``)
+# count as peers of every firm, next to the verified ones. Never set in production.
+DEMO_MODE_ENV = "BRUJULA_MODO_DEMO"
+
+
+def demo_mode(environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether demo firms count as peers: only when ``BRUJULA_MODO_DEMO`` is 1 (or sí/true)."""
+    return environ.get(DEMO_MODE_ENV, "").strip().lower() in {"1", "si", "sí", "true"}
 
 
 def _latest(
@@ -200,6 +209,7 @@ class PeerTable:
     frame: pd.DataFrame  # PEER_COLUMNS + score columns, as peer_scores
     indicators: pd.DataFrame  # "ind_<id>" valid values (NaN when invalid), same rows
     _firm_ids: np.ndarray
+    demo: bool = False  # demo firms counted (demo mode): every figure must say so
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -235,7 +245,7 @@ class PeerTable:
         return values
 
 
-def peer_table(rows: Rows, version: tuple = ()) -> PeerTable:
+def peer_table(rows: Rows, version: tuple = (), demo: bool = False) -> PeerTable:
     """The latest row of each firm in ``rows`` (sorted by firm, time and id, as
     ``LiveResults`` keeps them), with the peer columns of ``peer_scores``."""
     firms = rows.meta["firm_id"]
@@ -265,16 +275,20 @@ def peer_table(rows: Rows, version: tuple = ()) -> PeerTable:
         elif column.startswith(INDICATOR_PREFIX):
             indicators[column] = values
     frame = pd.DataFrame(data)
-    return PeerTable(version, frame, pd.DataFrame(indicators), firms[positions].copy())
+    return PeerTable(version, frame, pd.DataFrame(indicators), firms[positions].copy(), demo)
 
 
 class PeerSource:
     """One version and depth's peer table for a process: refreshed when the data version read
     from the database changes (a submission, a consent or a verification), never by a timer."""
 
-    def __init__(self, questionnaire_id: str, depth: str, questionnaire_hash: str) -> None:
+    def __init__(
+        self, questionnaire_id: str, depth: str, questionnaire_hash: str, demo: bool | None = None
+    ) -> None:
+        # Demo firms count only in demo mode (``demo_mode``, read when the source is made).
+        self.demo = demo_mode() if demo is None else demo
         self.live = LiveResults(
-            questionnaire_id, depth, questionnaire_hash, prefixes=PEER_PREFIXES, demo=False
+            questionnaire_id, depth, questionnaire_hash, prefixes=PEER_PREFIXES, demo=self.demo
         )
         self._lock = threading.Lock()
         self._table: PeerTable | None = None
@@ -286,5 +300,5 @@ class PeerSource:
             return table
         with self._lock:
             if self._table is None or self._table.version != snapshot.version:
-                self._table = peer_table(snapshot.rows, snapshot.version)
+                self._table = peer_table(snapshot.rows, snapshot.version, self.demo)
             return self._table

@@ -85,6 +85,8 @@ def account_for_token(
     now = now or utcnow()
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
+    if row.account.disabled_at is not None:
+        return None
     return row.account
 
 
@@ -101,6 +103,8 @@ _IDENTITY = (
         Account.login,
         Account.display_name,
         Account.firm_id,
+        Account.role,
+        Account.disabled_at,
         Firm.ruc,
         Firm.razon_social,
         Firm.ciiu_division,
@@ -132,6 +136,8 @@ def identity_for_token(
     if row is None or not hmac.compare_digest(row["token_hash"], digest):
         return None
     if row["revoked_at"] is not None or row["expires_at"] <= (now or utcnow()):
+        return None
+    if row["disabled_at"] is not None:  # removed from the firm's team
         return None
     return row
 

@@ -8,8 +8,14 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from scoring import CompiledQuestionnaire, LoadedQuestionnaire
-from storage.assessments import assessment_with_answers, load_comments
+from scoring import CompiledQuestionnaire, LoadedQuestionnaire, schema
+from scoring.answers import NO_APLICA
+from storage.assessments import (
+    assessment_with_answers,
+    carried_questions,
+    list_assessments,
+    load_comments,
+)
 from ui import db, session, widgets
 from ui.formstate import scoring_answers
 
@@ -30,7 +36,10 @@ class AssessmentView:
     compiled: CompiledQuestionnaire
     answers: dict[str, object] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
-    reasons: dict[str, str] = field(default_factory=dict)  # «No aplica» reasons (comments)
+    # Comments: the reason of a «No aplica» practice, otherwise the firm's optional note.
+    reasons: dict[str, str] = field(default_factory=dict)
+    # Answers carried over from an earlier assessment and not yet confirmed.
+    carried: set[str] = field(default_factory=set)
 
     def scoring_answers(self) -> dict[str, object]:
         """The answers with each «No aplica» reason as the engine reads it."""
@@ -64,14 +73,30 @@ def parse_id(raw: object) -> int:
     return value if value <= MAX_ID else INVALID_ID
 
 
-def selected_assessment_id() -> int | None:
+def selected_assessment_id(draft_first_for: int | None = None) -> int | None:
     """The assessment named by ``?evaluacion=`` (validated) or chosen earlier in this session;
-    None when neither; ``INVALID_ID`` when the parameter is not a valid id."""
+    None when neither; ``INVALID_ID`` when the parameter is not a valid id.
+
+    ``draft_first_for``: a firm id; without ``?evaluacion=`` (the sidebar link), that firm's
+    draft in progress comes first, so the form never opens on an old or missing choice."""
     raw = st.query_params.get(session.ASSESSMENT_PARAM)
     if raw is not None:
         return parse_id(raw)
+    if draft_first_for is not None:
+        draft = draft_in_progress(draft_first_for)
+        if draft is not None:
+            return draft
     chosen = st.session_state.get(session.ASSESSMENT_KEY)
     return None if chosen is None else parse_id(chosen)
+
+
+def draft_in_progress(firm_id: int) -> int | None:
+    """The firm's draft assessment: the one last changed when there are two (Exprés, Completa)."""
+    with db.session() as database:
+        drafts = [a for a in list_assessments(database, firm_id) if a.status == "borrador"]
+        if not drafts:
+            return None
+        return max(drafts, key=lambda a: (a.updated_at, a.id)).id
 
 
 def _not_found() -> None:
@@ -80,11 +105,15 @@ def _not_found() -> None:
     st.stop()
 
 
-def load_assessment_or_stop(firm_id: int) -> AssessmentView:
-    """The assessment chosen by ``?evaluacion=`` or session state, if it is this firm's."""
-    assessment_id = selected_assessment_id()
+def load_assessment_or_stop(firm_id: int, draft_first: bool = False) -> AssessmentView:
+    """The assessment chosen by ``?evaluacion=`` or session state, if it is this firm's
+    (``draft_first``: without ``?evaluacion=``, the firm's draft in progress first)."""
+    assessment_id = selected_assessment_id(firm_id if draft_first else None)
     if assessment_id is None:
-        st.info("Primero elija o inicie una evaluación en Mi panel.")
+        st.info(
+            "Todavía no tiene una evaluación en curso. Inicie una en Mi panel: la Exprés toma "
+            "de 10 a 15 minutos."
+        )
         st.page_link(session.DASHBOARD_PAGE, label="Ir a Mi panel", icon=":material/dashboard:")
         st.stop()
     if assessment_id == INVALID_ID:
@@ -92,6 +121,7 @@ def load_assessment_or_stop(firm_id: int) -> AssessmentView:
     with db.session() as database:
         found = assessment_with_answers(database, assessment_id, firm_id)
         reasons = load_comments(database, assessment_id, firm_id) if found else {}
+        carried = carried_questions(database, assessment_id, firm_id) if found else set()
     if found is None:
         _not_found()
     assert found is not None
@@ -116,21 +146,37 @@ def load_assessment_or_stop(firm_id: int) -> AssessmentView:
         answers=answers,
         sources=sources,
         reasons=reasons,
+        carried=carried,
         **row,
     )
 
 
+def answer_lines(
+    view: AssessmentView, question: schema.Question, author: str | None = None
+) -> list[str]:
+    """One saved answer as Markdown lines (firm-typed text escaped): the answer, its «No aplica»
+    reason or its note, who gave it, and whether it was carried over unconfirmed."""
+    value = view.answers.get(question.id)
+    answer = widgets.show_answer(question, value, view.sources.get(question.id))
+    lines = [widgets.plain(answer) if isinstance(question, schema.TextQuestion) else answer]
+    comment = view.reasons.get(question.id)
+    if comment and value is not None:
+        if value == NO_APLICA and isinstance(question, schema.PracticeQuestion):
+            lines[0] += f" — motivo: {widgets.plain(comment)}"
+        else:
+            lines.append(f"*Nota:* {widgets.plain(comment)}")
+    if author and value is not None:
+        lines.append(f":gray[Respondió: {widgets.plain(author)}]")
+    if question.id in view.carried and value is not None:
+        lines.append(":orange[Traída de antes, sin confirmar]")
+    return lines
+
+
 def show_read_only(view: AssessmentView) -> None:
-    """Every section with the saved answers, as text."""
+    """Every section with the saved answers (and their notes), as text."""
     for dimension, theme, questions in view.compiled.sections():
         title = theme.nombre if dimension is theme else f"{dimension.nombre} · {theme.nombre}"
         with st.expander(title, expanded=True):
             for question in questions:
-                answer = widgets.show_answer(
-                    question, view.answers.get(question.id), view.sources.get(question.id)
-                )
-                reason = view.reasons.get(question.id)
-                if reason and view.answers.get(question.id) == "no_aplica":
-                    answer += f" — motivo: {reason}"
                 st.markdown(f"**{question.texto}**")
-                st.write(answer)
+                st.markdown("  \n".join(answer_lines(view, question)))

@@ -77,7 +77,9 @@ def build_one(firm_id: int, assessment_id: int) -> tuple[str, bytes | None, str]
         reasons = load_comments(session, assessment_id, firm_id)
         stored = get_result(session, assessment_id, firm_id)
         detail: dict[str, Any] = dict(stored.detail_json or {}) if stored else {}
-        context = report_context(shared.firm, shared.submitted_at, compiled, answers, sources)
+        context = report_context(
+            shared.firm, shared.submitted_at, compiled, answers, sources, notes=reasons
+        )
         name = f"brujula_{shared.firm.ruc}_evaluacion_{assessment_id}.pdf"
     result = None
     if detail.get("global") is not None:  # the result as submitted, as the results page shows

@@ -15,22 +15,16 @@ from dataclasses import dataclass
 import altair as alt
 import numpy as np
 import pandas as pd
-from babel.numbers import format_decimal
 
+from reports.palette import BAND, GRID, INK, LEVEL_TINTS, MUTED, PEER, PRIMARY, REFERENCE
+from reports.palette import dimension_colors as palette_dimension_colors
+from scoring import peer_text
+from scoring.numbers import format_number_es, lima_time
 from scoring.result import IndicatorResult, Score, ScoreResult
 
-NUMBER_LOCALE = "es"  # "62,5": the convention this product shows on screen
 SCORE_AXIS = "Puntaje (0–100)"
 TITLE_CHARS = 38  # longer titles wrap: at 390 px a line holds about 40 characters
-PRIMARY = "#0F6E5A"
-PEER = "#1F2A2E"
-BAND = "#8A9A95"
-MUTED = "#4F5B63"
-INK = "#1F2A2E"
 FONT = '"Source Sans Pro", "Source Sans 3", "Liberation Sans", Arial, sans-serif'
-GRID = "#D5DDDA"
-DIMENSION_COLORS = ["#0F6E5A", "#3E6E96", "#A5661B", "#7A4E8C", "#5B6770"]
-LEVEL_TINTS = ["#F6E1DA", "#F8EBD3", "#F3F1D6", "#E1F0DF", "#CFE9DA"]
 PEER_NOTE = [
     "Línea negra: mediana de su grupo de comparación.",
     "Franja gris: 1.er a 3.er cuartil.",
@@ -67,12 +61,10 @@ class Figure:
 
 
 def fmt_num(value: float | None, decimals: int = 1) -> str:
-    """ "62,5"; an em dash when there is no value."""
+    """ "62,5", "1 234 567,9" (scoring.numbers, as in the reports); "—" when there is no value."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    rounded = round(float(value), decimals)
-    return format_decimal(0.0 if rounded == 0 else rounded, format=pattern, locale=NUMBER_LOCALE)
+    return format_number_es(float(value), decimals)
 
 
 def fmt_gain(value: float) -> str:
@@ -89,6 +81,18 @@ def fmt_value(value: float | None, unit: str, decimals: int = 1) -> str:
 
 def fmt_date(value: dt.date | dt.datetime) -> str:
     return value.strftime("%d/%m/%Y")
+
+
+def history_labels(times: Sequence[dt.date | dt.datetime]) -> list[str]:
+    """ "01/12/2026" per submission, with the Lima time ("01/12/2026 14:05") when two share
+    a day."""
+    local = [lima_time(t) if isinstance(t, dt.datetime) else t for t in times]
+    days = [t.date() if isinstance(t, dt.datetime) else t for t in local]
+    return [
+        fmt_date(day)
+        + (f" {t:%H:%M}" if days.count(day) > 1 and isinstance(t, dt.datetime) else "")
+        for t, day in zip(local, days, strict=True)
+    ]
 
 
 def _present(value: object) -> bool:
@@ -216,56 +220,6 @@ def _bars(
     )
 
 
-NOUNS = {  # noun -> (article, plural)
-    "dimensión": ("la", "dimensiones"),
-    "ruta": ("la", "rutas"),
-    "eje": ("el", "ejes"),
-}
-
-
-def _compare_reading(items: Sequence[tuple[str, float | None, Mapping | None]], noun: str) -> str:
-    """Reading against the peer median: the largest gap above and below, or strongest/weakest."""
-    article, plural = NOUNS.get(noun, ("la", noun + "s"))
-    compared = [
-        (name, score, float(peer["median"]))
-        for name, score, peer in items
-        if score is not None and peer is not None
-    ]
-    if compared:
-        above = max(compared, key=lambda c: c[1] - c[2])
-        below = min(compared, key=lambda c: c[1] - c[2])
-        parts = []
-        if above[1] - above[2] >= 0.05:
-            parts.append(
-                f"por encima de la mediana de su grupo en {article} {noun} {above[0]} "
-                f"({fmt_num(above[1])} frente a {fmt_num(above[2])})"
-            )
-        if below[2] - below[1] >= 0.05:
-            parts.append(
-                f"por debajo en {article} {noun} {below[0]} "
-                f"({fmt_num(below[1])} frente a {fmt_num(below[2])})"
-                if parts
-                else f"por debajo de la mediana de su grupo en {article} {noun} {below[0]} "
-                f"({fmt_num(below[1])} frente a {fmt_num(below[2])})"
-            )
-        if not parts:
-            return "Su empresa está en la mediana de su grupo en cada comparación."
-        return "Su empresa está " + " y ".join(parts) + "."
-    scored = [(name, score) for name, score, _ in items if score is not None]
-    if not scored:
-        return f"Aún no hay puntajes por {noun}: no se respondió ninguna pregunta aplicable."
-    if len(scored) == 1:
-        return f"Solo {article} {noun} {scored[0][0]} tiene puntaje ({fmt_num(scored[0][1])})."
-    strong = max(scored, key=lambda s: s[1])
-    weak = min(scored, key=lambda s: s[1])
-    if strong[1] == weak[1]:
-        return f"Todas sus {plural} tienen el mismo puntaje ({fmt_num(strong[1])})."
-    return (
-        f"Su {noun} más fuerte es {article} {strong[0]} ({fmt_num(strong[1])}) y {article} más "
-        f"débil, {article} {weak[0]} ({fmt_num(weak[1])})."
-    )
-
-
 # --- score charts --------------------------------------------------------------------------
 
 
@@ -275,8 +229,11 @@ def dimension_chart(result: ScoreResult, peers: Mapping | None = None) -> Figure
     data = _score_frame(dims, [d.nombre for d in dims], peers, [d.id for d in dims])
     note = PEER_NOTE if data["mediana"].notna().any() else None
     chart = _bars(data, "Puntaje por dimensión", note)
-    items = [(d.nombre.lower(), d.puntaje, _peer(peers, d.id)) for d in dims]
-    return Figure(chart, _compare_reading(items, "dimensión"))
+    # Against the peers in the PDF's very words (scoring.peer_text); else the firm's balance.
+    reading = peer_text.dimension_summary(
+        result, lambda key: _peer(peers, key)
+    ) or peer_text.balance_reading([(d.nombre.lower(), d.puntaje) for d in dims], "dimensión")
+    return Figure(chart, reading)
 
 
 def route_chart(result: ScoreResult, peers: Mapping | None = None) -> Figure:
@@ -286,8 +243,10 @@ def route_chart(result: ScoreResult, peers: Mapping | None = None) -> Figure:
     data = _score_frame(routes, labels, peers, [r.id for r in routes])
     note = PEER_NOTE if data["mediana"].notna().any() else None
     chart = _bars(data, "Puntaje por ruta de acción ODS 9", note)
-    items = [(r.id, r.puntaje, _peer(peers, r.id)) for r in routes]
-    return Figure(chart, _compare_reading(items, "ruta"))
+    reading = peer_text.route_summary(
+        result, lambda key: _peer(peers, key)
+    ) or peer_text.balance_reading([(r.id, r.puntaje) for r in routes], "ruta")
+    return Figure(chart, reading)
 
 
 def theme_chart(result: ScoreResult) -> Figure:
@@ -300,11 +259,11 @@ def theme_chart(result: ScoreResult) -> Figure:
     )
     data = _score_frame(themes, [t.nombre for t in themes], None, [t.id for t in themes])
     data["dimension"] = [dim_names.get(t.dimension or "", "") for t in themes]
-    domain = list(dim_names.values())
+    colors = palette_dimension_colors(dim_names.values())
     color = alt.Color(
         "dimension:N",
         title="Dimensión",
-        scale=alt.Scale(domain=domain, range=DIMENSION_COLORS[: len(domain)]),
+        scale=alt.Scale(domain=list(colors), range=list(colors.values())),
         legend=alt.Legend(orient="top", direction="horizontal"),
     )
     chart = _bars(data, "Puntaje por eje temático", None, color=color, bar_size=14)
@@ -328,13 +287,56 @@ def _levels(levels: Sequence[tuple[str, float]] | None) -> list[tuple[str, float
     return [(name, bounds[i], bounds[i + 1]) for i, (name, _) in enumerate(levels)]
 
 
+RADAR_SIZE = 320  # px, plot square; the phone's column is 358 px wide at a 390 px viewport
+RADAR_LABEL_AT = 106.0  # data units from the centre (the outer ring is 100)
+RADAR_LABEL_LIMIT = 110  # px: Vega truncates a longer line with "…"
+RADAR_CHAR_PX = 7.6  # generous mean width of a bold 12 px glyph
+RADAR_LINE_PX = 15.0
+RADAR_MARGIN_PX = 8.0
+
+
+def radar_labels(texts: Sequence[str], angles: Sequence[float], size: int) -> list[dict]:
+    """Where each axis label goes and the data range that keeps all of them inside the plot.
+
+    Each label sits just outside the outer ring, aligned away from the centre; the scale (data
+    units per pixel) is the largest that leaves every label's estimated box inside ``size``, so
+    no name is cut at the edge of the chart on any screen width. Every row carries that range
+    as ``limite`` (data units from the centre to the plot's edge).
+    """
+    half = size / 2 - RADAR_MARGIN_PX
+    rows, scale = [], half / 100  # px per data unit: the outer ring touching the margin at most
+    for text, angle in zip(texts, angles, strict=True):
+        cos, sin = math.cos(angle), math.sin(angle)
+        lines = text.split("\n")
+        width = min(RADAR_LABEL_LIMIT, max(len(line) for line in lines) * RADAR_CHAR_PX)
+        height = len(lines) * RADAR_LINE_PX
+        align = "center" if abs(cos) < 0.35 else ("left" if cos > 0 else "right")
+        baseline = "bottom" if sin > 0.35 else ("top" if sin < -0.35 else "middle")
+        across = width / 2 if align == "center" else width
+        up_down = height / 2 if baseline == "middle" else height
+        for reach, extent in ((abs(cos), across), (abs(sin), up_down)):
+            if reach > 1e-9:
+                scale = min(scale, (half - extent) / (RADAR_LABEL_AT * reach))
+        rows.append(
+            {
+                "x": RADAR_LABEL_AT * cos,
+                "y": RADAR_LABEL_AT * sin,
+                "texto": text,
+                "align": align,
+                "baseline": baseline,
+            }
+        )
+    limit = (size / 2) / max(scale, 0.1)
+    return [{**row, "limite": limit} for row in rows]
+
+
 def radar_chart(
     scores: Sequence[Score],
     peers: Mapping | None = None,
     levels: Sequence[tuple[str, float]] | None = None,
     title: str = "Perfil por dimensión",
     noun: str = "dimensión",
-    size: int = 290,
+    size: int = RADAR_SIZE,
 ) -> Figure:
     """Radar (at least three axes): polar coordinates turned into x/y in pandas, layered lines.
 
@@ -399,25 +401,9 @@ def radar_chart(
         series.append(polygon([float(p["median"]) for p in peer_values], "Mediana del grupo"))
     data = pd.concat(series, ignore_index=True)
 
-    labels = []
-    for dim, angle in zip(dims, angles, strict=True):
-        x, y = 108 * math.cos(angle), 108 * math.sin(angle)
-        align = "center" if abs(x) < 10 else ("left" if x > 0 else "right")
-        labels.append(
-            {
-                "x": x,
-                "y": y,
-                "texto": f"{dim.nombre}\n{fmt_num(dim.puntaje)}",
-                "align": align,
-                "arriba": y > 0,
-            }
-        )
+    labels = radar_labels([f"{dim.nombre}\n{fmt_num(dim.puntaje)}" for dim in dims], angles, size)
+    limit = labels[0]["limite"]  # data units from the centre to the plot's edge
     labels_df = pd.DataFrame(labels)
-
-    limit = 175  # room for the axis names outside the outer ring, in data units
-
-    def y_of(subset: pd.DataFrame) -> float:
-        return float(subset["y"].iloc[0])
 
     xs = alt.X("x:Q", scale=alt.Scale(domain=[-limit, limit]), axis=None)
     ys = alt.Y("y:Q", scale=alt.Scale(domain=[-limit, limit]), axis=None)
@@ -459,26 +445,23 @@ def radar_chart(
         .mark_point(filled=True, size=70)
         .encode(x=xs, y=ys, color=color, tooltip=tooltip)
     )
-    for align in ("left", "center", "right"):
-        for up in (True, False):
-            subset = labels_df[(labels_df["align"] == align) & (labels_df["arriba"] == up)]
-            if subset.empty:
-                continue
-            layers.append(
-                alt.Chart(subset)
-                .mark_text(
-                    fontSize=12,
-                    fontWeight="bold",
-                    align=align,
-                    baseline="bottom" if up else ("top" if abs(y_of(subset)) > 10 else "middle"),
-                    lineBreak="\n",
-                    limit=120,
-                )
-                .encode(x=xs, y=ys, text="texto:N")
+    for (align, baseline), subset in labels_df.groupby(["align", "baseline"], sort=False):
+        layers.append(
+            alt.Chart(subset)
+            .mark_text(
+                fontSize=12,
+                fontWeight="bold",
+                align=align,
+                baseline=baseline,
+                lineBreak="\n",
+                limit=RADAR_LABEL_LIMIT,
             )
-    # A fixed square (a radar cannot stretch without turning its rings into ellipses) that fits
-    # a phone; the subtitle wraps to the chart's width, since Vega shrinks the plot to make room
-    # for a longer one and then clips it on the left.
+            .encode(x=xs, y=ys, text="texto:N")
+        )
+    # A fixed square (a radar cannot stretch without turning its rings into ellipses) narrower
+    # than a phone's column (358 px at 390 px), with every label inside it (radar_labels); the
+    # subtitle wraps to the chart's width, since Vega shrinks the plot to make room for a longer
+    # one and then clips it on the left.
     subtitle = (
         f"Anillos cada 20 puntos: del nivel {level_rows[0][0]} (centro) al "
         f"{level_rows[-1][0]} (borde)"
@@ -493,10 +476,9 @@ def radar_chart(
     )
     # The bars already compare with the peers: the radar's reading is about balance.
     items = [
-        (d.nombre.lower() if noun == "dimensión" else f"«{d.nombre}»", d.puntaje, None)
-        for d in dims
+        (d.nombre.lower() if noun == "dimensión" else f"«{d.nombre}»", d.puntaje) for d in dims
     ]
-    reading = _compare_reading(items, noun)
+    reading = peer_text.balance_reading(items, noun)
     if len(series) > 1:
         reading += " La línea punteada es la mediana de su grupo."
     return Figure(_styled(chart), reading, stretch=False)
@@ -540,7 +522,7 @@ def indicator_reference_chart(indicator: IndicatorResult) -> Figure:
     )
     color = alt.Color(
         "serie:N",
-        scale=alt.Scale(domain=["Su empresa", "Referencia"], range=[PRIMARY, "#A9B4B0"]),
+        scale=alt.Scale(domain=["Su empresa", "Referencia"], range=[PRIMARY, REFERENCE]),
         legend=None,
     )
     tooltip = [
@@ -594,13 +576,18 @@ def history_chart(
 ) -> Figure:
     """Overall score of each submitted assessment, over the maturity level bands.
 
-    ``history`` columns: ``fecha`` (date or datetime) and ``puntaje`` (0–100 or None), one row
-    per submitted assessment.
+    ``history`` columns: ``fecha`` (submission datetime, or a date) and ``puntaje`` (0–100 or
+    None), one row per submitted assessment.
     """
-    frame = history.dropna(subset=["puntaje"]).sort_values("fecha").reset_index(drop=True)
+    # Submission time, not the day: two assessments sent the same day keep their order.
+    frame = (
+        history.dropna(subset=["puntaje"])
+        .sort_values("fecha", kind="stable")
+        .reset_index(drop=True)
+    )
     level_rows = _levels(levels)
     frame = frame.assign(
-        etiqueta=[f"{i + 1}. {fmt_date(d)}" for i, d in enumerate(frame["fecha"])],
+        etiqueta=[f"{i + 1}. {text}" for i, text in enumerate(history_labels(frame["fecha"]))],
         texto=[fmt_num(v) for v in frame["puntaje"]],
         nivel=[
             next(n for n, lo, hi in level_rows if lo <= v < hi or hi == 100)
@@ -621,7 +608,7 @@ def history_chart(
             y2="hasta:Q",
             color=alt.Color(
                 "nivel:N",
-                scale=alt.Scale(domain=[n for n, _, _ in level_rows], range=LEVEL_TINTS),
+                scale=alt.Scale(domain=[n for n, _, _ in level_rows], range=list(LEVEL_TINTS)),
                 legend=None,
             ),
         )

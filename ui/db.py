@@ -37,6 +37,15 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 QUESTIONNAIRE_ENV = "BRUJULA_CUESTIONARIO"
+# Demo mode (storage.peers.demo_mode, BRUJULA_MODO_DEMO=1): peer figures that count demo firms.
+DEMO_PEERS = "MODO DEMOSTRACIÓN: cifras que incluyen empresas de demostración «(DEMO)», no reales"
+
+
+def peer_group_label(label: str, demo: bool) -> str:
+    """The peer group's name as every page and report shows it: marked when demo firms count
+    (``storage.peers.PeerTable.demo``), so demo figures are never taken for real ones."""
+    return f"{label} · {DEMO_PEERS}" if demo else label
+
 
 # The cached functions below are called with keyword arguments: for positional ones Streamlit
 # inspects the function's signature on every lookup, which costs more than the lookup itself

@@ -331,3 +331,124 @@ def choice_value_ok(question: schema.Question, value: object) -> str | None:
         if NO_APLICA in value and len(value) > 1:
             return "«No aplica» no se puede combinar con otras opciones."
     return None
+
+
+# --- notes and carrying answers over from an earlier assessment --------------------------------
+
+NOTE_MAX = 1000  # characters of an optional note or evidence on one answer
+
+
+def note_error(text: str | None) -> str | None:
+    """Spanish message when a note is too long, else None."""
+    if text and len(text) > NOTE_MAX:
+        return (
+            f"La nota tiene {format_number_es(len(text), 0)} caracteres y el máximo es "
+            f"{format_number_es(NOTE_MAX, 0)}. Acórtela: lo escrito sigue aquí."
+        )
+    return None
+
+
+def answer_valid(question: schema.Question, value: object, source: str | None = None) -> bool:
+    """True when ``value`` is still a valid answer to ``question`` (its options, range and
+    special answers as the questionnaire defines them now)."""
+    if value is None or isinstance(value, bool):
+        return False
+    specials = {NO_SE} if question.permite_no_se else set()
+    if question.permite_no_aplica:
+        specials.add(NO_APLICA)
+    special = isinstance(value, str) and value in specials
+    if isinstance(question, schema.RequirementQuestion):
+        return special or (isinstance(value, str) and value in schema.REQUIREMENT_ANSWERS)
+    if isinstance(question, schema.PracticeQuestion):
+        if isinstance(value, int):
+            return 0 <= value < len(question.niveles)
+        return special
+    if isinstance(question, schema.SingleChoiceQuestion):
+        return special or (isinstance(value, str) and value in {o.valor for o in question.opciones})
+    if isinstance(question, schema.MultipleChoiceQuestion):
+        allowed = {o.valor for o in question.opciones} | specials
+        return (
+            isinstance(value, list)
+            and bool(value)
+            and all(v in allowed for v in value)
+            and choice_value_ok(question, value) is None
+        )
+    if isinstance(question, schema.NumberQuestion):
+        if value == NO_SE:
+            return question.permite_no_se
+        if not isinstance(value, int | float) or not math.isfinite(value):
+            return False
+        if source is not None and source not in SOURCE_LABELS:
+            return False
+        return question.minimo <= value <= question.maximo and math.isclose(
+            round(value, question.decimales), value, rel_tol=0, abs_tol=1e-9
+        )
+    if isinstance(question, schema.TextQuestion):
+        return isinstance(value, str) and 0 < len(value) <= question.max_caracteres
+    return False
+
+
+@dataclass
+class CarriedAnswers:
+    """Answers to copy into a new assessment (all marked carried over until confirmed)."""
+
+    answers: dict[str, object] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    comments: dict[str, str] = field(default_factory=dict)
+
+
+def answers_to_carry(
+    compiled: CompiledQuestionnaire,
+    answers: Mapping[str, object],
+    sources: Mapping[str, str] | None = None,
+    comments: Mapping[str, str] | None = None,
+) -> CarriedAnswers:
+    """The earlier answers that fit the new questionnaire: same question id, still valid.
+
+    Registry data (the size class) is never carried: it comes from the firm's registration."""
+    sources = sources or {}
+    comments = comments or {}
+    carried = CarriedAnswers()
+    for question in compiled.questions:
+        value = answers.get(question.id)
+        if question.dato_registro is not None:
+            continue
+        if not answer_valid(question, value, sources.get(question.id)):
+            continue
+        carried.answers[question.id] = value
+        if sources.get(question.id):
+            carried.sources[question.id] = sources[question.id]
+        if comments.get(question.id):
+            carried.comments[question.id] = comments[question.id][:NOTE_MAX]
+    return carried
+
+
+# Number questions answered from what the firm declared at registration (or updated in «Mi
+# empresa»), by question id: the firm's attribute.
+REGISTRY_NUMBERS = {
+    "eco_anio_datos": "sales_year",
+    "eco_ventas": "annual_sales",
+    "eco_trabajadores": "workers",
+}
+
+
+def registry_prefill(
+    compiled: CompiledQuestionnaire, firm_data: Mapping[str, object], already: Mapping[str, object]
+) -> dict[str, object]:
+    """Registration figures for the form's number questions not already given (valid only)."""
+    found: dict[str, object] = {}
+    by_id = compiled.by_id
+    for qid, attribute in REGISTRY_NUMBERS.items():
+        question = by_id.get(qid)
+        raw = firm_data.get(attribute)
+        if question is None or qid in already or raw is None or isinstance(raw, bool):
+            continue
+        try:
+            value = float(raw)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            continue
+        value = round(value, question.decimales)  # type: ignore[union-attr]
+        value = int(value) if float(value).is_integer() else value
+        if answer_valid(question, value):
+            found[qid] = value
+    return found

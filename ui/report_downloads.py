@@ -120,8 +120,10 @@ def report_context(
     sources: Mapping[str, str],
     peers: Mapping | None = None,
     sector: Mapping | None = None,
+    notes: Mapping[str, str] | None = None,
 ) -> ReportContext:
-    """What a report needs besides the result: the firm's profile, the answers, the peers."""
+    """What a report needs besides the result: the firm's profile, the answers, the peers and
+    the firm's notes or evidence per answer (``storage.assessments.load_comments``)."""
     return ReportContext(
         firm=ReportFirm(
             razon_social=firm.razon_social,
@@ -139,6 +141,7 @@ def report_context(
         sources=dict(sources),
         peers=peers,
         sector=sector,
+        notes=dict(notes or {}),
     )
 
 

@@ -45,10 +45,16 @@ class AccountInfo:
     login: str
     display_name: str
     firm_id: int | None
+    role: str | None = None  # "titular" or "colaborador" for firm accounts, None for staff
 
     @property
     def is_firm(self) -> bool:
         return self.kind == "empresa"
+
+    @property
+    def is_titular(self) -> bool:
+        """The firm's account holder: the only one who may change consents, profile or team."""
+        return self.is_firm and self.role != "colaborador"
 
     @property
     def is_staff(self) -> bool:
@@ -71,7 +77,12 @@ class FirmInfo:
 
 def _account_info(account: Account) -> AccountInfo:
     return AccountInfo(
-        account.id, account.kind, account.login, account.display_name, account.firm_id
+        account.id,
+        account.kind,
+        account.login,
+        account.display_name,
+        account.firm_id,
+        account.role,
     )
 
 
@@ -132,7 +143,12 @@ def _identity(token: str | None) -> tuple[AccountInfo, FirmInfo | None] | None:
     if row is None:
         return None
     account = AccountInfo(
-        row["account_id"], row["kind"], row["login"], row["display_name"], row["firm_id"]
+        row["account_id"],
+        row["kind"],
+        row["login"],
+        row["display_name"],
+        row["firm_id"],
+        row["role"],
     )
     firm = None
     if row["firm_id"] is not None and row["ruc"] is not None:
@@ -233,6 +249,19 @@ def require_firm() -> tuple[AccountInfo, FirmInfo]:
     if firm is None:
         _ask_login("No encontramos su empresa. Inicie sesión de nuevo.")
     assert firm is not None
+    return account, firm
+
+
+def require_titular() -> tuple[AccountInfo, FirmInfo]:
+    """``require_firm`` for what only the account holder may do (consents, profile, team);
+    a collaborator gets a message and ``st.stop()``. Checked on every run."""
+    account, firm = require_firm()
+    if not account.is_titular:
+        st.info(
+            "Esta página es para el titular de la cuenta de su empresa (quien ingresa con el "
+            "RUC). Usted puede llenar evaluaciones y ver los resultados."
+        )
+        st.stop()
     return account, firm
 
 

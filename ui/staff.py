@@ -24,6 +24,7 @@ from scoring.aggregates import (
     Dashboard,
     Filters,
     check_fixed,
+    cut,
     dashboard,
     period_bounds,
     period_label,
@@ -58,7 +59,7 @@ def _live(url: str, questionnaire_id: str, depth: str, content_hash: str) -> Liv
 
 
 @st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
-def _board(
+def _boards(
     url: str,
     questionnaire_id: str,
     depth: str,
@@ -66,22 +67,13 @@ def _board(
     version: tuple,
     chosen: Filters,
     _frame: pd.DataFrame,
-):
-    # ``_frame`` is not hashed: the data version in the key identifies it.
-    return dashboard(_frame, chosen)
-
-
-@st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
-def _method_board(
-    url: str,
-    questionnaire_id: str,
-    depth: str,
-    content_hash: str,
-    version: tuple,
-    chosen: Filters,
-    _frame: pd.DataFrame,
-):
-    return method_board(_frame, chosen)
+) -> tuple[Dashboard, MethodBoard]:
+    # ``_frame`` is not hashed: the data version in the key identifies it. One cut (filtered
+    # rows, counts, each firm's latest) serves both, then is dropped: only figures are kept.
+    prepared = cut(_frame, chosen)
+    return dashboard(_frame, chosen, prepared=prepared), method_board(
+        _frame, chosen, prepared=prepared
+    )
 
 
 @dataclass(frozen=True)
@@ -94,11 +86,11 @@ class PanelData:
 
     def board(self, chosen: Filters) -> Dashboard:
         """The aggregates for ``chosen``, remembered per data version and filters."""
-        return _board(*self.key, chosen, self.frame)
+        return _boards(*self.key, chosen, self.frame)[0]
 
     def method(self, chosen: Filters) -> MethodBoard:
         """Legal floor, indices, band and provisional results (method 2.0) for ``chosen``."""
-        return _method_board(*self.key, chosen, self.frame)
+        return _boards(*self.key, chosen, self.frame)[1]
 
 
 def panel_data(

@@ -13,15 +13,11 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
+from reports.palette import INK, MUTED, PRIMARY, RESERVED, dimension_colors
 from scoring.aggregates import RESERVED_NOTE
 from ui.staff_labels import Labels, count_text, num, sector_label
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
-PRIMARY = "#0F6E5A"
-RESERVED = "#C9D0CD"
-INK = "#1F2A2E"
-MUTED = "#4F5B63"
-DIMENSION_COLORS = ["#0F6E5A", "#3E6E96", "#A5661B", "#7A4E8C", "#5B6770"]
 FONT = '"Source Sans Pro", "Liberation Sans", Arial, sans-serif'
 SCORE_SCALE = {"domain": [0, 100]}
 SCORE_AXIS = {"tickCount": 5}
@@ -169,11 +165,13 @@ def score_bars(
     y = _y("nombre")
     color: dict[str, Any] = {"value": PRIMARY}
     if by_dimension:
+        # Questionnaire order (Labels keeps it), so each dimension has the firm charts' colour.
+        colors = dimension_colors(g for g in labels.dimension_of.values() if g)
         color = {
             "field": "grupo",
             "type": "nominal",
             "title": "Dimensión",
-            "scale": {"range": DIMENSION_COLORS},
+            "scale": {"domain": list(colors), "range": list(colors.values())},
             "legend": {"orient": "bottom"},
         }
     x = {"field": "media", "type": "quantitative"}

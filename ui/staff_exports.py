@@ -15,16 +15,15 @@ import pandas as pd
 
 from scoring.aggregates import (
     MIN_GROUP,
+    Cut,
     Dashboard,
     Filters,
+    _finite,
     _noisy_count,
     _noisy_mean,
-    _noisy_quantile,
-    apply_filters,
+    _noisy_quantiles,
     check_fixed,
-    counts,
-    differs_by_few,
-    latest_per_firm,
+    cut,
     protect_partition,
 )
 from storage.results_table import REQUIREMENT_PREFIX, REQUIREMENT_UNMET
@@ -149,7 +148,7 @@ def _distribution(
     """Mean, median (and quartiles) of 0–100 scores per column, differentially private."""
     rows = []
     for column in columns:
-        values = latest[column].astype("float64").dropna().to_numpy()
+        values = _finite(latest[column].to_numpy())
         reserved = len(values) < MIN_GROUP
         row = {"columna": column, "media": np.nan, "mediana": np.nan}
         if quartiles:
@@ -159,7 +158,7 @@ def _distribution(
             key = f"{name}/{column}"
             row["media"], firms = _noisy_mean(values, f"media/{key}", exact)
             alphas = (0.25, 0.5, 0.75) if quartiles else (0.5,)
-            found = sorted(_noisy_quantile(values, a, f"cuantil/{key}", exact) for a in alphas)
+            found = sorted(_noisy_quantiles(values, alphas, f"cuantil/{key}", exact))
             if quartiles:
                 row["q1"], row["mediana"], row["q3"] = found
             else:
@@ -168,28 +167,28 @@ def _distribution(
     return pd.DataFrame(rows)
 
 
-def method_board(frame: pd.DataFrame, filters: Filters, exact: bool = False) -> MethodBoard:
+def method_board(
+    frame: pd.DataFrame, filters: Filters, exact: bool = False, prepared: Cut | None = None
+) -> MethodBoard:
     """The method 2.0 aggregates of ``frame`` (one questionnaire version) under ``filters``:
     fixed partitions only (``check_fixed``), the same differentially private figures as the
-    dashboard (``exact`` only in tests)."""
+    dashboard (``exact`` only in tests; ``prepared``: the ``cut`` of these filters)."""
     check_fixed(filters)
     board = MethodBoard()
     if frame.empty or "provisional" not in frame:  # format 1 rows only: nothing to show
         return board
-    filtered = apply_filters(frame, filters)
-    tally = counts(filtered, exact)
-    true_firms = tally.empresas if tally.reales is None else tally.reales
-    if tally.reservado or differs_by_few(frame, filters, true_firms):
+    part = prepared if prepared is not None else cut(frame, filters, exact)
+    if part.counts.reservado:  # under 5 firms, or 1–4 firms from a broader cut
         return board
-    latest = latest_per_firm(filtered)
+    latest = part.latest
     floor = latest["piso_legal"].dropna()
     if len(floor):
         met = int((floor == 1).sum())
         board.piso = _partition(["Cumple", "No cumple"], [met, len(floor) - met], "piso", exact)
         rows = []
         for column in [c for c in frame.columns if c.startswith(REQUIREMENT_PREFIX)]:
-            known = latest[column].dropna()
-            failing = int(known.isin(REQUIREMENT_UNMET).sum())
+            known = _finite(latest[column].to_numpy())
+            failing = int(np.isin(known, REQUIREMENT_UNMET).sum())
             requirement = column.removeprefix(REQUIREMENT_PREFIX)
             part = _partition(
                 ["no", "si"], [failing, len(known) - failing], f"requisito/{requirement}", exact

@@ -16,9 +16,11 @@ from scoring.answers import NO_APLICA, NO_SE, REASON_MAX
 from scoring.numbers import format_date_es, format_number_es
 from scoring.peru import SIZE_NAMES
 from ui.formstate import (
+    NOTE_MAX,
     SOURCE_LABELS,
     choice_value_ok,
     clean_reason,
+    note_error,
     number_text,
     parse_number_answer,
     plain_number,
@@ -51,7 +53,17 @@ _CSS = """
 .stButton button, .stFormSubmitButton button, .stLinkButton a { min-height: 2.75rem; }
 div[role="radiogroup"] label { padding: 0.35rem 0; align-items: flex-start; }
 div[role="radiogroup"] label p { font-size: 1rem; line-height: 1.4; }
-[data-testid="stCaptionContainer"] { color: #3d4f4a; }
+/* Captions at 8,7:1 on white (Streamlit draws them at 60 % opacity: 3,08:1), and the menu's
+   links and icons at 9,3:1 on the sidebar (Streamlit's 60 %: 3,97:1). WCAG 1.4.3 asks 4,5:1. */
+[data-testid="stCaptionContainer"] { color: #3d4f4a; opacity: 1; }
+[data-testid="stSidebarNavLink"] span { color: #33443f; }
+/* Tables wrap their headers and long words instead of scrolling sideways on a phone (a
+   scrolling region cannot be reached with the keyboard). */
+[data-testid="stTable"] th { white-space: normal; }
+[data-testid="stTable"] td, [data-testid="stTable"] th { overflow-wrap: anywhere; }
+/* A locked question (e.g. the size from the registry) still reads clearly, with its answer. */
+[data-testid="stWidgetLabel"][disabled], [data-testid="stWidgetLabel"][disabled] p,
+[data-testid="stRadioOption"][data-disabled="true"]:has(input:checked) { color: #3d4f4a; }
 /* Form questions: the question reads as a heading above its answers. */
 [class*="st-key-pregunta_"] [data-testid="stWidgetLabel"] p {
   font-size: 1.05rem; font-weight: 600; line-height: 1.4;
@@ -94,6 +106,35 @@ def global_css() -> None:
     st.html(_CSS)
 
 
+def _title_text(spec: dict) -> str:
+    title = spec.get("title")
+    if isinstance(title, dict):
+        title = title.get("text")
+    if isinstance(title, list):
+        title = " ".join(str(line) for line in title)
+    return str(title or "").strip()
+
+
+def accessible_spec(spec: dict, description: str | None) -> dict:
+    """A Vega-Lite spec whose drawing has a text alternative: ``description`` (else the chart's
+    title) becomes the chart's accessible name, and marks, axes and legends leave the
+    accessibility tree (read one by one they are noise, and an empty layer has no name)."""
+    text = " ".join((description or "").split()) or _title_text(spec) or "Gráfico"
+    config = dict(spec.get("config") or {})
+    config["aria"] = False
+    config["mark"] = {**(config.get("mark") or {}), "aria": False}
+    return {**spec, "description": text, "config": config}
+
+
+def chart(figure: object, description: str | None, *, width: str | int = "stretch") -> None:
+    """Draw an Altair chart or a Vega-Lite spec (dict) with a text alternative (see
+    ``accessible_spec``; Streamlit puts it on the chart as ``role="graphics-document"`` and
+    ``aria-label``); the chart's own colours and sizes are kept (``theme=None``)."""
+    spec = figure if isinstance(figure, dict) else figure.to_dict()  # type: ignore[attr-defined]
+    spec = accessible_spec(spec, description)
+    st.vega_lite_chart(spec=spec, width=width, theme=None, alt=spec["description"])
+
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
 
 
@@ -123,6 +164,12 @@ def date_es(value: dt.datetime | dt.date | None) -> str:
     return format_date_es(value)
 
 
+def count_es(n: int, singular: str, plural: str) -> str:
+    """ "1 pregunta", "31 preguntas", "1 234 preguntas" (the number through the shared
+    formatter)."""
+    return f"{format_number_es(n, 0)} {singular if n == 1 else plural}"
+
+
 def points(value: float | None) -> str:
     """A 0–100 score for display: "47,5" style via the shared formatter, "—" when none."""
     return "—" if value is None else format_number_es(value, 1)
@@ -143,6 +190,12 @@ class QuestionInput:
     source: str | None = None
     error: str | None = None
     reason: str | None = None  # one-line reason of a «No aplica» (method 2.0)
+    note: str | None = None  # optional note or evidence on any other answer
+
+    @property
+    def comment(self) -> str | None:
+        """What is stored in the answer's comment: the «No aplica» reason, or the note."""
+        return self.reason or self.note
 
 
 def widget_key(assessment_id: int, question_id: str, part: str = "v") -> str:
@@ -167,10 +220,13 @@ def initial_widget_state(
 def stored_widget_state(
     question: schema.Question, value: object, source: str | None, reason: str | None = None
 ) -> dict[str, object]:
-    """Every widget value (by key suffix, the «No aplica» reason included) showing an answer."""
+    """Every widget value (by key suffix, the «No aplica» reason or the note included) showing
+    an answer. ``reason`` is the answer's comment: the reason of a «No aplica», else a note."""
     state = initial_widget_state(question, value, source)
-    if isinstance(question, schema.PracticeQuestion):
-        state["motivo"] = reason or ""
+    reason_box = isinstance(question, schema.PracticeQuestion)
+    if reason_box:
+        state["motivo"] = (reason or "") if value == NO_APLICA else ""
+    state["nota"] = "" if reason_box and value == NO_APLICA else (reason or "")
     return state
 
 
@@ -198,7 +254,19 @@ def set_widget_state(
 
 
 def read_input(assessment_id: int, question: schema.Question) -> QuestionInput:
-    """The clean answer currently held by a question's widgets (before drawing them)."""
+    """The clean answer currently held by a question's widgets (before drawing them), with
+    its note (a note too long is an error; the text stays in its box)."""
+    given = _read_answer(assessment_id, question)
+    if given.reason is None and given.value is not None and given.value != NO_APLICA:
+        typed = st.session_state.get(widget_key(assessment_id, question.id, "nota"))
+        note = typed.strip() if isinstance(typed, str) else ""
+        given.note = note or None
+        if given.error is None:
+            given.error = note_error(note)
+    return given
+
+
+def _read_answer(assessment_id: int, question: schema.Question) -> QuestionInput:
     raw = st.session_state.get(widget_key(assessment_id, question.id))
     if isinstance(question, schema.NumberQuestion):
         source = st.session_state.get(widget_key(assessment_id, question.id, "src"))
@@ -243,7 +311,9 @@ def _special_options(question: schema.Question) -> list[str]:
 
 
 def _special_label(value: object) -> str | None:
-    return {NO_APLICA: NO_APLICA_LABEL, NO_SE: NO_SE_LABEL}.get(value)  # type: ignore[arg-type]
+    if not isinstance(value, str):  # a level, a number or a list of options
+        return None
+    return {NO_APLICA: NO_APLICA_LABEL, NO_SE: NO_SE_LABEL}.get(value)
 
 
 def draw_question(
@@ -254,11 +324,13 @@ def draw_question(
     disabled: bool = False,
     no_corresponde: bool = False,
     reason_missing: bool = False,
+    carried_note: str | None = None,
 ) -> None:
     """Draw one question's widgets (their state was prefilled; values are read by read_input).
 
     ``no_corresponde``: offer «No corresponde» on a legal-floor item (the profile allows it).
-    ``reason_missing``: the «No aplica» chosen here still needs its one-line reason."""
+    ``reason_missing``: the «No aplica» chosen here still needs its one-line reason.
+    ``carried_note``: the answer was carried over from an earlier assessment (said above it)."""
     key = widget_key(assessment_id, question.id)
     label = f"{number}. {question.texto}"
     if not question.obligatoria and not isinstance(question, schema.RequirementQuestion):
@@ -266,6 +338,8 @@ def draw_question(
     help_text = question.ayuda or None
     registry = question.dato_registro is not None
     with st.container(border=True, key=f"pregunta_{question.id}"):
+        if carried_note:
+            st.caption(f":orange[:material/history: {carried_note}]")
         if isinstance(question, schema.RequirementQuestion):
             st.radio(
                 label,
@@ -332,8 +406,30 @@ def draw_question(
                 value=None,
                 disabled=disabled,
             )
+        _draw_note(assessment_id, question, disabled or registry)
         if error:
             st.error(error, icon=":material/error:")
+
+
+def _draw_note(assessment_id: int, question: schema.Question, disabled: bool) -> None:
+    """The optional note on an answer, offered once the question is answered (a «No aplica»
+    practice has its reason instead)."""
+    value = st.session_state.get(widget_key(assessment_id, question.id))
+    if (
+        disabled
+        or value in (None, "", [])
+        or (isinstance(question, schema.PracticeQuestion) and value == NO_APLICA)
+    ):
+        return
+    st.text_area(
+        "Nota o evidencia (opcional)",
+        key=widget_key(assessment_id, question.id, "nota"),
+        max_chars=NOTE_MAX,
+        height=68,
+        placeholder="Ejemplo: registro de mantenimiento 2025, archivado en planta",
+        help=f"Hasta {format_number_es(NOTE_MAX, 0)} caracteres. Se muestra en la revisión y "
+        "en su informe.",
+    )
 
 
 def _draw_number(

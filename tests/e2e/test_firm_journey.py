@@ -125,6 +125,14 @@ def move(page, button: str, step: int) -> None:
     page.get_by_role("button", name=button).click()
     expect(section_marker(page)).to_contain_text(f"Sección {target} de")
     wait_idle(page)
+    # The new section opens at its heading, focused (issue 10): wait for that scroll and the
+    # frame the focus changed, so that neither can take the next click.
+    page.wait_for_function(_HEADING_FOCUSED)
+    page.evaluate(_TWO_FRAMES)
+
+
+_HEADING_FOCUSED = """() => !!document.activeElement
+  && !!document.activeElement.closest('[class*="st-key-seccion_titulo_"]')"""
 
 
 def progress_text(page) -> str:
@@ -140,7 +148,9 @@ _TOP_OF = """(element) => {
   while (box && !/(auto|scroll)/.test(getComputedStyle(box).overflowY)) box = box.parentElement;
   (box || document.scrollingElement).scrollBy(0, -150);  // clear the sticky header and progress
 }"""
+# Charts in a tab that is not open are not drawn until it is: only visible ones count.
 _CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid=stVegaLiteChart]')]
+  .filter((chart) => chart.getClientRects().length > 0)
   .every((chart) => chart.querySelector('svg, canvas'))"""
 _TWO_FRAMES = (
     "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
@@ -369,12 +379,14 @@ def test_register_fill_reload_resume_submit_and_see_results(
     plan = text.split("Plan de acción")[-1]
     first = plan.split("Siguiente paso:")[0]
     assert "Obligación legal" in first and "instrumento de gestión ambiental" in first, plan[:400]
-    assert re.search(r"\d\.\d", plan.split("Datos pendientes")[0]) is None  # decimal comma
+    # The plan comes before the detail tabs (issue 10); decimal comma throughout it.
+    assert re.search(r"\d\.\d", plan.split("Detalle de su resultado")[0]) is None
 
     shoot(page, artifacts, "05-resultados", f"{MAIN} h1")
     shoot(page, artifacts, "06-piso-legal", f"{MAIN} h3:has-text('Piso legal')")
     shoot(page, artifacts, "07-indices", f"{MAIN} h3:has-text('Índices y dimensiones')")
-    shoot(page, artifacts, "08-radar", f"{MAIN} [data-testid=stVegaLiteChart] >> nth=1")
+    # The charts are in the «Puntajes» tab: tests/e2e/test_results_layout.py shoots the radar.
+    shoot(page, artifacts, "08-detalle", f"{MAIN} h3:has-text('Detalle de su resultado')")
     shoot(page, artifacts, "09-plan", f"{MAIN} h3:has-text('Plan de acción')")
 
     page.goto(f"{app_url}/metodologia")

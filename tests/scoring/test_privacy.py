@@ -152,3 +152,112 @@ def test_two_adjacent_cuts_attack_misses_the_target() -> None:
         errors.append(abs(_recovered(data, exact=False) - TARGET))
     share = float(np.mean(np.array(errors) > MARGIN))
     assert share >= 0.90, f"only {share:.0%} of releases off by more than {MARGIN} points"
+
+
+# --- Fast quantile: scores computed with numpy, noise from OpenDP (issue 11) -----------------
+
+
+def _awkward_values(rng: np.random.Generator, candidates: tuple[float, ...]) -> np.ndarray:
+    """Ties, values equal to candidates, values between them and at both ends."""
+    n = int(rng.integers(1, 400))
+    grid = np.asarray(candidates)
+    mixed = np.concatenate(
+        [
+            rng.choice(grid, size=n),
+            rng.uniform(grid[0], grid[-1], size=n).round(int(rng.integers(0, 3))),
+            np.full(int(rng.integers(0, 5)), grid[0]),
+            np.full(int(rng.integers(0, 5)), grid[-1]),
+        ]
+    )
+    return rng.permutation(mixed)[: int(rng.integers(1, 2 * n + 1))]
+
+
+@pytest.mark.parametrize("candidates", [privacy.SCORE_CANDIDATES, privacy.LOG_GRID])
+@pytest.mark.parametrize("alpha", [0.25, 0.5, 0.75, 0.1])
+def test_fast_quantile_scores_are_opendps(candidates, alpha) -> None:
+    mechanism = privacy._quantile_mechanism(candidates, alpha, 0.5)
+    rng = np.random.default_rng(11)
+    for _ in range(30):
+        values = _awkward_values(rng, candidates)
+        ours = mechanism.scores(values)
+        theirs = np.asarray(mechanism.score([float(v) for v in values]))
+        assert np.array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("alpha", [0.25, 0.5, 0.75])
+def test_fast_quantile_spends_the_same_epsilon(alpha) -> None:
+    for candidates in (privacy.SCORE_CANDIDATES, privacy.LOG_GRID):
+        mechanism = privacy._quantile_mechanism(candidates, alpha, 0.4)
+        reference = privacy._quantile_measurement(candidates, alpha, 0.4)
+        fast = mechanism.score >> mechanism.select
+        assert fast.map(1) == pytest.approx(reference.map(1))
+        assert fast.map(1) == pytest.approx(0.4)
+        assert str(fast.output_measure) == str(reference.output_measure)
+
+
+def _chi_square(a: np.ndarray, b: np.ndarray, edges: np.ndarray) -> tuple[float, int]:
+    """Two-sample chi-square statistic over bins (those with few draws merged) and its df."""
+    first, _ = np.histogram(a, edges)
+    second, _ = np.histogram(b, edges)
+    merged_a, merged_b, acc_a, acc_b = [], [], 0, 0
+    for x, y in zip(first, second, strict=True):
+        acc_a, acc_b = acc_a + x, acc_b + y
+        if acc_a + acc_b >= 20:
+            merged_a.append(acc_a)
+            merged_b.append(acc_b)
+            acc_a = acc_b = 0
+    merged_a[-1] += acc_a
+    merged_b[-1] += acc_b
+    x, y = np.asarray(merged_a, float), np.asarray(merged_b, float)
+    total = x + y
+    expected_x = total * x.sum() / total.sum()
+    expected_y = total * y.sum() / total.sum()
+    stat = float(((x - expected_x) ** 2 / expected_x + (y - expected_y) ** 2 / expected_y).sum())
+    return stat, len(x) - 1
+
+
+def test_fast_quantile_draws_like_the_reference() -> None:
+    """Same data, 2 000 releases each way: the two samples come from one distribution (a
+    chi-square far beyond chance fails; a scale off by the denominator of α is caught)."""
+    values = np.array([12.0, 20.0, 31.0, 35.0, 47.0, 52.5, 58.0, 64.0, 70.0, 88.0])
+    candidates, alpha, epsilon = privacy.SCORE_CANDIDATES, 0.5, 0.5
+    reference = privacy._quantile_measurement(candidates, alpha, epsilon)
+    mechanism = privacy._quantile_mechanism(candidates, alpha, epsilon)
+    scores = mechanism.scores(values)
+    draws = 2000
+    slow = np.array([reference(values.tolist()) for _ in range(draws)])
+    fast = np.array([mechanism.pick(scores) for _ in range(draws)])
+    stat, df = _chi_square(slow, fast, np.arange(0.0, 102.0))
+    assert stat < df + 8 * np.sqrt(2 * df), (stat, df)  # far beyond chance: p < 10⁻⁵
+    assert 20.0 < np.median(fast) < 80.0
+
+
+def test_quantile_release_depends_on_the_values_not_their_order() -> None:
+    values = np.random.default_rng(2).uniform(0, 100, 500)
+    first = privacy.noisy_quantile(values, 0.5, 0.3, "orden")
+    assert privacy.noisy_quantile(values[::-1], 0.5, 0.3, "orden") == first
+    assert privacy.noisy_quantiles(values, (0.25, 0.5), 0.3, "orden")[1] == first
+
+
+def test_pooled_laplace_noise_is_the_mechanisms() -> None:
+    """Counts and sums take their noise from batches drawn by OpenDP's own mechanism (on a
+    vector of zeros): the releases follow the scalar mechanism's distribution, and each draw
+    is used once (a reused draw would make every release equal and fail the comparison)."""
+    epsilon = 0.3
+    scalar = privacy._count_measurement(epsilon)
+    draws = 2000
+    reference = np.array([scalar(40) for _ in range(draws)])
+    pooled = np.array([privacy._release_count(40, epsilon) for _ in range(draws)])
+    stat, df = _chi_square(reference, pooled, np.arange(0.0, 81.0))
+    assert stat < df + 8 * np.sqrt(2 * df), (stat, df)
+    assert len(set(pooled.tolist())) > 10
+
+
+def test_a_remembered_release_draws_no_new_noise() -> None:
+    privacy.noisy_count(12, 0.5, "una")
+    left = len(privacy._noise[("laplace", 1 / 0.5)])
+    for _ in range(5):
+        privacy.noisy_count(12, 0.5, "una")  # remembered: same figure, no draw
+    assert len(privacy._noise[("laplace", 1 / 0.5)]) == left
+    privacy.noisy_count(13, 0.5, "una")  # new data: one fresh draw
+    assert len(privacy._noise[("laplace", 1 / 0.5)]) == left - 1

@@ -174,3 +174,20 @@ def test_finished_sessions_are_purged_at_the_next_login(session: Session) -> Non
     )
     assert remaining == 1
     assert account_for_token(session, expired) is None
+
+
+def test_ruc_warning_only_for_valid_rucs_not_starting_with_20() -> None:
+    from storage.accounts import ruc_warning
+
+    assert "persona natural" in ruc_warning(valid_ruc("1045678901"))
+    assert "tipo especial" in ruc_warning(valid_ruc("1545678901"))
+    assert ruc_warning(valid_ruc("2045678901")) is None
+    assert ruc_warning("123") is None  # an invalid RUC gets its error, not a warning
+
+
+def test_ruc_taken_sees_firms_and_logins(session: Session) -> None:
+    from storage.accounts import ruc_taken
+
+    firm = make_firm(session)
+    assert ruc_taken(session, firm.ruc) and ruc_taken(session, f" {firm.ruc} ")
+    assert not ruc_taken(session, valid_ruc("2060000001"))

@@ -274,3 +274,34 @@ def _drop_schemas():
     yield
     while _cleanups:
         _cleanups.pop()()
+
+
+# --- issue 10: the RUC is checked as soon as it is typed ---------------------------------------
+
+
+def test_a_taken_ruc_is_said_as_soon_as_it_is_typed(app_env: str) -> None:
+    make_firm(app_env, "2060000001")
+    at = open_page(REGISTER)
+    at.text_input(key="reg_ruc").input(valid_ruc("2060000001")).run()
+    assert not at.exception, at.exception
+    assert DUPLICATE_RUC in [e.value for e in at.error]
+    at.text_input(key="reg_ruc").input(valid_ruc("2060000002")).run()
+    assert DUPLICATE_RUC not in [e.value for e in at.error]
+    assert len(_firms(app_env)) == 1
+
+
+def test_a_ruc_not_starting_with_20_gets_a_warning_not_an_error(app_env: str) -> None:
+    at = open_page(REGISTER)
+    at.text_input(key="reg_ruc").input(valid_ruc("1045678901")).run()
+    assert any("persona natural" in w.value for w in at.warning)
+    assert not at.error
+    at = press(_fill(at, reg_ruc=valid_ruc("1045678901")))
+    assert not at.exception, at.exception
+    assert "Su cuenta está creada" in texts(at)
+    assert _firms(app_env)[0].ruc == valid_ruc("1045678901")
+
+
+def test_a_company_ruc_gets_no_warning(app_env: str) -> None:
+    at = open_page(REGISTER)
+    at.text_input(key="reg_ruc").input(valid_ruc("2045678901")).run()
+    assert not at.warning and not at.error

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import streamlit
 from streamlit.testing.v1 import AppTest
 
+from scoring.numbers import format_number_es
+from servidor import is_media, spanish_index
 from tests.ui.helpers import app, logged_in, make_firm, make_staff, open_page, texts
 from ui.session import TOKEN_KEY
+from ui.widgets import accessible_spec, count_es
 
 PUBLIC = [
     "ui/pages/method.py",
@@ -53,7 +59,15 @@ def test_method_page_shows_levels_weights_routes_and_hash() -> None:
     shown = texts(at)
     for words in ("Lineal", "Circular", "R1", "R3", "nivel × 25", "No aplica", "No sé", "SHA-256"):
         assert words in shown, words
-    assert len(at.dataframe) >= 2
+    # Plain tables (they wrap at 390 px and carry no English toolbar), one per dimension.
+    assert len(at.table) == 2 and len(at.dataframe) == 0
+    assert "Preguntas (Exprés / Completa)" in at.table[0].value.columns
+
+
+def test_method_page_reads_formulas_in_words() -> None:
+    shown = texts(open_page("ui/pages/method.py"))
+    assert "agua_reusada" not in shown  # never the bare ids of the formula
+    assert "**Agua circular** (%, ruta R3): «Agua reutilizada» entre «Agua usada» por 100" in shown
 
 
 def test_questionnaire_viewer_filters_by_depth() -> None:
@@ -63,6 +77,45 @@ def test_questionnaire_viewer_filters_by_depth() -> None:
     at.segmented_control(key="viewer_depth").set_value("completo").run()
     assert "¿Repara productos?" in texts(at)
     assert "Integrado." in texts(at)  # the five level descriptions are listed
+
+
+def test_questionnaire_counts_in_singular_and_plural() -> None:
+    at = open_page("ui/pages/questionnaire.py")
+    labels = [e.label for e in at.expander]
+    assert any(label.endswith("· 1 pregunta") for label in labels), labels
+    assert not any("1 preguntas" in label for label in labels), labels
+    assert any(label.endswith("· 2 preguntas") for label in labels), labels
+
+
+def test_count_es_singular_plural_and_spanish_number() -> None:
+    assert count_es(1, "pregunta", "preguntas") == "1 pregunta"
+    assert count_es(0, "pregunta", "preguntas") == "0 preguntas"
+    assert count_es(1234, "pregunta", "preguntas") == f"{format_number_es(1234, 0)} preguntas"
+
+
+def test_charts_get_a_text_alternative_and_quiet_marks() -> None:
+    spec = {"mark": "bar", "title": {"text": ["Puntaje por", "dimensión"]}, "config": {"x": 1}}
+    described = accessible_spec(spec, "  La más débil es la  ambiental. ")
+    assert described["description"] == "La más débil es la ambiental."
+    assert described["config"] == {"x": 1, "aria": False, "mark": {"aria": False}}
+    assert accessible_spec(spec, None)["description"] == "Puntaje por dimensión"  # its title
+    assert "description" not in spec  # the caller's spec is left alone
+
+
+def test_server_serves_the_page_in_spanish() -> None:
+    index = Path(streamlit.__file__).parent / "static" / "index.html"
+    page = spanish_index(index.read_bytes()).decode("utf-8")
+    assert '<html lang="es">' in page and 'lang="en"' not in page
+    assert "<title>Brújula Circular</title>" in page
+    assert "You need to enable JavaScript" not in page and "Active JavaScript" in page
+    script = page.split("</head>")[0].rsplit("<script>", 1)[1]  # ours, last in the head
+    assert '"Press Enter to apply": "Pulse Enter para aplicar"' in script
+    assert "Help for (.+)" in script
+
+
+def test_streamlit_fonts_are_not_taken_for_downloads() -> None:
+    assert not is_media("/static/media/MaterialSymbols-Rounded.nEdyypZU.woff2")
+    assert is_media("/media/abc123.pdf") and is_media("/app/media/abc123.pdf")
 
 
 def _staff_probe() -> None:

@@ -6,12 +6,19 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from scoring import peru
+from scoring import peru, schema
 from scoring.numbers import format_number_es
 from storage import audit
-from storage.assessments import list_assessments, load_answers, start_assessment
-from ui import db, session, widgets
-from ui.formstate import progress, section_statuses
+from storage.assessments import (
+    earlier_answers,
+    list_assessments,
+    load_answers,
+    registry_figures,
+    save_answers,
+    start_assessment,
+)
+from ui import db, plan_progress, session, widgets
+from ui.formstate import answers_to_carry, progress, registry_prefill, section_statuses
 
 FILL_PAGE = "ui/pages/fill.py"
 RESULTS_PAGE = "ui/pages/results.py"
@@ -20,6 +27,7 @@ account, firm = session.require_firm()
 division = int(firm.ciiu_division)
 primary_module, extra_modules = db.firm_modules(division)
 SECOND_MODULE_KEY = "segundo_modulo"
+CARRY_KEY = "traer_respuestas"
 NO_SECOND = ""
 
 
@@ -62,13 +70,43 @@ def _open(page: str, assessment_id: int) -> None:
 
 
 def _start(depth: str) -> None:
+    carry = bool(st.session_state.get(CARRY_KEY, True))
+
     def work(database) -> int:
         # New assessments use the current file; start_assessment archives its YAML by hash.
-        assessment = start_assessment(database, firm.id, _new_questionnaire(), depth)
+        loaded = _new_questionnaire()
+        assessment = start_assessment(database, firm.id, loaded, depth)
+        _prefill(database, assessment.id, db.compiled(loaded, depth), carry)
         audit.record(database, account.id, "evaluacion_iniciada", str(assessment.id))
         return assessment.id
 
     _open(FILL_PAGE, db.write(work))
+
+
+def _prefill(database, assessment_id: int, compiled, carry: bool) -> None:
+    """Copy what the firm already said (its latest earlier answers to the same questions, still
+    valid, and its registration figures), marked as carried over until it confirms them."""
+    carried = None
+    if carry:
+        earlier = earlier_answers(
+            database, firm.id, {q.id for q in compiled.questions}, before_id=assessment_id
+        )
+        if earlier is not None:
+            carried = answers_to_carry(compiled, earlier.answers, earlier.sources, earlier.comments)
+            save_answers(
+                database,
+                assessment_id,
+                firm.id,
+                carried.answers,
+                carried.sources,
+                comments=carried.comments,
+                carried=True,
+            )
+    registry = registry_prefill(
+        compiled, registry_figures(database, firm.id), carried.answers if carried else {}
+    )
+    if registry:
+        save_answers(database, assessment_id, firm.id, registry, carried=True)
 
 
 def _new_questionnaire():
@@ -92,7 +130,8 @@ def _module_choice() -> None:
         )
         st.write(
             f"Por su división {activity}, su evaluación incluye el módulo "
-            f"**{primary_module.model.nombre}** ({count} preguntas más, {express} en la Exprés): "
+            f"**{primary_module.model.nombre}** "
+            f"({widgets.count_es(count, 'pregunta', 'preguntas')} más, {express} en la Exprés): "
             f"{primary_module.model.descripcion or ''}"
         )
     else:
@@ -127,10 +166,22 @@ def _level_name(level: int | None, questionnaire_hash: str) -> str:
 
 
 def _question_count(depth: str) -> str:
+    """The questions the form counts before any answer (its progress shows the same total),
+    and what they are."""
     compiled = db.compiled(_new_questionnaire(), depth)
-    practices = len(compiled.practice)
-    data = len(compiled.numbers)
-    return f"{practices} preguntas" + (f" y {data} cifras" if data else "")
+    shown = [q for status in section_statuses(compiled, {}) for q in status.visible]
+    practices = sum(isinstance(q, schema.PracticeQuestion) for q in shown)
+    figures = sum(isinstance(q, schema.NumberQuestion) for q in shown)
+    floor = sum(isinstance(q, schema.RequirementQuestion) for q in shown)
+    parts = [f"{practices} de prácticas"]
+    if figures:
+        parts.append(widgets.count_es(figures, "cifra", "cifras"))
+    if len(shown) - practices - figures - floor:
+        parts.append(f"{len(shown) - practices - figures - floor} sobre su empresa")
+    if floor:
+        parts.append(f"{floor} del piso legal")
+    listed = ", ".join(parts[:-1]) + f" y {parts[-1]}" if len(parts) > 1 else parts[0]
+    return f"{widgets.count_es(len(shown), 'pregunta', 'preguntas')} ({listed})"
 
 
 rows = _rows()
@@ -148,6 +199,7 @@ st.caption(
 )
 
 # One clear next step.
+first_time = False  # the next step offers «Iniciar evaluación Exprés» (the card then does not)
 with st.container(border=True):
     st.markdown("#### Su siguiente paso")
     if drafts:
@@ -186,42 +238,61 @@ with st.container(border=True):
         ):
             _open(RESULTS_PAGE, latest.id)
     else:
+        first_time = True
         st.write(
             "Empiece por la evaluación Exprés: en 10 a 15 minutos sabrá en qué nivel de "
             "economía circular está su planta."
         )
         if st.button(
             "Iniciar evaluación Exprés",
-            key="next_start",
+            key="start_expres",
             type="primary",
             icon=":material/play_arrow:",
             width="stretch",
         ):
             _start("expres")
 
+plan_progress.show(firm.id)  # progress of the latest plan (issue 10, item 13)
 _module_choice()
 st.subheader("Nueva evaluación")
+if rows:
+    st.checkbox(
+        "Traer mis respuestas anteriores",
+        value=True,
+        key=CARRY_KEY,
+        help="La nueva evaluación empieza con las respuestas de su evaluación más reciente a "
+        "las mismas preguntas (las que siguen siendo válidas), marcadas como «traídas» hasta "
+        "que usted las confirme o las cambie. Sin marcar, empieza en blanco.",
+    )
 left, right = st.columns(2)
 for column, depth, text in (
     (
         left,
         "expres",
-        "{n} clave, 10 a 15 minutos. Ideal para empezar y para repetir cada año.",
+        "{n}. De 10 a 15 minutos; ideal para empezar y para repetir cada año.",
     ),
     (
         right,
         "completo",
-        "{n} (materiales, agua, energía y personal). Toma de "
+        "{n}, sobre materiales, agua, energía y personal. Toma de "
         "1 a 2 horas; puede hacerla en varias sesiones.",
     ),
 ):
     with column.container(border=True):
         st.markdown(f"**Evaluación {widgets.DEPTH_LABELS[depth]}**")
         st.caption(text.format(n=_question_count(depth)))
+        if db.compiled(_new_questionnaire(), depth).conditional:
+            st.caption(
+                "El total del formulario puede cambiar mientras responde: algunas preguntas "
+                "aparecen solo según sus respuestas anteriores, y las prácticas que su perfil "
+                "descarta no se cuentan."
+            )
         if depth in drafts:
             st.caption("Ya tiene una en curso: continúela en lugar de empezar otra.")
             if st.button("Continuar", key=f"continue_{depth}", width="stretch"):
                 _open(FILL_PAGE, drafts[depth].id)
+        elif depth == "expres" and first_time:
+            st.caption("Iníciela con el botón «Iniciar evaluación Exprés» de arriba.")
         elif st.button(
             f"Iniciar evaluación {widgets.DEPTH_LABELS[depth]}",
             key=f"start_{depth}",

@@ -5,7 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from scoring import schema
-from storage.assessments import AssessmentLocked, AssessmentNotFound, save_answers
+from storage.assessments import (
+    AssessmentLocked,
+    AssessmentNotFound,
+    confirm_carried,
+    earlier_answers,
+    save_answers,
+)
 from storage.db import DatabaseBusy
 from ui import db, session, widgets
 from ui.assessment import load_assessment_or_stop, show_read_only
@@ -21,10 +27,32 @@ from ui.formstate import (
 )
 
 REVIEW_PAGE = "ui/pages/review.py"
+# Open the section at its heading, focused, after «Guardar y continuar», «Anterior» or a jump
+# from the list of sections or from the review. Waits for the run to end (the old section's
+# elements are gone by then) and for this section's heading; gives up after about 5 seconds.
+_OPEN_AT_HEADING = """
+<script>
+(function () {
+  var tries = 0;
+  function go() {
+    var app = document.querySelector('[data-testid="stApp"]');
+    var heading = document.querySelector('.st-key-seccion_titulo_%d h3');
+    var running = !app || app.getAttribute('data-test-script-state') === 'running';
+    if ((running || !heading) && tries++ < 100) { setTimeout(go, 50); return; }
+    if (!heading) { return; }
+    heading.setAttribute('tabindex', '-1');
+    heading.style.scrollMarginTop = '7.5rem';
+    heading.scrollIntoView({block: 'start'});
+    heading.focus({preventScroll: true});
+  }
+  go();
+})();
+</script>
+"""
 
 account, firm = session.require_firm()
 st.title("Llenar evaluación")
-view = load_assessment_or_stop(firm.id)
+view = load_assessment_or_stop(firm.id, draft_first=True)
 aid = view.id
 compiled = view.compiled
 sections = form_pages(compiled)
@@ -43,6 +71,7 @@ if view.status != "borrador":
     st.stop()
 
 section_key = f"section_{aid}"
+SCROLL_KEY = f"scroll_{aid}"
 if section_key not in st.session_state:
     st.session_state[section_key] = section_index(compiled, view.current_section)
 current = min(max(int(st.session_state[section_key]), 0), len(sections) - 1)
@@ -89,6 +118,8 @@ def _merge() -> None:
             sources.pop(qid, None)
         if given.reason:
             reasons[qid] = given.reason
+        elif given.note:
+            reasons[qid] = given.note
         else:
             reasons.pop(qid, None)
 
@@ -131,7 +162,7 @@ def _changes() -> tuple[dict[str, object], dict[str, str]]:
         if (
             given.value != view.answers.get(qid)
             or given.source != view.sources.get(qid)
-            or given.reason != view.reasons.get(qid)
+            or given.comment != view.reasons.get(qid)
         ):
             changed[qid] = given.value
             if given.source:
@@ -142,7 +173,8 @@ def _changes() -> tuple[dict[str, object], dict[str, str]]:
 
 
 def _changed_reasons(changed: dict[str, object]) -> dict[str, str]:
-    return {qid: inputs[qid].reason for qid in changed if inputs[qid].reason}  # type: ignore[misc]
+    """The comments of the changed answers: a «No aplica» reason or a note."""
+    return {qid: inputs[qid].comment for qid in changed if inputs[qid].comment}  # type: ignore[misc]
 
 
 def _save(section_id: str) -> bool:
@@ -161,6 +193,7 @@ def _save(section_id: str) -> bool:
                 changed_sources,
                 current_section=section_id,
                 comments=changed_reasons,
+                answered_by=account.id,
             )
         )
     except AssessmentLocked as exc:
@@ -181,6 +214,7 @@ def _save(section_id: str) -> bool:
     for qid, value in changed.items():
         drawn[qid] = {**drawn.get(qid, {}), **touched[qid]}  # saved: no longer a change
         registry_fill.discard(qid)
+        view.carried.discard(qid)  # touched: confirmed
         if value is None:
             view.answers.pop(qid, None)
         else:
@@ -219,7 +253,11 @@ with st.expander(f"Sección {current + 1} de {len(sections)} · ver todas las se
         ):
             target = status.index
 
-st.subheader(page.title, anchor=False)
+# The section's heading: after a change of section the page opens here, with the focus on it
+# (Streamlit keeps the scroll position across reruns, which left the new section's heading far
+# above the screen). The key carries the section so the script waits for the new heading.
+with st.container(key=f"seccion_titulo_{current}"):
+    st.subheader(page.title, anchor=False)
 if page.title != page.dimension:
     st.caption(f"Dimensión {page.dimension}")
 model = compiled.model
@@ -254,6 +292,63 @@ profile_na = {q.id for q in status_here.by_profile}
 no_reason = {q.id for q in status_here.missing_reasons}
 if not visible_ids and not profile_na:
     st.info("Según sus respuestas anteriores, esta sección no tiene preguntas para su empresa.")
+CONFIRMED_KEY = f"confirmed_{aid}"
+confirmed = st.session_state.pop(CONFIRMED_KEY, 0)
+if confirmed:
+    st.success(
+        "Respuesta confirmada." if confirmed == 1 else f"{confirmed} respuestas confirmadas.",
+        icon=":material/check:",
+    )
+carried_here = [q.id for q in status_here.visible if q.id in view.carried]
+carried_notes: dict[str, str] = {}
+if carried_here:
+    # Where they came from: the firm's latest earlier assessment that answered them (the rule
+    # that carried them), or its registration (sales, their year, workers).
+    origin_key = f"carried_origin_{aid}"
+    if origin_key not in st.session_state:
+        with db.session() as database:
+            source = earlier_answers(database, firm.id, set(view.carried), before_id=aid)
+        st.session_state[origin_key] = (
+            (widgets.date_es(source.date), frozenset(source.answers)) if source else None
+        )
+    origin = st.session_state[origin_key]
+    for qid in carried_here:
+        if origin is not None and qid in origin[1]:
+            carried_notes[qid] = f"Traída de su evaluación del {origin[0]}: confírmela o cámbiela."
+        else:
+            carried_notes[qid] = "Tomada de los datos de su registro: confírmela o cámbiela."
+    count = len(carried_here)
+    st.info(
+        (
+            "1 respuesta de esta sección ya viene llena"
+            if count == 1
+            else f"{count} respuestas de esta sección ya vienen llenas"
+        )
+        + " con lo que su empresa respondió antes (cada una dice de dónde). Revise cada una: "
+        "si sigue siendo cierta, confírmela con el botón; si cambió, elija la nueva respuesta "
+        "(queda confirmada al cambiarla).",
+        icon=":material/history:",
+    )
+    if st.button(
+        "Confirmar las respuestas traídas de esta sección",
+        key=f"confirm_carried_{aid}_{current}",
+        icon=":material/done_all:",
+    ):
+        try:
+            db.write(
+                lambda database: confirm_carried(
+                    database, aid, firm.id, carried_here, answered_by=account.id
+                )
+            )
+        except AssessmentLocked as exc:
+            st.error(str(exc))
+        except DatabaseBusy as exc:
+            st.warning(str(exc), icon=":material/hourglass_top:")
+        except Exception:
+            st.error("No pudimos confirmar sus respuestas en este momento. Vuelva a intentarlo.")
+        else:
+            st.session_state[CONFIRMED_KEY] = len(carried_here)
+            st.rerun()
 number = 0
 for theme, theme_questions in page.parts:
     shown = [q for q in theme_questions if q.id in visible_ids or q.id in profile_na]
@@ -280,6 +375,7 @@ for theme, theme_questions in page.parts:
             errors.get(question.id),
             no_corresponde=offer_no_corresponde.get(question.id, False),
             reason_missing=question.id in no_reason,
+            carried_note=carried_notes.get(question.id) if question.id in view.carried else None,
         )
 
 missing_here = status_here.missing_required
@@ -295,6 +391,9 @@ if no_reason:
     st.caption(
         f"Falta el motivo de {what} en esta sección: sin motivo no se puede enviar la evaluación."
     )
+
+if st.session_state.pop(SCROLL_KEY, False):
+    st.html(_OPEN_AT_HEADING % current, unsafe_allow_javascript=True)
 
 last = current == len(sections) - 1
 left, right = st.columns(2)
@@ -326,4 +425,5 @@ if target is not None:
         if target >= len(sections):
             st.switch_page(REVIEW_PAGE, query_params={session.ASSESSMENT_PARAM: str(aid)})
         st.session_state[section_key] = target
+        st.session_state[SCROLL_KEY] = True
         st.rerun()

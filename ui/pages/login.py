@@ -70,7 +70,10 @@ FORM = """
 
 st.title("Ingresar")
 session.show_flash()
-st.write("Escriba el RUC de su empresa y su contraseña. El equipo de SNI ingresa con su correo.")
+st.write(
+    "Escriba el RUC de su empresa y su contraseña. Si un colega le invitó a su equipo, o si es "
+    "del equipo de SNI, ingrese con su correo."
+)
 message = error_message(st.query_params.get("error"), st.query_params.get("s"))
 if message:
     st.error(message, icon=":material/error:")
@@ -81,10 +84,10 @@ st.html(
     )
 )
 
+st.page_link(
+    "ui/pages/reset_password.py", label="¿Olvidó su contraseña?", icon=":material/lock_reset:"
+)
+
 st.divider()
 st.write("¿Su empresa todavía no tiene cuenta?")
 st.page_link("ui/pages/register.py", label="Crear cuenta de empresa", icon=":material/person_add:")
-st.caption(
-    "¿Olvidó su contraseña? Escriba a SNI desde el correo de contacto de su empresa: el equipo "
-    "le pondrá una contraseña nueva, que luego puede cambiar en «Mi empresa»."
-)

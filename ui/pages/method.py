@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -13,7 +15,7 @@ from scoring.numbers import format_number_es, format_percent_es
 from scoring.peers import MIN_GROUP
 from scoring.plan import MAX_PER_THEME, TOP
 from scoring.privacy import config as privacy_config
-from ui import db
+from ui import db, widgets
 from ui.module_views import module_label, module_summary
 
 loaded = db.current_questionnaire()
@@ -31,6 +33,36 @@ def level_for(points: float) -> schema.MaturityLevel:
     """The level of a score, by the engine's own level function."""
     number = int(maturity_levels(model, np.array([points]))[0])
     return next(lv for lv in model.niveles if lv.nivel == number)
+
+
+def indicator_list() -> None:
+    """Each indicator with its unit, route and formula in words (the YAML's description; the
+    arithmetic itself, over question ids, would mean nothing to a reader)."""
+    questions = {q.id: q.texto for d in model.dimensiones for t in d.ejes for q in t.preguntas}
+    lines = []
+    for indicator in model.indicadores:
+        words = indicator.descripcion or formula_words(indicator.formula, questions)
+        lines.append(
+            f"- **{indicator.nombre}** ({indicator.unidad}, ruta {indicator.ruta}): "
+            f"{' '.join(words.split())}"
+        )
+    st.markdown("\n".join(lines))
+
+
+def formula_words(formula: str, questions: dict[str, str]) -> str:
+    """A formula without a description, read aloud: each question id becomes «its text» and
+    each operator a word."""
+    words = {"+": "más", "-": "menos", "*": "por", "/": "entre", "(": "(", ")": ")"}
+    out = []
+    for token in re.findall(r"[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)?|[-+*/()]", formula):
+        if token in questions:
+            out.append(f"«{questions[token]}»")
+        elif token in words:
+            out.append(words[token])
+        else:
+            decimals = len(token.partition(".")[2])
+            out.append(format_number_es(float(token), decimals) if token[0].isdigit() else token)
+    return " ".join(out).replace("( ", "(").replace(" )", ")")
 
 
 def worked_example() -> None:
@@ -98,8 +130,11 @@ def method_v2() -> None:
             if q.no_aplica_si is not None
         ]
         if automatic:
+            verb = "depende" if len(automatic) == 1 else "dependen"
             st.caption(
-                f"{len(automatic)} prácticas dependen del perfil: " + "; ".join(automatic) + "."
+                f"{widgets.count_es(len(automatic), 'práctica', 'prácticas')} {verb} del perfil: "
+                + "; ".join(automatic)
+                + "."
             )
     if model.piso_legal is not None:
         floor = model.piso_legal
@@ -174,6 +209,8 @@ def method_v2() -> None:
     st.markdown(text)
     if sector:
         st.caption("Se comparan dentro de la división: " + "; ".join(sector) + ".")
+    with st.expander("Cómo se calcula cada indicador"):
+        indicator_list()
     table = deflator_table()
     status = "por confirmar" if str(table.get("estado", "")).startswith("por") else "verificadas"
     context = [
@@ -304,7 +341,7 @@ st.subheader("Dimensiones y ejes")
 dims_total = sum(d.peso for d in model.dimensiones)
 st.write(
     "El cuestionario se organiza en dimensiones, y cada dimensión en ejes temáticos. El peso "
-    "dice cuánto cuenta cada uno dentro de su grupo."
+    "dice cuánto cuenta cada eje dentro de su dimensión."
 )
 for dimension in model.dimensiones:
     themes_total = sum(t.peso for t in dimension.ejes)
@@ -320,9 +357,7 @@ for dimension in model.dimensiones:
     table = pd.DataFrame(
         {
             "Eje": [t.nombre for t in dimension.ejes],
-            "Peso en la dimensión": [
-                format_percent_es(t.peso / themes_total) for t in dimension.ejes
-            ],
+            "Peso": [format_percent_es(t.peso / themes_total) for t in dimension.ejes],
             "Preguntas (Exprés / Completa)": [
                 f"{sum('expres' in q.profundidades for q in t.preguntas)} / "
                 f"{sum('completo' in q.profundidades for q in t.preguntas)}"
@@ -330,7 +365,8 @@ for dimension in model.dimensiones:
             ],
         }
     )
-    st.dataframe(table, hide_index=True, width="stretch", key=f"method_dim_{dimension.id}")
+    # A plain table: it wraps to fit a phone (390 px) and has no English toolbar.
+    st.table(table, hide_index=True, alt=f"Ejes de la dimensión {dimension.nombre}")
 st.caption(
     "Si un eje no tiene preguntas aplicables para su empresa, su peso se reparte entre los "
     "demás ejes de la dimensión."
@@ -367,19 +403,7 @@ else:
     )
     if model.indicadores:
         st.markdown("**Indicadores de desempeño**")
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    "Indicador": [i.nombre for i in model.indicadores],
-                    "Unidad": [i.unidad for i in model.indicadores],
-                    "Fórmula": [i.formula for i in model.indicadores],
-                    "Ruta": [i.ruta for i in model.indicadores],
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-            key="method_indicators",
-        )
+        indicator_list()
 plan_rule()
 privacy_rule()
 module_rule()

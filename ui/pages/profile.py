@@ -18,7 +18,7 @@ from storage.accounts import (
     update_consents,
     update_firm_profile,
 )
-from ui import db, session, widgets
+from ui import db, regions, session, widgets
 
 ERRORS_KEY = "perfil_errores"  # {"datos" | "autorizaciones" | "clave": {field: message}}
 DONE_KEY = "perfil_listo"  # {block: (kind, message)} shown once next to its form
@@ -84,6 +84,8 @@ def _finish(block: str, errors: dict[str, str], done: tuple[str, str] | None = N
 
 
 def _save_profile() -> None:
+    if not account.is_titular:
+        return
     state = st.session_state
     errors: dict[str, str] = {}
     sales: float | None = None
@@ -149,6 +151,8 @@ CONSENT_MESSAGES = {
 
 
 def _save_consents() -> None:
+    if not account.is_titular:
+        return
     state = st.session_state
     share = bool(state.get("perfil_compartir"))
     statistics = bool(state.get("perfil_estadisticas"))
@@ -237,11 +241,38 @@ def block_result(block: str) -> None:
             st.info(message)
 
 
+def password_block() -> None:
+    """Every member changes their own password here."""
+    st.subheader("Contraseña")
+    with st.form("perfil_clave", enter_to_submit=False):
+        st.text_input("Contraseña actual", type="password", key="perfil_clave_actual")
+        field_error("clave", "current")
+        st.text_input(
+            "Contraseña nueva",
+            type="password",
+            key="perfil_clave_nueva",
+            help=f"Al menos {MIN_PASSWORD} caracteres. Una frase corta es fácil de recordar.",
+        )
+        field_error("clave", "new")
+        st.text_input("Repita la contraseña nueva", type="password", key="perfil_clave_repetida")
+        field_error("clave", "repeat")
+        st.caption(
+            "Al cambiarla se cierran las sesiones abiertas en otros navegadores o equipos; "
+            "esta sigue abierta."
+        )
+        st.form_submit_button(
+            "Cambiar contraseña", type="primary", on_click=_change_password, width="stretch"
+        )
+    block_result("clave")
+
+
 st.title("Mi empresa")
 session.show_flash()
 st.write(
     "Revise y actualice los datos de su empresa, decida qué puede ver SNI y cambie su "
     "contraseña. Cada bloque se guarda por separado."
+    if account.is_titular
+    else "Los datos con que su empresa está registrada en Brújula Circular."
 )
 
 st.subheader("Datos de identificación")
@@ -255,6 +286,18 @@ st.caption(
     "El RUC, la razón social y la actividad no se pueden cambiar aquí. Si hay un error, "
     "escriba a SNI desde el correo de contacto de su empresa y lo corregirán."
 )
+
+if not account.is_titular:
+    # Collaborators see the firm's data but only its titular changes it (storage checks too).
+    st.info(
+        "Los datos de la empresa, las autorizaciones a SNI y el equipo los cambia el titular "
+        "de la cuenta (quien ingresa con el RUC). Aquí puede cambiar su propia contraseña.",
+        icon=":material/lock:",
+    )
+    password_block()
+    st.divider()
+    st.page_link(session.DASHBOARD_PAGE, label="Volver a Mi panel", icon=":material/dashboard:")
+    st.stop()
 
 st.subheader("Tamaño, contacto y región")
 st.info(
@@ -301,7 +344,8 @@ with st.form("perfil_datos", enter_to_submit=False):
     field_error("datos", "email")
     st.selectbox(
         "Región de la planta principal",
-        options=list(peru.REGIONS),
+        options=regions.OPTIONS,
+        format_func=regions.label,
         index=None,
         placeholder="Elija la región",
         key="perfil_region",
@@ -337,27 +381,7 @@ with st.form("perfil_autorizaciones", enter_to_submit=False):
     )
 block_result("autorizaciones")
 
-st.subheader("Contraseña")
-with st.form("perfil_clave", enter_to_submit=False):
-    st.text_input("Contraseña actual", type="password", key="perfil_clave_actual")
-    field_error("clave", "current")
-    st.text_input(
-        "Contraseña nueva",
-        type="password",
-        key="perfil_clave_nueva",
-        help=f"Al menos {MIN_PASSWORD} caracteres. Una frase corta es fácil de recordar.",
-    )
-    field_error("clave", "new")
-    st.text_input("Repita la contraseña nueva", type="password", key="perfil_clave_repetida")
-    field_error("clave", "repeat")
-    st.caption(
-        "Al cambiarla se cierran las sesiones abiertas en otros navegadores o equipos; "
-        "esta sigue abierta."
-    )
-    st.form_submit_button(
-        "Cambiar contraseña", type="primary", on_click=_change_password, width="stretch"
-    )
-block_result("clave")
+password_block()
 
 st.divider()
 st.page_link(session.DASHBOARD_PAGE, label="Volver a Mi panel", icon=":material/dashboard:")

@@ -31,7 +31,8 @@ compiled = db.compiled(loaded, depth)
 module_names = {t: m.nombre for m in loaded.model.modulos for t in m.ejes}
 modules_text = "".join(f" + módulo {m.nombre} {m.version}" for m in loaded.model.modulos)
 st.caption(
-    f"{len(compiled.questions)} preguntas · {loaded.model.titulo} · versión "
+    f"{widgets.count_es(len(compiled.questions), 'pregunta', 'preguntas')} · "
+    f"{loaded.model.titulo} · versión "
     f"{loaded.version}{modules_text}"
 )
 if module_id:
@@ -55,7 +56,7 @@ for dimension, theme, questions in compiled.sections():
                 "Si no cumple alguno de estos requisitos, su nivel no pasa de "
                 f"«{compiled.level_name(model.piso_legal.tope)}»."
             )
-    count = "1 pregunta" if len(questions) == 1 else f"{len(questions)} preguntas"
+    count = widgets.count_es(len(questions), "pregunta", "preguntas")
     sector = f" · módulo {module_names[theme.id]}" if theme.id in module_names else ""
     with st.expander(f"{theme.nombre} · {count}{sector}"):
         if theme.descripcion:

@@ -12,6 +12,7 @@ from scoring import peru
 from scoring.numbers import format_number_es, format_soles, parse_number_es
 from storage import audit, throttle
 from storage.accounts import (
+    DUPLICATE_RUC,
     MIN_PASSWORD,
     DuplicateRuc,
     FirmRegistration,
@@ -19,15 +20,19 @@ from storage.accounts import (
     hash_password,
     register_firm,
     registration_errors,
+    ruc_error,
+    ruc_taken,
+    ruc_warning,
 )
 from storage.db import DatabaseBusy
 from storage.models import Account
-from ui import db, session
+from ui import db, regions, session
 
 log = logging.getLogger(__name__)
 
 ERRORS_KEY = "register_errors"
 DONE_KEY = "register_done"
+RUC_NOTE_KEY = "register_ruc_note"  # (kind, message) about the RUC, checked as soon as typed
 
 if (current := session.current_account()) is not None:
     st.switch_page(session.start_page(current))
@@ -56,6 +61,34 @@ BUSY_ERROR = (
     "Hay muchas empresas registrándose en este momento y no pudimos crear la cuenta. Sus datos "
     "siguen en el formulario: espere unos segundos y pulse «Crear cuenta» otra vez."
 )
+
+
+def _check_ruc() -> None:
+    """The RUC field's callback: say at once what is wrong (or unusual) with the RUC, and
+    whether it is taken, before the rest of the form is sent. A taken RUC counts against this
+    connection like a refused registration, so the check is no faster way to list RUCs."""
+    state = st.session_state
+    state.pop(RUC_NOTE_KEY, None)
+    state.get(ERRORS_KEY, {}).pop("ruc", None)
+    ruc = (state.get("reg_ruc") or "").strip()
+    if not ruc:
+        return
+    if error := ruc_error(ruc):
+        state[RUC_NOTE_KEY] = ("error", error)
+        return
+    client = session.client_address()
+    limiter = throttle.shared()
+    try:
+        if not limiter.registration_wait(client):
+            with db.session() as database:
+                if ruc_taken(database, ruc):
+                    limiter.registration_refused(client)
+                    state[RUC_NOTE_KEY] = ("error", DUPLICATE_RUC)
+                    return
+    except Exception:  # the form still checks everything on «Crear cuenta»
+        log.exception("RUC check failed")
+    if warning := ruc_warning(ruc):
+        state[RUC_NOTE_KEY] = ("warning", warning)
 
 
 def _submit() -> None:
@@ -130,6 +163,11 @@ def _register() -> None:
             log.exception("registration failed")
             errors["general"] = SERVICE_ERROR
     state[ERRORS_KEY] = errors
+    warning = None if "ruc" in errors else ruc_warning(data.ruc)
+    if warning:
+        state[RUC_NOTE_KEY] = ("warning", warning)
+    else:
+        state.pop(RUC_NOTE_KEY, None)
     if not errors:
         state[DONE_KEY] = account_id
 
@@ -163,10 +201,25 @@ if errors:
     st.warning("Revise los datos marcados abajo. Lo que escribió se mantiene.")
 field_error("general")
 
-with st.form("register_form", enter_to_submit=False):
-    st.subheader("Datos de la empresa")
-    st.text_input("RUC", key="reg_ruc", max_chars=11, placeholder="11 dígitos, ej. 20123456789")
+st.subheader("Datos de la empresa")
+# Outside the form, so that it is checked as soon as it is typed (the form keeps the rest).
+st.text_input(
+    "RUC",
+    key="reg_ruc",
+    max_chars=11,
+    placeholder="11 dígitos, ej. 20123456789",
+    on_change=_check_ruc,
+)
+if "ruc" in errors:
     field_error("ruc")
+elif (note := st.session_state.get(RUC_NOTE_KEY)) is not None:
+    kind, text = note
+    if kind == "error":
+        st.error(text, icon=":material/error:")
+    else:
+        st.warning(text, icon=":material/info:")
+
+with st.form("register_form", enter_to_submit=False):
     st.text_input("Razón social", key="reg_name", max_chars=200)
     field_error("razon_social")
     st.selectbox(
@@ -180,7 +233,8 @@ with st.form("register_form", enter_to_submit=False):
     field_error("ciiu_division")
     st.selectbox(
         "Región de la planta principal",
-        options=list(peru.REGIONS),
+        options=regions.OPTIONS,
+        format_func=regions.label,
         index=None,
         placeholder="Elija la región",
         key="reg_region",

@@ -8,7 +8,7 @@ version and process, rebuilt when the data version read from the database change
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -16,6 +16,7 @@ import streamlit as st
 
 from reports import content as report_content
 from scoring import schema
+from scoring.numbers import lima_time
 from scoring.peers import (
     MIN_GROUP,
     NOT_ENOUGH,
@@ -42,13 +43,16 @@ from storage.assessments import (
 )
 from storage.db import database_url
 from storage.peers import PeerSource, PeerTable
-from ui import charts, db, session, widgets
+from storage.plan_tracking import follow_ups
+from ui import answer_changes, charts, db, plan_progress, session, widgets
 from ui.assessment import selected_assessment_id
 from ui.formstate import plain_number, scoring_answers
 from ui.module_views import factor_text
 from ui.report_downloads import download_buttons, report_context
 
 FILL_PAGE = "ui/pages/fill.py"
+Track = Callable[[Action], None]  # draws the follow-up of one plan action
+TABS = ("Nivel y piso legal", "Puntajes", "Comparación", "Indicadores", "Evolución", "Pendientes")
 PLAN_SHOWN_PER_ROUTE = 3
 PLAN_SHOWN = 5  # method 2.0: the first actions of the ordered plan, the rest in an expander
 INDEX_PREFIX = "idx_"  # peer columns of the indices (storage.peers)
@@ -145,6 +149,7 @@ def _load(firm_id: int, assessment_id: int) -> dict[str, Any] | None:
         data["answers"], data["sources"] = load_answers(database, assessment_id, firm_id)
         data["reasons"] = load_comments(database, assessment_id, firm_id)
         history = []
+        previous = None  # the same questionnaire and depth, submitted just before this one
         for other in list_assessments(database, firm_id):
             if (
                 other.status == "enviada"
@@ -159,8 +164,30 @@ def _load(firm_id: int, assessment_id: int) -> dict[str, Any] | None:
                         "puntaje": other.result.overall,
                     }
                 )
+                if (
+                    other.submitted_at is not None
+                    and assessment.submitted_at is not None
+                    and other.submitted_at < assessment.submitted_at
+                    and (previous is None or other.submitted_at > previous.submitted_at)
+                ):
+                    previous = other
         data["history"] = history
+        data["previous_detail"] = (
+            dict(previous.result.detail_json or {}) if previous is not None else None
+        )
+        data["follow_ups"] = follow_ups(database, firm_id)
     return data
+
+
+def _previous(data: dict[str, Any]) -> ScoreResult | None:
+    """The result submitted just before this one (same questionnaire and depth), if readable."""
+    detail = data.get("previous_detail") or {}
+    if detail.get("global") is None:
+        return None
+    try:
+        return ScoreResult.from_dict(detail)
+    except (KeyError, TypeError):
+        return None
 
 
 def _result(data: dict[str, Any]) -> tuple[ScoreResult | None, str]:
@@ -186,6 +213,7 @@ def _peers(result: ScoreResult, data: dict[str, Any], firm_id: int):
     group = peer_group(peers, data.get("ciiu_division"), data.get("size_class"))
     if group is None:
         return None, None
+    group = dataclasses.replace(group, label=db.peer_group_label(group.label, table.demo))
     keys = peer_keys(result)
     scope = f"{data['questionnaire_hash']}/{data['depth']}/{group.level}"
     stats = peer_stats(group.frame, [*keys, "performance"], scope=scope)
@@ -198,20 +226,12 @@ def _peers(result: ScoreResult, data: dict[str, Any], firm_id: int):
     return group, mapping
 
 
-def _lima_date(value: dt.datetime | None) -> dt.date | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(widgets.LIMA).date()
-
-
 # --- sections ----------------------------------------------------------------------------------
 
 
 def _figure(figure: charts.Figure) -> None:
     # theme=None: the charts carry their own type sizes, chosen to stay readable at 390 px.
-    st.altair_chart(figure.chart, width="stretch" if figure.stretch else "content", theme=None)
+    widgets.chart(figure.chart, figure.reading, width="stretch" if figure.stretch else "content")
     st.markdown(f"**Lectura:** {figure.reading}")
 
 
@@ -367,7 +387,7 @@ def _indicators(result: ScoreResult) -> None:
                 st.caption("Fuente de las referencias: " + "; ".join(sources) + ".")
 
 
-def _plan(result: ScoreResult) -> None:
+def _plan(result: ScoreResult, track: Track) -> None:
     st.subheader("Plan de acción", divider="gray")
     if not result.plan:
         st.success("No hay acciones pendientes: todas sus prácticas están en el nivel más alto.")
@@ -383,16 +403,16 @@ def _plan(result: ScoreResult) -> None:
             continue
         st.markdown(f"##### {route} · {name}")
         for action in actions[:PLAN_SHOWN_PER_ROUTE]:
-            _action(action, theme_names)
+            _action(action, theme_names, track)
         rest = actions[PLAN_SHOWN_PER_ROUTE:]
         if rest:
             with st.expander(f"Ver {len(rest)} acciones más de {route}"):
                 for action in rest:
-                    _action(action, theme_names)
+                    _action(action, theme_names, track)
 
 
-def _action(action: Action, theme_names: dict[str, str]) -> None:
-    with st.container(border=True):
+def _action(action: Action, theme_names: dict[str, str], track: Track) -> None:
+    with st.container(border=True, key=f"accion_{action.pregunta_id}"):
         st.markdown(f"**{charts.fmt_gain(action.ganancia)}** · {action.texto}")
         st.markdown(f"Siguiente paso: {action.siguiente_paso}")
         if action.estado == "no_se":
@@ -403,6 +423,7 @@ def _action(action: Action, theme_names: dict[str, str]) -> None:
             f"{theme_names.get(action.eje, action.eje)} · {level} · hasta "
             f"{charts.fmt_gain(action.potencial)} si llega al nivel 4"
         )
+        track(action)
 
 
 def _gaps(result: ScoreResult) -> None:
@@ -420,9 +441,10 @@ def _gaps(result: ScoreResult) -> None:
 
 def _history(data: dict[str, Any], levels) -> None:
     st.subheader("Su evolución", divider="gray")
+    # The submission time, not the day: the chart orders by it (two the same day, issue 10).
     history = pd.DataFrame(
         [
-            {"fecha": _lima_date(row["fecha"]), "puntaje": row["puntaje"]}
+            {"fecha": lima_time(row["fecha"]), "puntaje": row["puntaje"]}
             for row in data["history"]
             if row["fecha"] is not None
         ],
@@ -450,8 +472,9 @@ def _downloads(
         assessment["sources"],
         peers,
         sector=sector or None,
+        notes=assessment.get("reasons"),
     )
-    st.subheader("Descargar", divider="gray")
+    st.markdown("**Descargue su informe**")
     stem = f"brujula_{firm.ruc}_evaluacion_{assessment['id']}"
     download_buttons(result, context, stem, key=f"descarga_{assessment['id']}")
 
@@ -634,7 +657,7 @@ def _next_step_v2(result: ScoreResult) -> None:
     st.success(f"{head}: {top.siguiente_paso}  \n*{top.texto}*")
 
 
-def _plan_v2(result: ScoreResult) -> None:
+def _plan_v2(result: ScoreResult, track: Track) -> None:
     st.subheader("Plan de acción", divider="gray")
     if not result.plan:
         st.success("No hay acciones pendientes: todas sus prácticas están en el nivel más alto.")
@@ -650,20 +673,22 @@ def _plan_v2(result: ScoreResult) -> None:
     if floor:
         st.markdown("##### Piso legal")
         for action in floor:
-            _action_v2(action, theme_names, index_names)
+            _action_v2(action, theme_names, index_names, track)
     if practice:
         st.markdown("##### Prácticas")
         for action in practice[:PLAN_SHOWN]:
-            _action_v2(action, theme_names, index_names)
+            _action_v2(action, theme_names, index_names, track)
         rest = practice[PLAN_SHOWN:]
         if rest:
             with st.expander(f"Ver {len(rest)} acciones más"):
                 for action in rest:
-                    _action_v2(action, theme_names, index_names)
+                    _action_v2(action, theme_names, index_names, track)
 
 
-def _action_v2(action: Action, theme_names: dict[str, str], index_names: dict[str, str]) -> None:
-    with st.container(border=True):
+def _action_v2(
+    action: Action, theme_names: dict[str, str], index_names: dict[str, str], track: Track
+) -> None:
+    with st.container(border=True, key=f"accion_{action.pregunta_id}"):
         if action.tipo == "piso_legal":
             st.markdown(f"**Obligación legal** · {action.texto}")
         else:
@@ -678,6 +703,7 @@ def _action_v2(action: Action, theme_names: dict[str, str], index_names: dict[st
             if action.requiere:
                 where.append("espera un paso previo")
             st.caption(" · ".join(where))
+        track(action)
 
 
 def sector_comparisons(
@@ -830,6 +856,7 @@ def _modules(result: ScoreResult, sector: dict[str, SectorComparison], division,
 
 account, firm = session.require_firm()
 st.title("Resultados de su evaluación")
+session.show_flash()  # «¡Evaluación enviada!» from the review page belongs here
 
 assessment_id = _choose_assessment_id(firm.id)
 if assessment_id is None:
@@ -888,7 +915,19 @@ st.caption(
     f"enviada el {widgets.date_es(data['submitted_at'])}"
 )
 group, peers = _peers(result, data, firm.id)
-if is_v2(result):
+follows = data["follow_ups"]
+previous = _previous(data)
+
+
+def _track(action: Action) -> None:
+    follow = plan_progress.for_plan(follows.get(action.pregunta_id), data["submitted_at"])
+    plan_progress.follow_up_form(action, follow, firm.id, account.id, assessment_id)
+
+
+# First things first (issue 10): level, band, next step, downloads and the plan; the detail
+# below in tabs, so a phone reaches the plan within a few screens.
+v2 = is_v2(result)
+if v2:
     margin = loaded.model.margen_dimension_debil if loaded is not None else None
     division = data.get("ciiu_division") or firm.ciiu_division
     sector = sector_comparisons(
@@ -897,26 +936,42 @@ if is_v2(result):
     )
     _summary_v2(result, margin)
     _next_step_v2(result)
-    _level_meaning(result, loaded)
-    _legal_floor(result)
-    _index_table(result)
-    _scores(result, peers, levels)
-    _peer_section(result, group, peers)
-    _modules(result, sector, division, loaded)
-    _indicators_v2(result, sector, division)
-    _plan_v2(result)
 else:
+    division = None
     sector = {}
     _summary(result)
     _next_step(result)
-    _level_meaning(result, loaded)
-    _scores(result, peers, levels)
-    _peer_section(result, group, peers)
-    _indicators(result)
-    _plan(result)
-_gaps(result)
-_history(data, levels)
 _downloads(result, firm, data, peers, loaded, sector)
+plan_progress.show_movements(
+    previous, result, plan_progress.done_before(follows, data["submitted_at"])
+)
+if v2:
+    _plan_v2(result, _track)
+else:
+    _plan(result, _track)
+
+st.subheader("Detalle de su resultado", divider="gray")
+level_tab, scores_tab, peers_tab, indicators_tab, history_tab, gaps_tab = st.tabs(TABS)
+with level_tab:
+    _level_meaning(result, loaded)
+    if v2:
+        _legal_floor(result)
+        _index_table(result)
+with scores_tab:
+    _scores(result, peers, levels)
+with peers_tab:
+    _peer_section(result, group, peers)
+with indicators_tab:
+    if v2:
+        _modules(result, sector, division, loaded)
+        _indicators_v2(result, sector, division)
+    else:
+        _indicators(result)
+with history_tab:
+    _history(data, levels)
+    answer_changes.show_changes(firm.id, assessment_id)  # issue 10: antes → ahora per question
+with gaps_tab:
+    _gaps(result)
 
 st.divider()
 how = (

@@ -6,10 +6,10 @@ import streamlit as st
 
 from scoring import score_assessment
 from storage import audit
-from storage.assessments import AssessmentLocked, result_summary, submit
+from storage.assessments import AssessmentLocked, answer_authors, result_summary, submit
 from storage.results_table import store_result_vector
 from ui import db, session, widgets
-from ui.assessment import AssessmentView, load_assessment_or_stop
+from ui.assessment import AssessmentView, answer_lines, load_assessment_or_stop
 from ui.formstate import missing_required, progress, section_statuses
 
 FILL_PAGE = "ui/pages/fill.py"
@@ -17,7 +17,7 @@ RESULTS_PAGE = "ui/pages/results.py"
 
 account, firm = session.require_firm()
 st.title("Revisión y envío")
-view = load_assessment_or_stop(firm.id)
+view = load_assessment_or_stop(firm.id, draft_first=True)
 aid = view.id
 params = {session.ASSESSMENT_PARAM: str(aid)}
 
@@ -69,26 +69,63 @@ if pending:
             f"Falta el motivo de {reasons_missing} respuestas «No aplica». Escriba en una línea "
             "por qué no aplica a su empresa: sin motivo cuenta como pregunta sin responder."
         )
-    for status in pending:
-        with st.container(border=True):
-            st.markdown(f"**{status.label}**")
-            for question in status.missing_required:
-                st.markdown(f"- {question.texto}")
-            for question in status.missing_reasons:
-                st.markdown(f"- {question.texto} — falta el motivo de «No aplica»")
-            if st.button(
-                "Ir a esta sección", key=f"review_goto_{status.index}", icon=":material/edit:"
-            ):
-                st.session_state[f"section_{aid}"] = status.index
-                st.switch_page(FILL_PAGE, query_params=params)
+    st.caption("Las secciones con algo pendiente están abiertas abajo, marcadas con ○.")
 else:
     st.success("Todas las preguntas obligatorias tienen respuesta.", icon=":material/done_all:")
 
+carried_left = [q for s in statuses for q in s.visible if q.id in view.carried]
+if carried_left:
+    count = len(carried_left)
+    st.info(
+        (
+            "1 respuesta traída de antes (de su evaluación anterior o de su registro) sigue "
+            "sin confirmar"
+            if count == 1
+            else f"{count} respuestas traídas de antes (de su evaluación anterior o de su "
+            "registro) siguen sin confirmar"
+        )
+        + " (marcadas abajo). Revíselas: puede enviar igual, y se enviarán tal como están.",
+        icon=":material/history:",
+    )
+
 if dont_know:
     st.info(
-        f"Respondió «No sé» en {len(dont_know)} preguntas. Cuentan como 0 puntos y aparecerán "
+        f"Respondió «No sé» en {widgets.count_es(len(dont_know), 'pregunta', 'preguntas')}. "
+        "Cuentan como 0 puntos y aparecerán "
         "en su informe como datos por completar."
     )
+
+
+st.subheader("Sus respuestas por sección", anchor=False)
+with db.session() as database:
+    authors = answer_authors(database, aid, firm.id)
+for status in statuses:
+    if not status.visible and not status.by_profile:
+        continue
+    open_here = bool(
+        status.missing_required
+        or status.missing_reasons
+        or any(q.id in view.carried for q in status.visible)
+    )
+    mark = "✓" if status.complete else "○"
+    with st.expander(f"{mark} {status.label}", expanded=open_here):
+        missing = {q.id for q in status.missing_required}
+        no_reason = {q.id for q in status.missing_reasons}
+        for number, question in enumerate(status.visible, start=1):
+            lines = answer_lines(view, question, authors.get(question.id))
+            if question.id in missing:
+                lines[0] = ":red[**Falta responder** (obligatoria)]"
+            if question.id in no_reason:
+                lines[0] += " — falta el motivo de «No aplica»"
+            st.markdown(f"**{number}. {question.texto}**  \n" + "  \n".join(lines))
+        for question in status.by_profile:
+            st.markdown(f"**{question.texto}**  \n{widgets.PROFILE_NA_LABEL}")
+        if st.button(
+            "Ir a esta sección", key=f"review_goto_{status.index}", icon=":material/edit:"
+        ):
+            st.session_state[f"section_{aid}"] = status.index
+            st.session_state[f"scroll_{aid}"] = True
+            st.switch_page(FILL_PAGE, query_params=params)
 
 
 CONFIRM_KEY = f"confirm_submit_{aid}"

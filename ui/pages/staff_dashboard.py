@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from scoring.aggregates import RESERVED_NOTE
-from ui import session, staff
+from ui import session, staff, widgets
 from ui.staff_charts import (
     StaffFigure,
     heatmap_chart,
@@ -45,7 +45,7 @@ method = panel.method(chosen)
 
 
 def show(figure: StaffFigure) -> None:
-    st.vega_lite_chart(spec=figure.spec, width="stretch", theme=None)
+    widgets.chart(figure.spec, figure.reading)  # the reading (or the title) as its text
     if figure.reading:
         st.caption(figure.reading)
 

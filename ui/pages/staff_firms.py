@@ -13,7 +13,9 @@ import functools
 import pandas as pd
 import streamlit as st
 
+from reports.content import note_rows
 from scoring import score_assessment
+from scoring.numbers import lima_time, submission_labels
 from scoring.schema import DEPTH_NAMES
 from storage.assessments import load_answers, load_comments
 from storage.staff import (
@@ -27,6 +29,14 @@ from ui.formstate import scoring_answers
 from ui.report_downloads import download_buttons, report_context
 from ui.staff_labels import LEVEL_NAMES, num, sector_label, size_label
 
+
+def short_date(value) -> str:
+    """A stored timestamp as a Lima date, "27/11/2026" ("—" when missing)."""
+    return lima_time(value).strftime("%d/%m/%Y") if pd.notna(value) else "—"
+
+
+# Size classes in one word, so the list fits (the detail below uses the full names).
+SIZE_SHORT = {"micro": "Micro", "pequena": "Pequeña", "mediana": "Mediana", "grande": "Grande"}
 PAGE_SIZE = 100  # firms per page, read from the database page by page (issue 11)
 PAGE_KEY = "sni_empresas_pagina"
 WITHDRAWN_NOTE = (
@@ -36,6 +46,8 @@ WITHDRAWN_NOTE = (
 )
 
 account = session.require_staff()
+# The firm list and the history tables have many columns: this page uses the full width.
+st.set_page_config(layout="wide")
 
 st.title("Empresas que comparten sus resultados")
 st.caption(
@@ -62,21 +74,38 @@ if shown.empty:
     )
     st.stop()
 
-st.dataframe(
+st.caption("Marque la casilla al inicio de una fila para ver el detalle de esa empresa.")
+listing = st.dataframe(
     pd.DataFrame(
         {
             "Razón social": shown["razon_social"],
             "RUC": shown["ruc"],
             "Sector": [sector_label(d) for d in shown["ciiu_division"]],
-            "Tamaño": [size_label(s) for s in shown["size_class"]],
+            "Tamaño": [SIZE_SHORT.get(s, size_label(s)) for s in shown["size_class"]],
             "Región": shown["region"],
-            "Evaluaciones": shown["evaluaciones"].astype(int),
-            "Última": [widgets.date_es(d) if pd.notna(d) else "—" for d in shown["ultima"]],
+            "Enviadas": shown["evaluaciones"].astype(int),
+            "Última": [short_date(d) for d in shown["ultima"]],
         }
     ),
     hide_index=True,
     width="stretch",
     height=min(400, 38 + 35 * len(shown)),
+    # Widths that fit the main column at 1 280 px without a horizontal scroll bar.
+    column_config={
+        "Razón social": st.column_config.TextColumn(width=190),
+        "RUC": st.column_config.TextColumn(width=100),
+        "Sector": st.column_config.TextColumn(width=135),
+        "Tamaño": st.column_config.TextColumn(width=75, help="Tamaño según la Ley 30056"),
+        "Región": st.column_config.TextColumn(width=135),
+        "Enviadas": st.column_config.NumberColumn(
+            width=65, help="Evaluaciones enviadas por la empresa"
+        ),
+        "Última": st.column_config.TextColumn(width=85, help="Fecha del último envío"),
+    },
+    on_select="rerun",
+    selection_mode="single-row",
+    # One selection per page and search: a tick on one page never picks a row of another.
+    key=f"sni_empresas_tabla_{page}_{search}",
 )
 first_shown = page * PAGE_SIZE + 1
 last_shown = page * PAGE_SIZE + len(shown)
@@ -101,6 +130,11 @@ if after.button(
     st.rerun()
 
 names = dict(zip(shown["firm_id"], shown["razon_social"] + " · RUC " + shown["ruc"], strict=True))
+# A click on a row opens that firm; only a new click does, so the list below stays usable.
+clicked = [int(shown["firm_id"].iloc[i]) for i in listing.selection.rows if i < len(shown)]
+if clicked and st.session_state.get("sni_fila_elegida") != clicked[0]:
+    st.session_state["sni_empresa"] = clicked[0]
+st.session_state["sni_fila_elegida"] = clicked[0] if clicked else None
 firm_id = st.selectbox(
     "Ver el detalle de",
     list(names),
@@ -164,8 +198,10 @@ def _floor_text(detail: dict) -> str:
 
 
 details = list(history["detail"])
+# Two assessments sent the same day get the Lima time too, so they can be told apart.
+sent = submission_labels(list(history["submitted_at"]))
 table = {
-    "Fecha": [widgets.date_es(d) for d in history["submitted_at"]],
+    "Enviada": sent,
     "Profundidad": [DEPTH_NAMES.get(d, d) for d in history["depth"]],
     "Versión": list(history["questionnaire_version"]),
     "Global": [num(v) for v in history["overall"]],
@@ -191,14 +227,15 @@ def _report(assessment_id: int):
         if shared is None:
             return None
         answers, sources = load_answers(database, assessment_id, firm.id)
+        comments = load_comments(database, assessment_id, firm.id)
         # «No aplica» reasons count in the score exactly as when the firm submitted.
-        answers = scoring_answers(answers, load_comments(database, assessment_id, firm.id))
+        answers = scoring_answers(answers, comments)
         assessment = shared.assessment
     loaded = db.questionnaire_for_hash(assessment.questionnaire_hash)
     if loaded is None:
         return None
     compiled = db.compiled(loaded, assessment.depth)
-    context = report_context(firm, shared.submitted_at, compiled, answers, sources)
+    context = report_context(firm, shared.submitted_at, compiled, answers, sources, notes=comments)
     return score_assessment(compiled, answers, sources), context
 
 
@@ -217,8 +254,8 @@ def _download(staff_account, firm_id, ruc, assessment_id, result, context, build
 
 st.subheader("Informe y datos de una evaluación")
 dates = {
-    int(row.assessment_id): f"{widgets.date_es(row.submitted_at)} · {DEPTH_NAMES[row.depth]}"
-    for row in history.itertuples()
+    int(row.assessment_id): f"{label} · {DEPTH_NAMES[row.depth]}"
+    for row, label in zip(history.itertuples(), sent, strict=True)
 }
 chosen = int(st.selectbox("Evaluación", list(dates), format_func=dates.get, key="sni_informe_eval"))
 report = _report(chosen)
@@ -241,6 +278,24 @@ else:
             hide_index=True,
             width="stretch",
         )
+    notes = note_rows(*report)
+    if notes:
+        st.markdown("**Notas y evidencias de la empresa** (declaradas por ella, sin verificar):")
+        # A static table: long notes wrap instead of hiding past the right edge. Its cells are
+        # Markdown, so the firm's text is escaped to show literally.
+        st.table(
+            pd.DataFrame(
+                {
+                    "Pregunta": [widgets.plain(n["texto"]) for n in notes],
+                    "Respuesta": [widgets.plain(n["respuesta"]) for n in notes],
+                    "Nota o evidencia": [widgets.plain(n["nota"]) for n in notes],
+                }
+            ),
+            hide_index=True,
+            border="horizontal",
+        )
+    else:
+        st.caption("La empresa no dejó notas ni evidencias en esta evaluación.")
     download_buttons(
         *report,
         stem=f"brujula_{firm.ruc}_evaluacion_{chosen}",
