@@ -1,5 +1,5 @@
 """Staff pages in a real browser: the filter panel stays open while filtering; the list of
-firms that share fits at 1 280 px and its row checkbox opens the firm.
+firms that share fits at 1 280 px and a click on any cell of a row opens the firm.
 
 Runs its own server on a database with demo data and one staff account (the data of
 ``test_staff_access``); screenshots at 1280 and 390 px go to test-artifacts/e2e/.
@@ -85,9 +85,10 @@ def test_firm_list_fits_and_a_row_opens_the_firm(
         assert scroll <= client  # every column fits: no horizontal scroll bar
     page.screenshot(path=str(artifacts / f"empresas-lista-{width}.png"))
     box = grid.bounding_box()
-    # The checkbox at the start of the second data row (the header row is as tall as a row).
+    # A cell of the second data row, in the name column past the row's checkbox (the header
+    # row is as tall as a row).
     row_height = 35
-    page.mouse.click(box["x"] + 16, box["y"] + 2 * row_height + row_height / 2)
+    page.mouse.click(box["x"] + 120, box["y"] + 2 * row_height + row_height / 2)
     wait_idle(page)
     expect(page.get_by_text("Informe y datos de una evaluación")).to_be_visible()
     expect(page.get_by_role("heading").filter(has_text="(DEMO)").first).to_be_visible()

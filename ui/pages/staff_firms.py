@@ -74,7 +74,7 @@ if shown.empty:
     )
     st.stop()
 
-st.caption("Marque la casilla al inicio de una fila para ver el detalle de esa empresa.")
+st.caption("Haga clic en una fila para ver el detalle de esa empresa.")
 listing = st.dataframe(
     pd.DataFrame(
         {
@@ -103,7 +103,8 @@ listing = st.dataframe(
         "Última": st.column_config.TextColumn(width=85, help="Fecha del último envío"),
     },
     on_select="rerun",
-    selection_mode="single-row",
+    # A click on any cell of a row (or on its checkbox) selects it.
+    selection_mode=["single-row", "single-cell"],
     # One selection per page and search: a tick on one page never picks a row of another.
     key=f"sni_empresas_tabla_{page}_{search}",
 )
@@ -131,7 +132,8 @@ if after.button(
 
 names = dict(zip(shown["firm_id"], shown["razon_social"] + " · RUC " + shown["ruc"], strict=True))
 # A click on a row opens that firm; only a new click does, so the list below stays usable.
-clicked = [int(shown["firm_id"].iloc[i]) for i in listing.selection.rows if i < len(shown)]
+picked = [*listing.selection.rows, *(row for row, _column in listing.selection.cells)]
+clicked = [int(shown["firm_id"].iloc[i]) for i in picked if i < len(shown)]
 if clicked and st.session_state.get("sni_fila_elegida") != clicked[0]:
     st.session_state["sni_empresa"] = clicked[0]
 st.session_state["sni_fila_elegida"] = clicked[0] if clicked else None
