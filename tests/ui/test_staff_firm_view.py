@@ -84,13 +84,25 @@ def test_a_row_of_the_list_opens_its_firm(app_env: str) -> None:
     assert at.selectbox(key="sni_empresa").value is None
     listed = at.dataframe[0].value
     row = list(listed["RUC"]).index(listed["RUC"].iloc[1])
-    at.session_state["sni_empresas_tabla_0_"] = {"selection": {"rows": [row], "columns": []}}
+    at.session_state["sni_empresas_tabla_0_"] = {
+        "selection": {"rows": [row], "columns": [], "cells": []}
+    }
     at.run()
     assert not at.exception
     assert at.selectbox(key="sni_empresa").value in ids
     assert at.subheader[0].value.replace("\\", "").replace("\u2060", "") == listed[
         "Razón social"
     ].iloc[row].replace("\\", "")
+    # A click on a cell (not the row's checkbox) opens its row's firm too.
+    cell = 2 if row != 2 else 0
+    at.session_state["sni_empresas_tabla_0_"] = {
+        "selection": {"rows": [], "columns": [], "cells": [[cell, "RUC"]]}
+    }
+    at.run()
+    assert not at.exception
+    assert at.subheader[0].value.replace("\\", "").replace("\u2060", "") == listed[
+        "Razón social"
+    ].iloc[cell].replace("\\", "")
     # Choosing another firm in the list below wins over the row still ticked.
     other = next(i for i in ids if i != at.selectbox(key="sni_empresa").value)
     at.selectbox(key="sni_empresa").set_value(other).run()
