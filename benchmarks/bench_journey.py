@@ -26,12 +26,10 @@ from scoring.peru import ruc_check_digit  # noqa: E402
 from tests.e2e.conftest import streamlit_server  # noqa: E402
 from tests.e2e.test_firm_journey import (  # noqa: E402
     MAIN,
-    choose,
     click_and_wait,
+    fill_registration,
     wait_idle,
 )
-
-PASSWORD = "clave-segura-123"
 
 
 class Counter:
@@ -106,17 +104,7 @@ def run(url: str) -> tuple[Counter, float]:
         click_and_wait(page, page.get_by_role("button", name="Crear cuenta de empresa"))
         clicks.other += 1
         ruc = "2055566677" + str(ruc_check_digit("2055566677"))
-        page.get_by_role("textbox", name="RUC", exact=True).fill(ruc)
-        page.get_by_role("textbox", name="Razón social").fill("Conservas del Pacífico S.A.C.")
-        choose(page, "Actividad principal", "alimenticios")
-        choose(page, "Región", "Piura")
-        page.get_by_role("textbox", name="Ventas anuales (S/)").fill("3.500.000,00")
-        page.get_by_role("spinbutton", name="Número de trabajadores").fill("35")
-        page.get_by_role("textbox", name="Correo de contacto").fill("gerencia@conservas.pe")
-        page.get_by_role("textbox", name="Contraseña", exact=True).fill(PASSWORD)
-        page.get_by_role("textbox", name="Repita la contraseña").fill(PASSWORD)
-        page.get_by_text("Autorizo a SNI").click()
-        page.get_by_text("Acepto que mis resultados").click()
+        fill_registration(page, ruc, "Conservas del Pacífico S.A.C.", "gerencia@conservas.pe")
         page.get_by_role("button", name="Crear cuenta").click()
         clicks.other += 14  # a click into each of 7 fields, 2 × (list + option), 2 boxes, submit
         page.wait_for_url("**/panel*")

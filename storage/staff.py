@@ -54,6 +54,19 @@ ASSESSMENT_COLUMNS = (
 SCORE_PREFIXES = {"dimensiones": "dim_", "rutas": "ruta_", "indices": "idx_"}
 
 
+# The firm's own columns of FIRM_COLUMNS, in that order.
+_FIRM_FIELDS = (
+    Firm.id,
+    Firm.ruc,
+    Firm.razon_social,
+    Firm.ciiu_division,
+    Firm.size_class,
+    Firm.region,
+    Firm.workers,
+    Firm.is_demo,
+)
+
+
 def sharing_firms(session: Session, search: str = "") -> pd.DataFrame:
     """Firms that share results with SNI, with their submitted assessment count and last date."""
     submitted = (
@@ -66,27 +79,12 @@ def sharing_firms(session: Session, search: str = "") -> pd.DataFrame:
         .group_by(Assessment.firm_id)
         .subquery()
     )
-    query = (
-        select(
-            Firm.id,
-            Firm.ruc,
-            Firm.razon_social,
-            Firm.ciiu_division,
-            Firm.size_class,
-            Firm.region,
-            Firm.workers,
-            Firm.is_demo,
-            func.coalesce(submitted.c.evaluaciones, 0),
-            submitted.c.ultima,
-        )
+    query = _search(
+        select(*_FIRM_FIELDS, func.coalesce(submitted.c.evaluaciones, 0), submitted.c.ultima)
         .outerjoin(submitted, submitted.c.firm_id == Firm.id)
-        .where(Firm.consent_share_sni.is_(true()))
-        .order_by(Firm.razon_social, Firm.id)
-    )
-    text = search.strip()
-    if text:
-        pattern = f"%{text.lower()}%"
-        query = query.where(func.lower(Firm.razon_social).like(pattern) | Firm.ruc.like(pattern))
+        .where(Firm.consent_share_sni.is_(true())),
+        search,
+    ).order_by(Firm.razon_social, Firm.id)
     frame = pd.DataFrame(session.execute(query).all(), columns=list(FIRM_COLUMNS))
     frame["ultima"] = pd.to_datetime(frame["ultima"], utc=True)
     return frame
@@ -111,21 +109,11 @@ def sharing_firms_page(
     total = session.scalar(
         _search(select(func.count()).select_from(Firm), search).where(consenting)
     )
-    query = _search(
-        select(
-            Firm.id,
-            Firm.ruc,
-            Firm.razon_social,
-            Firm.ciiu_division,
-            Firm.size_class,
-            Firm.region,
-            Firm.workers,
-            Firm.is_demo,
-        ).where(consenting),
-        search,
-    ).order_by(Firm.razon_social, Firm.id)
+    query = _search(select(*_FIRM_FIELDS).where(consenting), search).order_by(
+        Firm.razon_social, Firm.id
+    )
     rows = session.execute(query.limit(limit).offset(offset)).all()
-    frame = pd.DataFrame(rows, columns=list(FIRM_COLUMNS[:8]))
+    frame = pd.DataFrame(rows, columns=list(FIRM_COLUMNS[: len(_FIRM_FIELDS)]))
     ids = [int(i) for i in frame["firm_id"]]
     found: dict[int, tuple[int, Any]] = {}
     if ids:

@@ -44,6 +44,7 @@ from tests.e2e.test_firm_journey import (
     fill_floor,
     fill_practices,
     fill_profile,
+    fill_registration,
     move,
     progress_text,
     question,
@@ -308,17 +309,7 @@ def _context(browser):
 def _register(page, address: str) -> None:
     page.goto(f"{address}/registrarse")
     wait_idle(page)
-    page.get_by_role("textbox", name="RUC", exact=True).fill(RUC)
-    page.get_by_role("textbox", name="Razón social").fill(FIRM)
-    choose(page, "Actividad principal", "alimenticios")
-    choose(page, "Región", "Piura")
-    page.get_by_role("textbox", name="Ventas anuales (S/)").fill("3.500.000,00")
-    page.get_by_role("spinbutton", name="Número de trabajadores").fill("35")
-    page.get_by_role("textbox", name="Correo de contacto").fill("gerencia@replica.pe")
-    page.get_by_role("textbox", name="Contraseña", exact=True).fill(PASSWORD)
-    page.get_by_role("textbox", name="Repita la contraseña").fill(PASSWORD)
-    page.get_by_text("Autorizo a SNI").click()
-    page.get_by_text("Acepto que mis resultados").click()
+    fill_registration(page, RUC, FIRM, "gerencia@replica.pe")
     page.get_by_role("button", name="Crear cuenta").click()
     page.wait_for_url("**/panel*")
     expect_title(page, "Mi panel")

@@ -25,7 +25,7 @@ from storage.db import make_engine, migrate, session_scope
 from storage.models import Account
 from storage.sessions import account_for_token
 from tests.e2e.conftest import _require_chromium, streamlit_server
-from tests.e2e.test_firm_journey import MAIN, choose, expect_title, wait_idle
+from tests.e2e.test_firm_journey import MAIN, expect_title, fill_registration, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -184,16 +184,9 @@ def _register(page, address: str, ruc: str, n: int) -> None:
 def _fill_registration(page, address: str, ruc: str, n: int) -> None:
     page.goto(f"{address}/registrarse")
     wait_idle(page)
-    page.get_by_role("textbox", name="RUC", exact=True).fill(ruc)
-    page.get_by_role("textbox", name="Razón social").fill(f"Empresa de prueba {n} S.A.C.")
-    choose(page, "Actividad principal", "alimenticios")
-    choose(page, "Región", "Piura")
-    page.get_by_role("textbox", name="Ventas anuales (S/)").fill("3.500.000,00")
-    page.get_by_role("spinbutton", name="Número de trabajadores").fill("35")
-    page.get_by_role("textbox", name="Correo de contacto").fill(f"gerencia{n}@empresa.pe")
-    page.get_by_role("textbox", name="Contraseña", exact=True).fill(PASSWORD)
-    page.get_by_role("textbox", name="Repita la contraseña").fill(PASSWORD)
-    page.get_by_text("Acepto que mis resultados").click()
+    fill_registration(
+        page, ruc, f"Empresa de prueba {n} S.A.C.", f"gerencia{n}@empresa.pe", share_with_sni=False
+    )
 
 
 def test_twenty_registrations_each_end_logged_in_over_a_reload(browser, server) -> None:
