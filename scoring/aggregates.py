@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from scoring import privacy
+from scoring.cut_tables import Bounds, Column, FrameTable, Table, Values, as_table
 from scoring.privacy import LOG_GRID
 
 MIN_GROUP = 5
@@ -179,16 +180,6 @@ def _isin(column: pd.Series, wanted: Sequence) -> np.ndarray:
     return column.isin(list(wanted)).to_numpy()
 
 
-def _finite(values: np.ndarray | pd.Series) -> np.ndarray:
-    """The finite values, in their own dtype (float32 scores stay float32; a copy only when
-    some are missing)."""
-    values = np.asarray(values)
-    if values.dtype.kind not in "fc":
-        values = values.astype(np.float64)
-    finite = np.isfinite(values)
-    return values if finite.all() else values[finite]
-
-
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame ordered by firm and submission time (a no-op for load_results_frame output)."""
     firms = frame["firm_id"].to_numpy()
@@ -217,8 +208,9 @@ def latest_per_firm(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[~frame["firm_id"].duplicated(keep="last").to_numpy()]
 
 
-def score_columns(frame: pd.DataFrame, prefix: str) -> list[str]:
-    return [c for c in frame.columns if c.startswith(prefix)]
+def score_columns(frame: pd.DataFrame | Table, prefix: str) -> list[str]:
+    names = frame.columns if isinstance(frame, pd.DataFrame) else frame.names
+    return [c for c in names if c.startswith(prefix)]
 
 
 def protect_partition(counts: Sequence[int] | np.ndarray) -> np.ndarray:
@@ -236,10 +228,16 @@ def protect_partition(counts: Sequence[int] | np.ndarray) -> np.ndarray:
 
 
 def _reserve(table: pd.DataFrame, reserved: np.ndarray, values: Sequence[str]) -> pd.DataFrame:
-    table = table.copy()
-    table["reservado"] = reserved
-    table.loc[reserved, [*values, "empresas"]] = np.nan
-    return table
+    """``table`` with ``reservado`` and NaN in ``values`` and ``empresas`` where reserved
+    (built once from its arrays: setting cells of a frame one mask at a time is slow)."""
+    reserved = np.asarray(reserved, dtype=bool)
+    data = {column: table[column].to_numpy() for column in table.columns}
+    for column in [*values, "empresas"]:
+        kept = data[column].astype(float, copy=True)
+        kept[reserved] = np.nan
+        data[column] = kept
+    data["reservado"] = reserved
+    return pd.DataFrame(data, index=table.index)
 
 
 # --- Differentially private figures (``exact`` only in tests) -----------------------------
@@ -253,23 +251,29 @@ def _noisy_count(values: np.ndarray | int, name: str, exact: bool) -> float:
 
 
 def _noisy_mean(
-    values: np.ndarray, name: str, exact: bool, bounds: tuple[float, float] = (0.0, 100.0)
+    values: np.ndarray | Column, name: str, exact: bool, bounds: Bounds = (0.0, 100.0)
 ) -> tuple[float, float]:
     """(mean, firms) of the finite values; NaN mean for none."""
-    values = _finite(values)
-    if not len(values):
+    column = values if not isinstance(values, (np.ndarray, pd.Series)) else Values(values)
+    number = column.count()
+    if not number:
         return np.nan, 0.0
     if exact:
-        return float(values.mean(dtype=np.float64)), float(len(values))
+        return float(column.values().mean(dtype=np.float64)), float(number)
     cfg = privacy.config()
-    mean, count = privacy.noisy_mean(
-        values, cfg.panel_sum_epsilon, cfg.panel_count_epsilon, f"panel/{name}", bounds
+    mean, count = privacy.noisy_mean_of(
+        number,
+        column.steps(bounds),
+        cfg.panel_sum_epsilon,
+        cfg.panel_count_epsilon,
+        f"panel/{name}",
+        bounds,
     )
     return mean, float(count)
 
 
 def _noisy_quantile(
-    values: np.ndarray,
+    values: np.ndarray | Column,
     alpha: float,
     name: str,
     exact: bool,
@@ -279,20 +283,27 @@ def _noisy_quantile(
 
 
 def _noisy_quantiles(
-    values: np.ndarray,
+    values: np.ndarray | Column,
     alphas: Sequence[float],
     name: str,
     exact: bool,
     candidates: Sequence[float] = privacy.SCORE_CANDIDATES,
+    clip: Bounds | None = None,
 ) -> list[float]:
-    """Several quantiles of the same values (counted once; each spends the quantile ε)."""
-    values = _finite(values)
-    if not len(values):
+    """Several quantiles of the same values (counted once; each spends the quantile ε).
+    ``clip``: the exact quantiles are those of the values clamped to it (the private ones
+    always clamp to the candidates' range)."""
+    column = values if not isinstance(values, (np.ndarray, pd.Series)) else Values(values)
+    number = column.count()
+    if not number:
         return [np.nan for _ in alphas]
     if exact:
-        return [float(np.quantile(values.astype(np.float64), alpha)) for alpha in alphas]
+        data = column.values().astype(np.float64)
+        data = np.clip(data, *clip) if clip is not None else data
+        return [float(np.quantile(data, alpha)) for alpha in alphas]
     eps = privacy.config().panel_epsilon_por_cuantil
-    return privacy.noisy_quantiles(values, alphas, eps, f"panel/{name}", candidates)
+    histogram = column.histogram(candidates)
+    return privacy.noisy_quantiles_of(histogram, number, alphas, eps, f"panel/{name}", candidates)
 
 
 @dataclass
@@ -312,24 +323,29 @@ class Counts:
         return true < MIN_GROUP or self.por_diferencia
 
 
-def counts(filtered: pd.DataFrame, exact: bool = False) -> Counts:
-    per_firm = filtered["firm_id"].value_counts()
-    firms = int(len(per_firm))
+def published_counts(rows: int, firms: int, repeated: int, exact: bool = False) -> Counts:
+    """The counts of a cut from its true number of assessments, firms and firms with two or
+    more assessments."""
     if exact:
-        return Counts(len(filtered), firms, int((per_firm >= 2).sum()))
+        return Counts(rows, firms, repeated)
     return Counts(
-        int(_noisy_count(len(filtered), "evaluaciones", False)),
+        int(_noisy_count(rows, "evaluaciones", False)),
         int(_noisy_count(firms, "empresas", False)),
-        int(_noisy_count(int((per_firm >= 2).sum()), "reevaluadas", False)),
+        int(_noisy_count(repeated, "reevaluadas", False)),
         reales=firms,
     )
 
 
-def level_distribution(latest: pd.DataFrame, exact: bool = False) -> pd.DataFrame:
+def counts(filtered: pd.DataFrame, exact: bool = False) -> Counts:
+    per_firm = filtered["firm_id"].value_counts()
+    return published_counts(len(filtered), len(per_firm), int((per_firm >= 2).sum()), exact)
+
+
+def level_distribution(latest: pd.DataFrame | Table, exact: bool = False) -> pd.DataFrame:
     """Firms per maturity level (1–5) and their share; small cells reserved (on true counts),
     the published counts noisy (one firm is in one level: parallel composition)."""
-    found = latest["nivel"].to_numpy()
-    number = np.array([(found == level).sum() for level in LEVELS])
+    table = as_table(latest)
+    number = np.array([table.count_in("nivel", (float(level),)) for level in LEVELS])
     noisy = np.array(
         [
             _noisy_count(int(n), f"nivel/{level}", exact)
@@ -337,41 +353,42 @@ def level_distribution(latest: pd.DataFrame, exact: bool = False) -> pd.DataFram
         ]
     )
     total = noisy.sum()
-    table = pd.DataFrame(
+    result = pd.DataFrame(
         {
             "nivel": LEVELS,
             "empresas": noisy.astype(float),
             "porcentaje": 100.0 * noisy / total if total else np.zeros(len(LEVELS)),
         }
     )
-    return _reserve(table, protect_partition(number), ["porcentaje"])
+    return _reserve(result, protect_partition(number), ["porcentaje"])
 
 
 def score_summary(
-    latest: pd.DataFrame,
+    latest: pd.DataFrame | Table,
     columns: Sequence[str],
     medians: bool = True,
     exact: bool = False,
-    bounds: tuple[float, float] = (0.0, 100.0),
+    bounds: Bounds = (0.0, 100.0),
 ) -> pd.DataFrame:
     """Mean and median of each score column over the firms that have it."""
+    table = as_table(latest)
     rows = []
     true_counts = []
-    for column in columns:
-        values = _finite(latest[column].to_numpy())
-        number = len(values)
+    for name in columns:
+        column = table.column(name)
+        number = column.count()
         true_counts.append(number)
         if number < MIN_GROUP:
             rows.append((np.nan, np.nan, float(number)))
             continue
-        mean, firms = _noisy_mean(values, f"media/{column}", exact, bounds)
-        median = (
-            _noisy_quantile(np.clip(values, *bounds), 0.5, f"mediana/{column}", exact)
-            if medians and bounds == (0.0, 100.0)
-            else (float(np.nanmedian(values)) if medians and exact else np.nan)
-        )
+        mean, firms = _noisy_mean(column, f"media/{name}", exact, bounds)
+        median = np.nan
+        if medians and bounds == (0.0, 100.0):
+            median = _noisy_quantiles(column, (0.5,), f"mediana/{name}", exact, clip=bounds)[0]
+        elif medians and exact:
+            median = float(np.median(column.values().astype(np.float64)))
         rows.append((mean, median, firms))
-    table = pd.DataFrame(
+    result = pd.DataFrame(
         {
             "columna": list(columns),
             "media": [r[0] for r in rows],
@@ -379,56 +396,60 @@ def score_summary(
             "empresas": [r[2] for r in rows],
         }
     )
-    return _reserve(table, np.asarray(true_counts) < MIN_GROUP, ["media", "mediana"])
+    return _reserve(result, np.asarray(true_counts) < MIN_GROUP, ["media", "mediana"])
 
 
-def heatmap(latest: pd.DataFrame, columns: Sequence[str], by: str = "ciiu_division", exact=False):
+def heatmap(
+    latest: pd.DataFrame | Table, columns: Sequence[str], by: str = "ciiu_division", exact=False
+):
     """Long table ``by`` × score column: mean and firms per cell, reserved column by column."""
-    keys = latest[by]
-    keys = keys.astype(str) if keys.dtype.name == "category" else keys
-    # Sorted once by group: each cell is a slice (a view), not a copy per group and column.
-    order = np.argsort(keys.to_numpy(), kind="stable")
-    ordered_keys = keys.to_numpy()[order]
-    groups, starts = np.unique(ordered_keys, return_index=True)
-    stops = np.append(starts[1:], len(ordered_keys))[: len(starts)]
-    parts = []
-    for column in columns:
-        values = latest[column].to_numpy()[order]
-        cells = [values[a:b] for a, b in zip(starts, stops, strict=True)]
-        number = np.array([int(np.isfinite(c).sum()) for c in cells], dtype=np.int64)
+    groups = as_table(latest).split(by)
+    keys = np.asarray(list(groups))
+    parts: dict[str, list] = {by: [], "columna": [], "media": [], "empresas": [], "reservado": []}
+    for name in columns:
+        cells = [table.column(name) for table in groups.values()]
+        number = np.array([cell.count() for cell in cells], dtype=np.int64)
+        shown = number > 0
         means = [
-            _noisy_mean(cell, f"celda/{key}/{column}", exact)
-            for key, cell in zip(groups, cells, strict=True)
+            _noisy_mean(cell, f"celda/{key}/{name}", exact)
+            for key, cell, show in zip(groups, cells, shown, strict=True)
+            if show
         ]
-        part = pd.DataFrame(
-            {
-                by: groups,
-                "columna": column,
-                "media": [c[0] for c in means],
-                "empresas": [c[1] for c in means],
-            }
-        )
-        part = part[number > 0]
-        parts.append(_reserve(part, protect_partition(number[number > 0]), ["media"]))
-    if not parts:
+        reserved = protect_partition(number[shown])
+        parts[by].append(keys[shown])
+        parts["columna"].append(np.full(int(shown.sum()), name, dtype=object))
+        parts["media"].append(np.where(reserved, np.nan, [m[0] for m in means]))
+        parts["empresas"].append(np.where(reserved, np.nan, [m[1] for m in means]))
+        parts["reservado"].append(reserved)
+    if not columns:
         return pd.DataFrame(columns=[by, "columna", "media", "empresas", "reservado"])
-    return pd.concat(parts, ignore_index=True)
+    return pd.DataFrame({name: np.concatenate(found) for name, found in parts.items()})
 
 
-def quarterly_trend(filtered: pd.DataFrame, column: str = "global", exact=False) -> pd.DataFrame:
-    """Per quarter (Lima time): firms assessed, mean and median of ``column`` (latest per firm)."""
-    frame = _sorted(filtered)
+def quarter_tables(filtered: pd.DataFrame, column: str = "global") -> list[tuple[int, Table]]:
+    """Per quarter (Lima time) with assessments: each firm's latest of that quarter."""
+    frame = _sorted(filtered[["firm_id", "submitted_at", column]])
     firms = frame["firm_id"].to_numpy()
     quarter = _quarters(frame["submitted_at"])
     # Sorted by firm and time, so a firm's rows of one quarter are adjacent: keep the last.
     last = np.ones(len(frame), dtype=bool)
     last[:-1] = (firms[1:] != firms[:-1]) | (quarter[1:] != quarter[:-1])
-    values = frame[column].to_numpy(dtype=float)[last]
+    kept = frame[last]
     quarters = quarter[last]
+    return [(int(q), FrameTable(kept[quarters == q])) for q in np.unique(quarters)]
+
+
+def quarterly_trend(
+    filtered: pd.DataFrame | Sequence[tuple[int, Table]], column: str = "global", exact=False
+) -> pd.DataFrame:
+    """Per quarter (Lima time): firms assessed, mean and median of ``column`` (latest per firm).
+    ``filtered``: the cut's rows, or its ``quarter_tables``."""
+    if isinstance(filtered, pd.DataFrame):
+        filtered = quarter_tables(filtered, column)
     rows = []
-    for q in np.unique(quarters):
-        cell = values[quarters == q]
-        number = int(np.isfinite(cell).sum())
+    for q, table in filtered:
+        cell = table.column(column)
+        number = cell.count()
         if number < MIN_GROUP:
             rows.append((q, np.nan, np.nan, float(number), True))
             continue
@@ -444,7 +465,9 @@ def quarterly_trend(filtered: pd.DataFrame, column: str = "global", exact=False)
     return _reserve(table, reserved, ["media", "mediana"])
 
 
-def weakest_practices(latest: pd.DataFrame, top: int | None = 10, exact=False) -> pd.DataFrame:
+def weakest_practices(
+    latest: pd.DataFrame | Table, top: int | None = 10, exact=False
+) -> pd.DataFrame:
     """Practice questions with the lowest mean level (0–4) across firms; reserved ones last."""
     columns = score_columns(latest, "preg_")
     summary = score_summary(latest, columns, medians=False, exact=exact, bounds=(0.0, 4.0))
@@ -456,23 +479,24 @@ def weakest_practices(latest: pd.DataFrame, top: int | None = 10, exact=False) -
     return (published.head(top) if top else published).reset_index(drop=True)
 
 
-def indicator_distribution(latest: pd.DataFrame, exact: bool = False) -> pd.DataFrame:
+def indicator_distribution(latest: pd.DataFrame | Table, exact: bool = False) -> pd.DataFrame:
     """First quartile, median and third quartile of each indicator's valid values (private
     quantiles over a fixed logarithmic grid: indicators have no common range)."""
-    columns = score_columns(latest, "ind_")
+    table = as_table(latest)
+    columns = score_columns(table, "ind_")
     rows = []
-    for column in columns:
-        values = _finite(latest[column].to_numpy())
-        number = len(values)
+    for name in columns:
+        column = table.column(name)
+        number = column.count()
         if number < MIN_GROUP:
             rows.append((np.nan, np.nan, np.nan, float(number)))
             continue
         q1, median, q3 = sorted(
-            _noisy_quantiles(values, (0.25, 0.5, 0.75), f"indicador/{column}", exact, LOG_GRID)
+            _noisy_quantiles(column, (0.25, 0.5, 0.75), f"indicador/{name}", exact, LOG_GRID)
         )
-        firms = _noisy_count(values, f"indicador/{column}/n", exact)
+        firms = _noisy_count(number, f"indicador/{name}/n", exact)
         rows.append((q1, median, q3, firms))
-    table = pd.DataFrame(
+    result = pd.DataFrame(
         {
             "indicador": [c.removeprefix("ind_") for c in columns],
             "q1": [r[0] for r in rows],
@@ -482,36 +506,63 @@ def indicator_distribution(latest: pd.DataFrame, exact: bool = False) -> pd.Data
         }
     )
     reserved = np.array([np.isnan(r[1]) for r in rows], dtype=bool)
-    return _reserve(table, reserved, ["q1", "mediana", "q3"])
+    return _reserve(result, reserved, ["q1", "mediana", "q3"])
 
 
-def reassessment_progress(
-    filtered: pd.DataFrame, columns: Sequence[str], exact: bool = False
-) -> pd.DataFrame:
-    """Firms with two or more assessments: mean of the first and latest score and the change."""
+@dataclass(frozen=True)
+class Progress:
+    """Firms with two or more assessments in a cut and this score in their first and latest:
+    the first, the latest, the change and 100 for «improved» (0 otherwise), one per firm."""
+
+    first: Column
+    last: Column
+    change: Column
+    improved: Column
+
+
+def progress_columns(filtered: pd.DataFrame, columns: Sequence[str]) -> dict[str, Progress]:
+    """``Progress`` of each column from the cut's rows."""
     frame = _sorted(filtered[["firm_id", "submitted_at", *columns]])
     repeated = frame["firm_id"].duplicated(keep=False).to_numpy()
     frame = frame[repeated]
     first = frame[~frame["firm_id"].duplicated(keep="first").to_numpy()].set_index("firm_id")
     last = frame[~frame["firm_id"].duplicated(keep="last").to_numpy()].set_index("firm_id")
-    rows = []
+    found = {}
     for column in columns:
         before = first[column].astype("float64")
         after = last[column].astype("float64")
         change = (after - before).dropna()
-        n = len(change)
+        found[column] = Progress(
+            Values(before[change.index].to_numpy()),
+            Values(after[change.index].to_numpy()),
+            Values(change.to_numpy()),
+            Values((change > 0).to_numpy(dtype=float) * 100.0),
+        )
+    return found
+
+
+def reassessment_progress(
+    filtered: pd.DataFrame | dict[str, Progress], columns: Sequence[str], exact: bool = False
+) -> pd.DataFrame:
+    """Firms with two or more assessments: mean of the first and latest score and the change.
+    ``filtered``: the cut's rows, or its ``progress_columns``."""
+    if isinstance(filtered, pd.DataFrame):
+        filtered = progress_columns(filtered, columns)
+    rows = []
+    for column in columns:
+        found = filtered[column]
+        n = found.change.count()
         if n < MIN_GROUP:
             rows.append({"columna": column, "empresas": float(n)})
             continue
         name = f"progreso/{column}"
-        improved = (change > 0).to_numpy(dtype=float) * 100.0
         rows.append(
             {
                 "columna": column,
-                "primera": _noisy_mean(before[change.index].to_numpy(), f"{name}/1", exact)[0],
-                "ultima": _noisy_mean(after[change.index].to_numpy(), f"{name}/2", exact)[0],
-                "cambio": _noisy_mean(change.to_numpy(), f"{name}/d", exact, (-100.0, 100.0))[0],
-                "mejoraron": _noisy_mean(improved, f"{name}/m", exact)[0],
+                "primera": _noisy_mean(found.first, f"{name}/1", exact)[0],
+                "ultima": _noisy_mean(found.last, f"{name}/2", exact)[0],
+                "cambio": _noisy_mean(found.change, f"{name}/d", exact, (-100.0, 100.0))[0],
+                "mejoraron": _noisy_mean(found.improved, f"{name}/m", exact)[0],
                 "empresas": _noisy_count(n, f"{name}/n", exact),
             }
         )
@@ -536,20 +587,25 @@ class Dashboard:
     progress: pd.DataFrame
 
 
+def relaxations(filters: Filters) -> list[Filters]:
+    """The broader cuts of ``filters``: each narrowing filter relaxed in turn."""
+    found = []
+    for name in ("versions", "ciiu", "sizes", "regions"):
+        if getattr(filters, name):
+            found.append(dataclasses.replace(filters, **{name: ()}))
+    if filters.start is not None or filters.end is not None:
+        found.append(dataclasses.replace(filters, start=None, end=None))
+    return found
+
+
 def differs_by_few(frame: pd.DataFrame, filters: Filters, firms: int) -> bool:
     """True when relaxing any one narrowing filter adds between 1 and MIN_GROUP − 1 firms.
 
     Two published cuts that differ by so few firms would let anyone subtract one from the
     other and recover those firms' figures (a differencing attack).
     """
-    relaxations = []
-    for name in ("versions", "ciiu", "sizes", "regions"):
-        if getattr(filters, name):
-            relaxations.append(dataclasses.replace(filters, **{name: ()}))
-    if filters.start is not None or filters.end is not None:
-        relaxations.append(dataclasses.replace(filters, start=None, end=None))
     firm_ids = frame["firm_id"].to_numpy()
-    for broader in relaxations:
+    for broader in relaxations(filters):
         extra = len(pd.unique(firm_ids[filter_mask(frame, broader)])) - firms
         if 0 < extra < MIN_GROUP:
             return True
@@ -559,46 +615,76 @@ def differs_by_few(frame: pd.DataFrame, filters: Filters, firms: int) -> bool:
 @dataclass
 class Cut:
     """One filtered cut, shared by the dashboard and the method 2.0 tables: its published
-    counts and, unless it is reserved, its rows and each firm's latest assessment."""
+    counts and, unless it is reserved, each firm's latest assessment (``latest``), the
+    latest per quarter (``quarters``) and the first and latest of repeated firms
+    (``progress``). An empty table for a reserved cut."""
 
     counts: Counts
-    filtered: pd.DataFrame
-    latest: pd.DataFrame
+    names: list[str]
+    latest: Table
+    quarters: Callable[[str], list[tuple[int, Table]]]
+    progress: Callable[[Sequence[str]], dict[str, Progress]]
+
+
+def reserved_cut(tally: Counts, names: Sequence[str]) -> Cut:
+    """A cut that shows nothing: no firm, no quarter, no repeated firm."""
+    empty = FrameTable(pd.DataFrame({name: pd.Series(dtype=float) for name in names}))
+    nobody = Progress(
+        Values(np.empty(0)), Values(np.empty(0)), Values(np.empty(0)), Values(np.empty(0))
+    )
+    return Cut(
+        tally, list(names), empty, lambda column: [], lambda columns: dict.fromkeys(columns, nobody)
+    )
 
 
 def cut(frame: pd.DataFrame, filters: Filters, exact: bool = False) -> Cut:
+    """The cut of ``filters`` from the rows in memory (a ``scoring.panel_cube.PanelCube``
+    gives the same cut from summed statistics: ``PanelCube.cut``)."""
     check_fixed(filters)  # server side: no free date range, no arbitrary set of sectors
     filtered = apply_filters(frame, filters)
     tally = counts(filtered, exact)
     true_firms = tally.empresas if tally.reales is None else tally.reales
     if not tally.reservado and differs_by_few(frame, filters, true_firms):
         tally.por_diferencia = True
-    if tally.reservado:
-        filtered = filtered.iloc[0:0]  # nothing of this cut may be shown
-    return Cut(tally, filtered, latest_per_firm(filtered))
+    if tally.reservado:  # nothing of this cut may be shown
+        return reserved_cut(tally, list(frame.columns))
+    return Cut(
+        tally,
+        list(frame.columns),
+        FrameTable(latest_per_firm(filtered)),
+        lambda column: quarter_tables(filtered, column),
+        lambda columns: progress_columns(filtered, columns),
+    )
 
 
 def dashboard(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | None,
     filters: Filters,
     top: int = 10,
     exact: bool = False,
     prepared: Cut | None = None,
 ) -> Dashboard:
-    """The panel's figures for ``filters`` (``prepared``: the ``cut`` of these filters)."""
+    """The panel's figures for ``filters`` (``prepared``: the cut of these filters, from
+    ``cut`` or ``PanelCube.cut``; then ``frame`` is not read)."""
     check_fixed(filters)
     part = prepared if prepared is not None else cut(frame, filters, exact)
-    tally, filtered, latest = part.counts, part.filtered, part.latest
-    dims = score_columns(frame, "dim_")
-    headline = ["global", *dims, *score_columns(frame, "ruta_")]
-    summary_columns = [*headline, *score_columns(frame, "eje_")]
+    tally, latest, names = part.counts, part.latest, part.names
+    dims = [c for c in names if c.startswith("dim_")]
+    headline = ["global", *dims, *(c for c in names if c.startswith("ruta_"))]
+    summary_columns = [*headline, *(c for c in names if c.startswith("eje_"))]
     return Dashboard(
         counts=tally,
         levels=level_distribution(latest, exact),
-        scores=score_summary(latest, [c for c in summary_columns if c in frame], exact=exact),
-        heatmap=heatmap(latest, ["global", *dims] if "global" in frame else dims, exact=exact),
-        trend=quarterly_trend(filtered, exact=exact) if "global" in frame else pd.DataFrame(),
+        scores=score_summary(latest, [c for c in summary_columns if c in names], exact=exact),
+        heatmap=heatmap(latest, ["global", *dims] if "global" in names else dims, exact=exact),
+        trend=quarterly_trend(part.quarters("global"), exact=exact)
+        if "global" in names
+        else pd.DataFrame(),
         weakest=weakest_practices(latest, top, exact),
         indicators=indicator_distribution(latest, exact),
-        progress=reassessment_progress(filtered, [c for c in headline if c in frame], exact),
+        progress=reassessment_progress(
+            part.progress([c for c in headline if c in names]),
+            [c for c in headline if c in names],
+            exact,
+        ),
     )

@@ -258,6 +258,35 @@ def _quantile_scale(candidates: tuple[float, ...], alpha: float, epsilon: float)
     return float(unit.map(1)) / epsilon
 
 
+def rank_codes(values: np.ndarray, candidates: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Each finite value's place among sorted ``candidates``, as one small integer:
+    2 × #(candidates < x) + (x is a candidate), after clamping x to the candidates' range.
+
+    A histogram of these codes (``ranks``) gives every candidate's #(x < c) and #(x > c), so
+    quantile scores can be summed over groups of firms (``scoring.panel_cube``) and still be
+    exactly OpenDP's. On the grid 0, 1, …, k − 1, #(candidates < x) is ⌈x⌉."""
+    cands = np.asarray(candidates, dtype=float)
+    data = np.clip(np.asarray(values, dtype=float), cands[0], cands[-1])
+    if np.array_equal(cands, np.arange(len(cands))):
+        position = np.ceil(data)
+        equal = position == data
+        position = position.astype(np.int64)
+    else:
+        position = np.searchsorted(cands, data, side="left")
+        equal = cands[np.minimum(position, len(cands) - 1)] == data
+    return 2 * position + equal
+
+
+def ranks(histogram: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """#(x < c) and #(x > c) for each of the k candidates from a histogram of ``rank_codes``
+    (length 2k + 2) of ``n`` values."""
+    k = (len(histogram) - 2) // 2
+    histogram = np.asarray(histogram, dtype=np.int64)
+    at_most = np.cumsum(histogram[0::2] + histogram[1::2])[:k]  # #(x <= c)
+    less = at_most - histogram[1::2][:k]
+    return less, n - at_most
+
+
 @dataclass(frozen=True)
 class QuantileMechanism:
     """OpenDP's private quantile split in two: the score of each candidate, computed here with
@@ -278,36 +307,25 @@ class QuantileMechanism:
     select: dp.Measurement
 
     def scores(
-        self, values: np.ndarray, counts: tuple[np.ndarray, np.ndarray] | None = None
+        self,
+        values: np.ndarray | None,
+        counts: tuple[np.ndarray, np.ndarray] | None = None,
+        n: int | None = None,
     ) -> np.ndarray:
         """Each candidate's score on ``values`` (finite, within the candidates' range, any
-        order), as OpenDP computes it; ``counts`` (from ``counts(values)``) when known."""
-        if len(values) * self.alpha_den >= 2**62:
+        order), as OpenDP computes it; ``counts`` (from ``counts(values)``) when known, and
+        then ``values`` may be None with ``n`` the number of values."""
+        n = len(values) if n is None else n
+        if n * self.alpha_den >= 2**62:
             raise ValueError("demasiados valores para el cuantil")
         less, greater = self.counts(values) if counts is None else counts
         return np.abs((self.alpha_den - self.alpha_num) * less - self.alpha_num * greater)
 
     def counts(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """#(x < c) and #(x > c) for each candidate c."""
-        cands = self.candidates
-        k = len(cands)
-        n = len(values)
-        if self.unit_grid:  # candidates 0, 1, …, k − 1: #(candidates < x) is ⌈x⌉
-            rounded = np.ceil(values)
-            below = rounded.astype(np.int64)
-            at_most = np.cumsum(np.bincount(below, minlength=k + 1)[:k])  # #(x <= c)
-            less = at_most - np.bincount(below[rounded == values], minlength=k + 1)[:k]
-        else:  # any grid: binary search of each candidate in the sorted values
-            ordered = np.sort(values)
-            less = np.searchsorted(ordered, cands, side="left")
-            at_most = np.searchsorted(ordered, cands, side="right")
-        # OpenDP caps both counts at its size limit, (2⁶⁴ − 1) // den: ``scores`` refuses
-        # data that large, so the cap never applies.
-        return less, n - at_most
-
-    @property
-    def unit_grid(self) -> bool:
-        return bool(np.array_equal(self.candidates, np.arange(len(self.candidates))))
+        k = len(self.candidates)
+        histogram = np.bincount(rank_codes(values, self.candidates), minlength=2 * k + 2)
+        return ranks(histogram, len(values))
 
     def pick(self, scores: np.ndarray) -> float:
         """The candidate OpenDP's noisy selection picks for ``scores`` (fresh noise)."""
@@ -363,6 +381,14 @@ def noisy_count(values: Iterable[float] | int, epsilon: float, name: str) -> int
     return max(int(round(count)), 0)
 
 
+def step_values(values: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    """Each finite value's part of a bounded sum: clamped to ``bounds`` and measured in
+    ``SUM_STEPS`` steps of the range (whole numbers as float64), as ``noisy_mean`` sums them."""
+    lower, upper = bounds
+    data = np.asarray(values, dtype=float)
+    return np.rint((np.clip(data, lower, upper) - lower) / (upper - lower) * SUM_STEPS)
+
+
 def noisy_mean(
     values: Iterable[float],
     epsilon_sum: float,
@@ -371,17 +397,28 @@ def noisy_mean(
     bounds: tuple[float, float] = SCORE_BOUNDS,
 ) -> tuple[float, int]:
     """(mean, count): noisy bounded sum over noisy count, the mean clamped to ``bounds``.
-
     Values are clamped to ``bounds`` first, so one firm moves the sum by at most the width."""
     data = _finite(values)
+    true = int(step_values(data, bounds).sum(dtype=np.float64))  # integers below 2⁵³: exact
+    return noisy_mean_of(len(data), true, epsilon_sum, epsilon_count, name, bounds)
+
+
+def noisy_mean_of(
+    count: int,
+    steps: int,
+    epsilon_sum: float,
+    epsilon_count: float,
+    name: str,
+    bounds: tuple[float, float] = SCORE_BOUNDS,
+) -> tuple[float, int]:
+    """``noisy_mean`` from its mechanisms' inputs: the number of finite values and the sum of
+    their ``step_values`` (what ``noisy_mean`` computes from the values themselves)."""
     lower, upper = bounds
-    count = noisy_count(len(data), epsilon_count, f"{name}/n")
-    steps = np.rint((np.clip(data, lower, upper) - lower) / (upper - lower) * SUM_STEPS)
-    true = int(steps.sum(dtype=np.float64))  # integers below 2⁵³: exact
-    key = (name, "sum", epsilon_sum, bounds, true)
-    total = _remembered(key, lambda: _release_sum(true, epsilon_sum))
-    mean = lower + (total / SUM_STEPS) * (upper - lower) / max(count, 1)
-    return float(min(max(mean, lower), upper)), count
+    noisy = noisy_count(int(count), epsilon_count, f"{name}/n")
+    key = (name, "sum", epsilon_sum, bounds, int(steps))
+    total = _remembered(key, lambda: _release_sum(int(steps), epsilon_sum))
+    mean = lower + (total / SUM_STEPS) * (upper - lower) / max(noisy, 1)
+    return float(min(max(mean, lower), upper)), noisy
 
 
 def log_grid() -> tuple[float, ...]:
@@ -417,15 +454,29 @@ def noisy_quantiles(
     """``noisy_quantile`` for each of ``alphas`` (each spends ``epsilon``), counting the
     values once."""
     cands = tuple(float(c) for c in candidates)
-    data = np.clip(_finite(values), cands[0], cands[-1])
+    data = _finite(values)
+    histogram = np.bincount(rank_codes(data, cands), minlength=2 * len(cands) + 2)
+    return noisy_quantiles_of(histogram, len(data), alphas, epsilon, name, cands)
+
+
+def noisy_quantiles_of(
+    histogram: np.ndarray,
+    n: int,
+    alphas: Sequence[float],
+    epsilon: float,
+    name: str,
+    candidates: Sequence[float] = SCORE_CANDIDATES,
+) -> list[float]:
+    """``noisy_quantiles`` from the histogram of the values' ``rank_codes`` (``n`` values):
+    the same scores, so the same remembered releases."""
+    cands = tuple(float(c) for c in candidates)
     if len(cands) == 1:
         return [cands[0] for _ in alphas]
-    counts = None
+    counts = ranks(histogram, n)
     found = []
     for alpha in alphas:
         mechanism = _quantile_mechanism(cands, alpha, epsilon)
-        counts = mechanism.counts(data) if counts is None else counts
-        scores = mechanism.scores(data, counts)
+        scores = mechanism.scores(None, counts, n)
         # A digest of the candidates and scores keeps each remembered key small.
         digest = hashlib.sha256(repr(cands).encode())
         digest.update(scores.astype(np.int64).tobytes())

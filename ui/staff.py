@@ -5,18 +5,23 @@ process (``storage.live_results.LiveResults`` in ``st.cache_resource``) for each
 questionnaire version and depth, and brought up to date on every run from the data version
 read from the database: a new submission appends its row, a consent change drops or adds
 that firm's rows; nothing is read again in full (issue 11). Every run gets the same read-only
-frame (no copy); pandas 3 copies on write and the aggregates never modify their input.
+frame (no copy); pandas 3 copies on write and the aggregates never modify their input. The
+figures come from the frame's ``scoring.panel_cube.PanelCube`` (statistics per period and
+profile cell), so a filter change sums cells instead of going over every assessment.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import streamlit as st
+from sqlalchemy import Engine
 
 from scoring.aggregates import (
     SECTOR_GROUP_NAMES,
@@ -24,7 +29,6 @@ from scoring.aggregates import (
     Dashboard,
     Filters,
     check_fixed,
-    cut,
     dashboard,
     period_bounds,
     period_label,
@@ -32,12 +36,13 @@ from scoring.aggregates import (
     sector_group_of,
 )
 from scoring.compiled import CompiledQuestionnaire
+from scoring.panel_cube import PanelCube
 from scoring.peru import REGIONS, SIZE_NAMES
 from scoring.schema import DEPTH_NAMES
 from storage import audit
-from storage.db import database_url
+from storage.db import database_url, session_scope
 from storage.live_results import LiveResults, as_frame
-from storage.results_table import StoredVersion, stored_versions
+from storage.results_table import StoredVersion, data_version, stored_versions
 from ui import db, widgets
 from ui.session import AccountInfo
 from ui.staff_exports import MethodBoard, method_board
@@ -50,12 +55,87 @@ QUARTER_NAMES = {
     3: "3.er trimestre (jul–sep)",
     4: "4.º trimestre (oct–dic)",
 }
-KEEP = "_sni_keep_"  # copies of filter values that survive switching between staff pages
+KEEP = "_sni_keep_"
+log = logging.getLogger(
+    __name__
+)  # copies of filter values that survive switching between staff pages
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _live(url: str, questionnaire_id: str, depth: str, content_hash: str) -> LiveResults:
     return LiveResults(questionnaire_id, depth, content_hash, demo=True)
+
+
+# From this many assessments a newer data version is brought in while the previous one is
+# shown (its figures are a few seconds old; the page says so): appending the new rows and
+# summing the cube again takes seconds at a million assessments (issue 11).
+BACKGROUND_FROM_ROWS = 200_000
+
+
+class _Current:
+    """The frame and cube of the latest data version of one questionnaire version and depth
+    (older ones are let go as soon as a newer one is installed: a cube holds its rows)."""
+
+    def __init__(self, live: LiveResults, version: str, content_hash: str) -> None:
+        self.live, self.label, self.content_hash = live, version, content_hash
+        self.lock = threading.Lock()  # guards the installed version, frame and cube
+        self.building = threading.Lock()  # one update at a time
+        self.version: tuple | None = None
+        self.frame = pd.DataFrame()
+        self.cube: PanelCube | None = None
+        self.updating: threading.Thread | None = None
+
+    def view(self, engine: Engine, newest: tuple) -> tuple[pd.DataFrame, PanelCube, tuple, bool]:
+        """(frame, cube, its data version, whether a newer version is on its way)."""
+        with self.lock:
+            if self.cube is not None and self.version == newest:
+                return self.frame, self.cube, self.version, False
+            if self.cube is not None and len(self.frame) >= BACKGROUND_FROM_ROWS:
+                if self.updating is None or not self.updating.is_alive():
+                    self.updating = threading.Thread(
+                        target=self._update, args=(engine,), daemon=True, name="panel-update"
+                    )
+                    self.updating.start()
+                return self.frame, self.cube, self.version, True
+        self._update(engine)
+        return self.frame, self.cube, self.version, False
+
+    def _update(self, engine: Engine) -> None:
+        """Bring the rows up to date and install their frame and cube (one at a time: a
+        second caller waits, then finds the version installed)."""
+        try:
+            with self.building:
+                with session_scope(engine) as session:
+                    snapshot = self.live.refresh(session)
+                if snapshot.version == self.version and self.cube is not None:
+                    return
+                frame = as_frame(snapshot.rows, self.label, self.content_hash)
+                cube = PanelCube(frame)
+                cube.prepare(PanelCube.FIRST_VIEW)  # the whole period, before it is shown
+                with self.lock:
+                    self.frame, self.cube, self.version = frame, cube, snapshot.version
+            later = threading.Thread(  # each year, while staff look at the first view
+                target=_prepare_later, args=(cube,), daemon=True, name="panel-years"
+            )
+            later.start()
+        except Exception:  # a failed update keeps the previous figures; the next run retries
+            log.exception("could not bring the staff panel's data up to date")
+            if threading.current_thread().name != "panel-update":
+                raise
+
+
+def _prepare_later(cube: PanelCube) -> None:
+    try:
+        cube.prepare(PanelCube.LATER)
+    except Exception:  # the periods are then built when chosen
+        log.exception("could not prepare the staff panel's yearly figures")
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _current(
+    url: str, questionnaire_id: str, depth: str, content_hash: str, version: str
+) -> _Current:
+    return _Current(_live(url, questionnaire_id, depth, content_hash), version, content_hash)
 
 
 @st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
@@ -66,31 +146,30 @@ def _boards(
     content_hash: str,
     version: tuple,
     chosen: Filters,
-    _frame: pd.DataFrame,
+    _cube: PanelCube,
 ) -> tuple[Dashboard, MethodBoard]:
-    # ``_frame`` is not hashed: the data version in the key identifies it. One cut (filtered
-    # rows, counts, each firm's latest) serves both, then is dropped: only figures are kept.
-    prepared = cut(_frame, chosen)
-    return dashboard(_frame, chosen, prepared=prepared), method_board(
-        _frame, chosen, prepared=prepared
-    )
+    # ``_cube`` is not hashed: the data version in the key identifies it. One cut serves
+    # both; only the figures are kept.
+    prepared = _cube.cut(chosen)
+    return dashboard(None, chosen, prepared=prepared), method_board(None, chosen, prepared=prepared)
 
 
 @dataclass(frozen=True)
 class PanelData:
-    """The panel frame of one data version and the cache key it belongs to (read-only:
-    shared by all staff)."""
+    """The panel frame of one data version, its cube and the cache key it belongs to
+    (read-only: shared by all staff)."""
 
     frame: pd.DataFrame
+    cube: PanelCube
     key: tuple
 
     def board(self, chosen: Filters) -> Dashboard:
         """The aggregates for ``chosen``, remembered per data version and filters."""
-        return _boards(*self.key, chosen, self.frame)[0]
+        return _boards(*self.key, chosen, self.cube)[0]
 
     def method(self, chosen: Filters) -> MethodBoard:
         """Legal floor, indices, band and provisional results (method 2.0) for ``chosen``."""
-        return _boards(*self.key, chosen, self.frame)[1]
+        return _boards(*self.key, chosen, self.cube)[1]
 
 
 def panel_data(
@@ -99,11 +178,17 @@ def panel_data(
     """Every consenting firm's submitted results of one questionnaire version (content hash)
     and depth: aggregates never mix versions, which may score differently."""
     url = database_url()
-    live = _live(url, questionnaire_id, depth, content_hash)
-    with st.spinner("Cargando resultados…", show_time=True), db.session() as session:
-        snapshot = live.refresh(session)
-    frame = as_frame(snapshot.rows, version, content_hash)
-    return PanelData(frame, (url, questionnaire_id, depth, content_hash, snapshot.version))
+    current = _current(url, questionnaire_id, depth, content_hash, version)
+    with st.spinner("Cargando resultados…", show_time=True):
+        with db.session() as session:
+            newest = data_version(session, questionnaire_id, depth, content_hash)
+        frame, cube, shown, updating = current.view(db.engine(), newest)
+    if updating:
+        st.caption(
+            ":material/sync: Hay evaluaciones enviadas hace un momento que se están sumando; "
+            "las cifras se actualizan en unos segundos al volver a filtrar o recargar."
+        )
+    return PanelData(frame, cube, (url, questionnaire_id, depth, content_hash, shown))
 
 
 def record(account: AccountInfo, action: str, target: str, detail: dict | None = None) -> None:

@@ -18,7 +18,6 @@ from scoring.aggregates import (
     Cut,
     Dashboard,
     Filters,
-    _finite,
     _noisy_count,
     _noisy_mean,
     _noisy_quantiles,
@@ -26,6 +25,7 @@ from scoring.aggregates import (
     cut,
     protect_partition,
 )
+from scoring.cut_tables import Table, as_table
 from storage.results_table import REQUIREMENT_PREFIX, REQUIREMENT_UNMET
 from storage.staff import ASSESSMENT_COLUMNS
 from ui.staff_labels import (
@@ -138,18 +138,26 @@ def _partition(
             "reservado": reserved,
         }
     )
-    table.loc[reserved, ["empresas", "porcentaje"]] = np.nan
+    for column in ("empresas", "porcentaje"):  # column by column: ``.loc`` with a mask is slow
+        kept = table[column].to_numpy(dtype=float, copy=True)
+        kept[reserved] = np.nan
+        table[column] = kept
     return table
 
 
 def _distribution(
-    latest: pd.DataFrame, columns: list[str], quartiles: bool, name: str, exact: bool = False
+    latest: pd.DataFrame | Table,
+    columns: list[str],
+    quartiles: bool,
+    name: str,
+    exact: bool = False,
 ) -> pd.DataFrame:
     """Mean, median (and quartiles) of 0–100 scores per column, differentially private."""
+    table = as_table(latest)
     rows = []
     for column in columns:
-        values = _finite(latest[column].to_numpy())
-        reserved = len(values) < MIN_GROUP
+        values = table.column(column)
+        reserved = values.count() < MIN_GROUP
         row = {"columna": column, "media": np.nan, "mediana": np.nan}
         if quartiles:
             row |= {"q1": np.nan, "q3": np.nan}
@@ -168,30 +176,35 @@ def _distribution(
 
 
 def method_board(
-    frame: pd.DataFrame, filters: Filters, exact: bool = False, prepared: Cut | None = None
+    frame: pd.DataFrame | None,
+    filters: Filters,
+    exact: bool = False,
+    prepared: Cut | None = None,
 ) -> MethodBoard:
     """The method 2.0 aggregates of ``frame`` (one questionnaire version) under ``filters``:
     fixed partitions only (``check_fixed``), the same differentially private figures as the
-    dashboard (``exact`` only in tests; ``prepared``: the ``cut`` of these filters)."""
+    dashboard (``exact`` only in tests; ``prepared``: the cut of these filters, from
+    ``aggregates.cut`` or ``PanelCube.cut``; then ``frame`` is not read)."""
     check_fixed(filters)
     board = MethodBoard()
-    if frame.empty or "provisional" not in frame:  # format 1 rows only: nothing to show
-        return board
+    names = prepared.names if prepared is not None else list(frame.columns)
+    if (prepared is None and frame.empty) or "provisional" not in names:
+        return board  # format 1 rows only: nothing to show
     part = prepared if prepared is not None else cut(frame, filters, exact)
     if part.counts.reservado:  # under 5 firms, or 1–4 firms from a broader cut
         return board
     latest = part.latest
-    floor = latest["piso_legal"].dropna()
-    if len(floor):
-        met = int((floor == 1).sum())
-        board.piso = _partition(["Cumple", "No cumple"], [met, len(floor) - met], "piso", exact)
+    floor = latest.column("piso_legal").count()
+    if floor:
+        met = latest.count_in("piso_legal", (1.0,))
+        board.piso = _partition(["Cumple", "No cumple"], [met, floor - met], "piso", exact)
         rows = []
-        for column in [c for c in frame.columns if c.startswith(REQUIREMENT_PREFIX)]:
-            known = _finite(latest[column].to_numpy())
-            failing = int(np.isin(known, REQUIREMENT_UNMET).sum())
+        for column in [c for c in names if c.startswith(REQUIREMENT_PREFIX)]:
+            known = latest.column(column).count()
+            failing = latest.count_in(column, REQUIREMENT_UNMET)
             requirement = column.removeprefix(REQUIREMENT_PREFIX)
             part = _partition(
-                ["no", "si"], [failing, len(known) - failing], f"requisito/{requirement}", exact
+                ["no", "si"], [failing, known - failing], f"requisito/{requirement}", exact
             )
             rows.append(
                 {
@@ -209,19 +222,19 @@ def method_board(
                 kind="stable",
                 ignore_index=True,
             )
-    provisional = latest["provisional"].dropna()
-    if len(provisional):
-        marked = int((provisional == 1).sum())
+    provisional = latest.column("provisional").count()
+    if provisional:
+        marked = latest.count_in("provisional", (1.0,))
         board.provisional = _partition(
             ["Provisional", "Definitivo"],
-            [marked, len(provisional) - marked],
+            [marked, provisional - marked],
             "provisional",
             exact,
         )
-    indices = [c for c in frame.columns if c.startswith("idx_")]
+    indices = [c for c in names if c.startswith("idx_")]
     if indices:
         board.indices = _distribution(latest, indices, True, "indices", exact)
-    band = [c for c in BAND_COLUMNS if c in frame and latest[c].notna().any()]
+    band = [c for c in BAND_COLUMNS if c in names and latest.column(c).count()]
     if len(band) == len(BAND_COLUMNS):
         board.banda = _distribution(latest, band, False, "banda", exact)
     return board

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import threading
 from decimal import Decimal
 
 import openpyxl
@@ -531,3 +532,30 @@ def test_staff_pages_hide_the_table_toolbar(app_env: str, page: str) -> None:
     assert not at.exception
     styles = [str(e.proto) for e in at.get("html")]
     assert any("stElementToolbar" in s and "display:none" in s for s in styles)
+
+
+def test_a_big_panel_shows_its_figures_while_new_submissions_are_summed(
+    app_env: str, monkeypatch
+) -> None:
+    """Issue 11: above ``BACKGROUND_FROM_ROWS`` assessments a new submission is summed in the
+    background; the page shows the installed figures and says so, then the new ones."""
+    from ui import staff
+
+    monkeypatch.setattr(staff, "BACKGROUND_FROM_ROWS", 1)
+    seed(app_env, 6)
+    token = make_staff(app_env)
+    at = logged_in(token)
+    assert not at.exception
+    assert at.metric[0].value == "6"
+    seed(app_env, 3, first=40)
+    at.run()
+    assert not at.exception
+    assert at.metric[0].value == "6"  # the installed figures, at once
+    assert any("se están sumando" in c.value for c in at.caption)
+    for thread in threading.enumerate():
+        if thread.name in ("panel-update", "panel-years"):
+            thread.join(timeout=60)
+    at.run()
+    assert not at.exception
+    assert at.metric[0].value == "9"
+    assert not any("se están sumando" in c.value for c in at.caption)
