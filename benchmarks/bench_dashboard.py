@@ -13,8 +13,9 @@ file and the PostgreSQL schema; ``--reusar CARPETA`` measures them again without
 Then, each in a fresh process so that its memory is the server's alone, with AppTest:
 
 - staff: first view of the panel (fresh process), filter changes (each a new combination),
-  a rerun after a new submission, the first page of «Empresas que comparten» and the next
-  page, and the peak resident memory (VmHWM);
+  a rerun after a new submission, the time until the new figures are installed (summed in
+  the background above 200 000 assessments), the first page of «Empresas que comparten» and
+  the next page, and the peak resident memory (VmHWM);
 - firms: the results page of firms with a real detail: the first firm of the process, then
   other firms (peers already loaded), and the memory after 1 and after 20 firms.
 
@@ -31,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -176,6 +178,12 @@ def _one_submission(url: str, seed: int) -> None:
     engine.dispose()
 
 
+def _wait_for(name: str) -> None:
+    for thread in threading.enumerate():
+        if thread.name == name:
+            thread.join()
+
+
 def measure_staff(url: str, token: str) -> dict[str, float]:
     """Child process: the staff pages, as one server process sees them."""
     os.environ["DATABASE_URL"] = url
@@ -195,9 +203,14 @@ def measure_staff(url: str, token: str) -> dict[str, float]:
         at.selectbox(key=key).set_value(value)
         changes.append(_timed(at))
     after_submission = []
+    installed = []
     for k in range(3):
         _one_submission(url, 1000 + k)
+        begin = time.perf_counter()
         after_submission.append(_timed(at))
+        _wait_for("panel-update")  # above 200 000 rows the new figures are summed apart
+        installed.append(time.perf_counter() - begin)
+        _timed(at)
     at.switch_page("ui/pages/staff_firms.py")
     firms_first = _timed(at)
     firms_next = None
@@ -212,6 +225,7 @@ def measure_staff(url: str, token: str) -> dict[str, float]:
         "filtro_max": max(changes),
         "tras_envio": statistics.median(after_submission),
         "tras_envio_max": max(after_submission),
+        "cifras_nuevas": statistics.median(installed),
         "empresas": firms_first,
         "empresas_siguiente": firms_next if firms_next is not None else float("nan"),
         "rss": memory.get("VmRSS", 0.0),
@@ -338,14 +352,15 @@ def main() -> int:
     print(f"\nPanel SNI con {count} evaluaciones Completo enviadas\n")
     print(
         "| base | primera vista (proceso nuevo) | cambio de filtro (mediana / máx.) | "
-        "tras un envío nuevo (mediana / máx.) | «Empresas que comparten» (1.ª / siguiente) | "
-        "memoria (pico) |"
+        "tras un envío nuevo (mediana / máx.) | cifras nuevas instaladas (mediana) | "
+        "«Empresas que comparten» (1.ª / siguiente) | memoria (pico) |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for name, r in results:
         print(
             f"| {name} | {_s(r['primera'])} | {_s(r['filtro'])} / {_s(r['filtro_max'])} | "
-            f"{_s(r['tras_envio'])} / {_s(r['tras_envio_max'])} | {_s(r['empresas'])} / "
+            f"{_s(r['tras_envio'])} / {_s(r['tras_envio_max'])} | {_s(r['cifras_nuevas'])} | "
+            f"{_s(r['empresas'])} / "
             f"{_s(r['empresas_siguiente'])} | {_mb(r['rss'])} ({_mb(r['rss_pico'])}) |"
         )
     print(f"\nResultados de una empresa (pares) con {count} evaluaciones\n")

@@ -296,6 +296,18 @@ class CubeTable:
         return found
 
 
+@dataclass(frozen=True)
+class Present:
+    """Divisions, sizes, regions and years (Lima) with assessments, and whether every
+    assessment is a demo firm's."""
+
+    divisions: set[int]
+    sizes: set[str]
+    regions: set[str]
+    years: list[int]
+    only_demo: bool
+
+
 class PanelCube:
     """The panel's statistics of one frame (one questionnaire version and depth, one data
     version: read-only, shared by every staff session of the process)."""
@@ -324,6 +336,20 @@ class PanelCube:
         self._regions = _categories(frame["region"])
         self._windows: dict[tuple[str, bool], Window] = {}
         self._lock = threading.Lock()
+
+    def present(self) -> Present:
+        """What the data holds, for the filter choices (from the cells: no pass over rows)."""
+        cells = self._cells
+        sizes = cells["size_class"].to_numpy()
+        regions = cells["region"].to_numpy()
+        years = np.unique(self._quarter // 4) if len(self._quarter) else np.empty(0, int)
+        return Present(
+            divisions={int(d) for d in np.unique(self._divisions)},
+            sizes={self._sizes[c] for c in np.unique(sizes) if c >= 0},
+            regions={self._regions[c] for c in np.unique(regions) if c >= 0},
+            years=[int(y) for y in years],
+            only_demo=bool(len(cells)) and bool(cells["is_demo"].to_numpy().all()),
+        )
 
     FIRST_VIEW = "first"
     LATER = "later"

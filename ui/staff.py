@@ -18,7 +18,6 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
@@ -36,7 +35,7 @@ from scoring.aggregates import (
     sector_group_of,
 )
 from scoring.compiled import CompiledQuestionnaire
-from scoring.panel_cube import PanelCube
+from scoring.panel_cube import PanelCube, Present
 from scoring.peru import REGIONS, SIZE_NAMES
 from scoring.schema import DEPTH_NAMES
 from storage import audit
@@ -326,13 +325,12 @@ def labels(compiled: CompiledQuestionnaire | None) -> Labels:
     return labels_for(compiled)
 
 
-def _years(frame: pd.DataFrame) -> list[int]:
+def _years(found: Present) -> list[int]:
     """Calendar years (Lima) with submissions, and the current one."""
     now = dt.datetime.now(LIMA).year
-    if frame.empty:
+    if not found.years:
         return [now]
-    local = frame["submitted_at"].agg(["min", "max"]).dt.tz_convert(LIMA)
-    return list(range(local.iloc[0].year, max(local.iloc[1].year, now) + 1))
+    return list(range(found.years[0], max(found.years[-1], now) + 1))
 
 
 def period_text(label: str) -> str:
@@ -345,10 +343,9 @@ def period_text(label: str) -> str:
     return f"{QUARTER_NAMES[int(quarter)]} {year}"
 
 
-def sector_options(frame: pd.DataFrame) -> list[str]:
+def sector_options(found: Present) -> list[str]:
     """«todos», every predefined sector group, and each CIIU division present in the data."""
-    present = {int(d) for d in np.unique(frame["ciiu_division"].to_numpy())}
-    divisions = sorted(d for group in SECTOR_GROUPS.values() for d in group if d in present)
+    divisions = sorted(d for group in SECTOR_GROUPS.values() for d in group if d in found.divisions)
     return ["", *(f"grupo:{g}" for g in SECTOR_GROUPS), *(f"ciiu:{d}" for d in divisions)]
 
 
@@ -368,25 +365,18 @@ def sector_divisions(option: str) -> tuple[int, ...]:
     return (int(value),) if kind == "ciiu" else ()
 
 
-def _present(column: pd.Series) -> set[str]:
-    """Distinct values, read from the categorical's codes (never row by row)."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        used = np.unique(column.cat.codes.to_numpy())
-        return {str(column.cat.categories[i]) for i in used if i >= 0}
-    return {str(v) for v in column.unique()}
-
-
-def filters(frame: pd.DataFrame) -> Filters:
+def filters(panel: PanelData) -> Filters:
     """Filter widgets in an expander; returns the chosen filters (kept across staff pages).
 
     Only fixed partitions can be chosen (issue 12): the whole time, one year or one quarter;
     all sectors, one predefined sector group or one CIIU division; all or one size and region.
     ``scoring.aggregates.check_fixed`` enforces the same on the server side."""
-    periods = ["", *period_options(_years(frame))]
-    sectors = sector_options(frame)
-    sizes = ["", *(s for s in SIZE_NAMES if s in _present(frame["size_class"]))]
-    regions = ["", *(r for r in REGIONS if r in _present(frame["region"]))]
-    real = bool(len(frame)) and not frame["is_demo"].to_numpy().all()
+    found = panel.cube.present()
+    periods = ["", *period_options(_years(found))]
+    sectors = sector_options(found)
+    sizes = ["", *(s for s in SIZE_NAMES if s in found.sizes)]
+    regions = ["", *(r for r in REGIONS if r in found.regions)]
+    real = bool(len(panel.frame)) and not found.only_demo
     keys = ("sni_periodo", "sni_sector", "sni_tamano", "sni_region", "sni_demo")
     for key, options in zip(keys[:4], (periods, sectors, sizes, regions), strict=True):
         if _kept(key, "") not in options:

@@ -28,7 +28,7 @@ st.caption(
 choice = staff.choose_questionnaire()
 panel = staff.panel_data(choice.questionnaire_id, choice.depth, choice.hash, choice.version)
 frame = panel.frame
-chosen = staff.filters(frame)
+chosen = staff.filters(panel)
 st.caption(staff.describe(chosen, choice.depth, choice.version))
 
 if frame.empty:
