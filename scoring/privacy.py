@@ -264,14 +264,19 @@ def rank_codes(values: np.ndarray, candidates: Sequence[float] | np.ndarray) -> 
 
     A histogram of these codes (``ranks``) gives every candidate's #(x < c) and #(x > c), so
     quantile scores can be summed over groups of firms (``scoring.panel_cube``) and still be
-    exactly OpenDP's. On the grid 0, 1, …, k − 1, #(candidates < x) is ⌈x⌉."""
+    exactly OpenDP's. On the grid 0, 1, …, k − 1, #(candidates < x) is ⌈x⌉ (computed in the
+    values' own float32 when they are: clamping to whole numbers and ⌈x⌉ are exact there)."""
     cands = np.asarray(candidates, dtype=float)
-    data = np.clip(np.asarray(values, dtype=float), cands[0], cands[-1])
+    values = np.asarray(values)
+    if values.dtype != np.float32:
+        values = values.astype(float)
     if np.array_equal(cands, np.arange(len(cands))):
+        data = np.clip(values, cands[0], cands[-1])
         position = np.ceil(data)
         equal = position == data
         position = position.astype(np.int64)
     else:
+        data = np.clip(values.astype(float), cands[0], cands[-1])
         position = np.searchsorted(cands, data, side="left")
         equal = cands[np.minimum(position, len(cands) - 1)] == data
     return 2 * position + equal

@@ -261,3 +261,20 @@ def test_a_remembered_release_draws_no_new_noise() -> None:
     assert len(privacy._noise[("laplace", 1 / 0.5)]) == left
     privacy.noisy_count(13, 0.5, "una")  # new data: one fresh draw
     assert len(privacy._noise[("laplace", 1 / 0.5)]) == left - 1
+
+
+def test_rank_codes_of_float32_scores_are_those_of_their_float64_values() -> None:
+    """The cube codes float32 scores without widening them; the codes must not change."""
+    rng = np.random.default_rng(3)
+    values = np.concatenate(
+        [rng.uniform(-5, 105, 5000), np.arange(-2, 103), rng.integers(0, 101, 500) + 0.5]
+    ).astype(np.float32)
+    for grid in (privacy.SCORE_CANDIDATES, privacy.LOG_GRID):
+        narrow = privacy.rank_codes(values, grid)
+        wide = privacy.rank_codes(values.astype(np.float64), grid)
+        assert np.array_equal(narrow, wide)
+        histogram = np.bincount(wide, minlength=2 * len(grid) + 2)
+        less, greater = privacy.ranks(histogram, len(values))
+        clipped = np.clip(values.astype(np.float64), grid[0], grid[-1])
+        assert np.array_equal(less, [(clipped < c).sum() for c in grid])
+        assert np.array_equal(greater, [(clipped > c).sum() for c in grid])
