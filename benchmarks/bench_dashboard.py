@@ -14,7 +14,7 @@ Then, each in a fresh process so that its memory is the server's alone, with App
 
 - staff: first view of the panel (fresh process), filter changes (each a new combination),
   a rerun after a new submission, the time until the new figures are installed (summed in
-  the background above 200 000 assessments), the first page of «Empresas que comparten» and
+  the background from 50 000 assessments), the first page of «Empresas que comparten» and
   the next page, and the peak resident memory (VmHWM);
 - firms: the results page of firms with a real detail: the first firm of the process, then
   other firms (peers already loaded), and the memory after 1 and after 20 firms.
@@ -208,7 +208,7 @@ def measure_staff(url: str, token: str) -> dict[str, float]:
         _one_submission(url, 1000 + k)
         begin = time.perf_counter()
         after_submission.append(_timed(at))
-        _wait_for("panel-update")  # above 200 000 rows the new figures are summed apart
+        _wait_for("panel-update")  # from 50 000 rows the new figures are summed apart
         installed.append(time.perf_counter() - begin)
         _timed(at)
     at.switch_page("ui/pages/staff_firms.py")

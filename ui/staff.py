@@ -68,7 +68,7 @@ def _live(url: str, questionnaire_id: str, depth: str, content_hash: str) -> Liv
 # From this many assessments a newer data version is brought in while the previous one is
 # shown (its figures are a few seconds old; the page says so): appending the new rows and
 # summing the cube again takes seconds at a million assessments (issue 11).
-BACKGROUND_FROM_ROWS = 200_000
+BACKGROUND_FROM_ROWS = 50_000
 
 
 class _Current:

@@ -88,7 +88,7 @@ def random_frame(seed: int, firms: int = 400) -> pd.DataFrame:
 
 
 def all_filters() -> list[Filters]:
-    periods = ["", *period_options([2024, 2025])[:6]]
+    periods = ["", *period_options([2024, 2025])[:6], "2023"]  # 2023: no assessment
     found = []
     for period in periods:
         start, end = period_bounds(period)
@@ -179,3 +179,14 @@ def test_only_fixed_partitions() -> None:
         cube.cut(Filters(start=dt.date(2025, 1, 5), end=dt.date(2025, 2, 1)))
     with pytest.raises(ValueError):
         cube.cut(Filters(ciiu=(10, 13)))
+
+
+def test_filter_choices_come_from_the_cells() -> None:
+    data = random_frame(7, firms=80)
+    found = PanelCube(data).present()
+    assert found.divisions == set(data["ciiu_division"].astype(int))
+    assert found.sizes == set(data["size_class"].astype(str))
+    assert found.regions == set(data["region"].astype(str))
+    assert found.years == [2024, 2025]
+    assert not found.only_demo
+    assert PanelCube(data[data["is_demo"]]).present().only_demo
