@@ -1,6 +1,7 @@
 """Command line of the storage package.
 
-``python -m storage migrar | crear-personal | restablecer-clave | verificar | demo``.
+``python -m storage migrar | crear-personal | restablecer-clave | verificar | demo |
+compactar-panel``.
 """
 
 from __future__ import annotations
@@ -84,6 +85,21 @@ def _parser() -> argparse.ArgumentParser:
         help="Borra antes los datos de demostración que ya existan.",
     )
     _url_option(demo)
+    blocks = commands.add_parser(
+        "compactar-panel",
+        help="Guarda las filas del Panel SNI en bloques por columnas dentro de la base, para "
+        "que un proceso nuevo (o una réplica) las lea en segundos; la primera lectura completa "
+        "de cada proceso ya lo hace en segundo plano cuando faltan muchas filas.",
+    )
+    blocks.add_argument(
+        "--filas", type=int, default=None, help="Filas por bloque (por defecto 50 000)."
+    )
+    blocks.add_argument(
+        "--comprimir",
+        action="store_true",
+        help="Comprime los bloques con zlib (ocupan menos y se leen algo más lento).",
+    )
+    _url_option(blocks)
     return parser
 
 
@@ -264,6 +280,53 @@ def _demo(url: str, firms: int, seed: int | None, replace: bool) -> int:
     return 0
 
 
+def _compactar_panel(url: str, rows: int | None, compress: bool) -> int:
+    from scoring.numbers import format_number_es
+    from storage.panel_blocks import BLOCK_ROWS, block_stats, compact
+    from storage.results_table import stored_versions
+
+    if rows is not None and rows < 1:
+        print("Indique al menos 1 fila por bloque con --filas.", file=sys.stderr)
+        return 1
+    migrate(url)
+    engine = make_engine(url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            versions = stored_versions(session)
+            if not versions:
+                print(
+                    f"No hay evaluaciones enviadas en {safe_url(url)}: no hay nada que compactar."
+                )
+                return 0
+            for version in versions:
+                done = compact(
+                    session,
+                    version.questionnaire_id,
+                    version.depth,
+                    version.hash,
+                    block_rows=rows or BLOCK_ROWS,
+                    compression="zlib" if compress else "",
+                )
+                label = f"{version.questionnaire_id} {version.version} ({version.depth})"
+                dropped = (
+                    f"; se borraron {done.dropped} bloques de otro formato" if done.dropped else ""
+                )
+                print(
+                    f"{label}: {done.blocks} bloques nuevos con "
+                    f"{format_number_es(done.rows, 0)} filas{dropped}."
+                )
+            stats = block_stats(session)
+    finally:
+        engine.dispose()
+    blocks = sum(s[3] for s in stats)
+    stored = sum(s[4] for s in stats)
+    print(
+        f"En {safe_url(url)} quedan {blocks} bloques con {format_number_es(stored, 0)} filas "
+        "del Panel SNI. Las filas que aún no están en un bloque se leen una por una."
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     url = normalize_url(args.url or database_url())
@@ -276,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
             return _verificar(url, args.ruc, args.quitar, args.personal, args.nota)
         if args.command == "demo":
             return _demo(url, args.empresas, args.semilla, args.reemplazar)
+        if args.command == "compactar-panel":
+            return _compactar_panel(url, args.filas, args.comprimir)
         return _migrar(url)
     except Exception as exc:  # the one boundary where errors become user-facing text
         print(f"No se pudo completar «{args.command}» en {safe_url(url)}: {exc}", file=sys.stderr)

@@ -1,20 +1,24 @@
 """Bulk loading of already scored assessments with SQLAlchemy Core (benchmarks and imports).
 
-Rows go in with ``executemany`` in chunks, never one ORM object at a time. Answers are not
-stored (the staff panel never reads them); ``detail_json`` keeps only the scores summary, so a
-firm page opened on such a row shows no detail. For real submissions use
+Rows go in with ``executemany`` in chunks on SQLite and with ``COPY`` on PostgreSQL, never one
+ORM object at a time. On PostgreSQL ``executemany`` runs one statement per row, and each one
+would fire the statement triggers that keep the data version (``storage.version_counters``):
+a ``COPY`` fires them once. Answers are not stored (the staff panel never reads them);
+``detail_json`` keeps only the scores summary, so a firm page opened on such a row shows no
+detail. For real submissions use
 ``storage.assessments.submit`` followed by ``storage.results_table.store_result_vector``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Column, Connection, func, select, text
+from sqlalchemy import JSON, Column, Connection, Table, func, select, text
 
 from scoring import schema
 from scoring.compiled import CompiledQuestionnaire
@@ -60,13 +64,46 @@ def sync_sequence(connection: Connection, column: Column | Any) -> None:
     )
 
 
+def write_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (same keys in each; aware UTC datetimes): one ``COPY`` on PostgreSQL,
+    ``executemany`` elsewhere. Columns left out get their Python-side defaults, as with an
+    ordinary insert."""
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        for start in range(0, len(rows), CHUNK):
+            connection.execute(table.insert(), list(rows[start : start + CHUNK]))
+        return
+    names = list(rows[0])
+    defaults = [
+        (column.name, column.default)
+        for column in table.columns
+        if column.name not in rows[0] and column.default is not None
+    ]
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    encode = [n in json_columns for n in names]
+    listed = ", ".join(f'"{n}"' for n in [*names, *(n for n, _ in defaults)])
+    cursor = connection.connection.driver_connection.cursor()  # this transaction's connection
+    try:
+        with cursor.copy(f'COPY "{table.name}" ({listed}) FROM STDIN') as copy:
+            for row in rows:
+                values = [
+                    json.dumps(row[n], ensure_ascii=False) if j else row[n]
+                    for n, j in zip(names, encode, strict=True)
+                ]
+                for _, default in defaults:
+                    values.append(default.arg(None) if default.is_callable else default.arg)
+                copy.write_row(values)
+    finally:
+        cursor.close()
+
+
 def insert_firms(connection: Connection, firms: Sequence[dict[str, Any]]) -> list[int]:
     """Insert firm rows (``storage.models.Firm`` columns, no id); returns their new ids."""
     first = next_id(connection, Firm.id)
     ids = list(range(first, first + len(firms)))
     rows = [{**firm, "id": ident} for firm, ident in zip(firms, ids, strict=True)]
-    for start in range(0, len(rows), CHUNK):
-        connection.execute(Firm.__table__.insert(), rows[start : start + CHUNK])
+    write_rows(connection, Firm.__table__, rows)
     sync_sequence(connection, Firm.__table__.c.id)
     return ids
 
@@ -149,9 +186,9 @@ def insert_scored(connection: Connection, batch: ScoredBatch) -> list[int]:
                     "vector": vectors[i].tobytes(),
                 }
             )
-        connection.execute(Assessment.__table__.insert(), assessments)
-        connection.execute(Result.__table__.insert(), results)
-        connection.execute(PanelRow.__table__.insert(), panel)
+        write_rows(connection, Assessment.__table__, assessments)
+        write_rows(connection, Result.__table__, results)
+        write_rows(connection, PanelRow.__table__, panel)
     sync_sequence(connection, Assessment.__table__.c.id)
     return ids
 

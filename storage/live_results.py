@@ -66,7 +66,17 @@ def counted_firm_ids(session: Session, demo: bool = True) -> np.ndarray:
         query = query.where(or_(Firm.verified_at.is_not(None), Firm.is_demo.is_(True)))
     else:
         query = query.where(Firm.verified_at.is_not(None), Firm.is_demo.is_(False))
-    return np.sort(np.fromiter(session.scalars(query), dtype=np.int64))
+    # Straight from the driver's cursor (the query has only constants): 800 000 ids in
+    # 0,8 s on SQLite, against 2 s through the ORM and 1,4 s through Core rows.
+    connection = session.connection()
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+        found = cursor.fetchall()
+    finally:
+        cursor.close()
+    return np.sort(np.fromiter((row[0] for row in found), dtype=np.int64, count=len(found)))
 
 
 def vector_names(
@@ -493,7 +503,18 @@ class LiveResults:
     def _full(self, session: Session, columns: list[str], firms: np.ndarray, version: tuple):
         self.reads["completa"] += 1
         self._snapshot = None  # let the old rows go before reading the new ones
-        read = self._read(session, columns, firms=firms, expected=int(version[0]))
+        from storage.panel_blocks import read_counted  # local: panel_blocks imports this module
+
+        # Covered id ranges come from the persisted column blocks (a few large reads).
+        read = read_counted(
+            session,
+            self.questionnaire_id,
+            self.depth,
+            self.questionnaire_hash,
+            columns,
+            firms=firms,
+            expected=int(version[0]),
+        )
         self._firms = firms
         self._scanned = (read.scanned, read.id_sum, read.last_id)
         rows = read.rows

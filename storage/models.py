@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -22,9 +23,11 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from storage import version_counters
 from storage.db import metadata
 
 
@@ -260,6 +263,44 @@ class PanelRow(Base):
     vector: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class PanelVersion(Base):
+    """Count, largest id and sum of ids of the panel rows of one questionnaire, depth and
+    hash, kept by database triggers (``storage.version_counters``; migration 0009)."""
+
+    __tablename__ = "panel_versiones"
+
+    questionnaire_id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    depth: Mapped[str] = mapped_column(String(10), primary_key=True)
+    questionnaire_hash: Mapped[str] = mapped_column(String(128), primary_key=True)
+    row_count: Mapped[int] = mapped_column(BigInteger)
+    max_id: Mapped[int] = mapped_column(Integer)
+    id_sum: Mapped[int] = mapped_column(BigInteger)
+
+
+class CountedFirmsVersion(Base):
+    """One row (id 1) whose ``version`` grows whenever the set of firms that count may have
+    changed; kept by database triggers (``storage.version_counters``; migration 0009)."""
+
+    __tablename__ = "version_empresas"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
+@event.listens_for(metadata, "after_create")
+def _install_version_triggers(_target: Any, connection: Any, **_kw: Any) -> None:
+    """``metadata.create_all`` gets the same triggers as migration 0009."""
+    if version_counters.tables_present(connection):
+        version_counters.install(connection)
+
+
+@event.listens_for(metadata, "before_drop")
+def _drop_version_triggers(_target: Any, connection: Any, **_kw: Any) -> None:
+    if version_counters.tables_present(connection):
+        version_counters.uninstall(connection)
+
+
 class ArchivedQuestionnaire(Base):
     """The YAML of every questionnaire version an assessment was started with, by content hash.
 
@@ -334,3 +375,76 @@ class PasswordReset(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class PanelBlock(Base):
+    """A compacted, column-major copy of the panel rows (all firms) of one questionnaire
+    version and depth with ``first_id <= assessment_id <= last_id`` (issue 11; see
+    ``storage.panel_blocks``): a million rows read as a few large blobs.
+
+    Triggers on ``panel_resultados`` and ``panel_formatos`` (migration 0010) delete a block as
+    soon as a row in its range is inserted, changed or deleted, or a layout of its version
+    changes, so a block present is never stale. Each array is raw numpy bytes (``compression``
+    says whether zlib was applied); ``matrix`` holds the values of ``columns`` as
+    ``live_results._matrix`` decodes them, column after column, each in its ``dtypes`` entry;
+    ``size_class`` and ``region`` are int16 codes into ``categories``.
+    """
+
+    __tablename__ = "panel_bloques"
+    __table_args__ = (
+        UniqueConstraint(
+            "questionnaire_id",
+            "depth",
+            "questionnaire_hash",
+            "first_id",
+            name="uq_panel_bloques_questionnaire_id",
+        ),
+        # The triggers look blocks up by range end.
+        Index(
+            "ix_panel_bloques_rango", "questionnaire_id", "depth", "questionnaire_hash", "last_id"
+        ),
+        # A block id is never reused: a reader that read a block's meta and then its matrix
+        # by id gets that block's matrix or nothing.
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    questionnaire_id: Mapped[str] = mapped_column(String(60))
+    depth: Mapped[str] = mapped_column(String(10))
+    questionnaire_hash: Mapped[str] = mapped_column(String(128))
+    first_id: Mapped[int] = mapped_column(Integer)
+    last_id: Mapped[int] = mapped_column(Integer)
+    rows: Mapped[int] = mapped_column(Integer)
+    columns: Mapped[list[str]] = mapped_column(JSON)
+    # How each column of ``matrix`` is stored: "f4" float32, "u1/<n>" and "u2/<n>" uint8 or
+    # uint16 codes into the n float32 values that follow them (storage.panel_blocks._encode).
+    dtypes: Mapped[list[str]] = mapped_column(JSON)
+    categories: Mapped[dict[str, list[str]]] = mapped_column(JSON)
+    compression: Mapped[str] = mapped_column(String(10))
+    assessment_ids: Mapped[bytes] = mapped_column(LargeBinary)
+    firm_ids: Mapped[bytes] = mapped_column(LargeBinary)
+    submitted_at: Mapped[bytes] = mapped_column(LargeBinary)
+    is_demo: Mapped[bytes] = mapped_column(LargeBinary)
+    ciiu_division: Mapped[bytes] = mapped_column(LargeBinary)
+    size_class: Mapped[bytes] = mapped_column(LargeBinary)
+    region: Mapped[bytes] = mapped_column(LargeBinary)
+    vector_format: Mapped[bytes] = mapped_column(LargeBinary)
+    matrix: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+@event.listens_for(metadata, "after_create")
+def _install_block_triggers(_target: Any, connection: Any, **_kw: Any) -> None:
+    """``metadata.create_all`` gets the same triggers as migration 0010."""
+    from storage import panel_blocks  # local: panel_blocks imports these models
+
+    if panel_blocks.tables_present(connection):
+        panel_blocks.install(connection)
+
+
+@event.listens_for(metadata, "before_drop")
+def _drop_block_triggers(_target: Any, connection: Any, **_kw: Any) -> None:
+    from storage import panel_blocks
+
+    if panel_blocks.tables_present(connection):
+        panel_blocks.uninstall(connection)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, func, or_, select, true, type_coerce
+from sqlalchemy import Connection, bindparam, func, or_, select, true, type_coerce
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
@@ -30,9 +30,14 @@ from scoring import schema
 from scoring.compiled import CompiledQuestionnaire
 from scoring.engine import BatchScores
 from scoring.result import ScoreResult
-from storage import audit
-from storage.models import Assessment, AuditLog, Firm, PanelLayout, PanelRow
-from storage.verification import UNVERIFY_ACTION, VERIFY_ACTION
+from storage.models import (
+    Assessment,
+    CountedFirmsVersion,
+    Firm,
+    PanelLayout,
+    PanelRow,
+    PanelVersion,
+)
 
 VECTOR_FORMAT = 2
 QUESTION_PREFIX = "preg_"
@@ -251,9 +256,11 @@ def store_result_vector(
 
 
 def insert_panel_rows(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Bulk insert panel rows (SQLAlchemy Core executemany); used by benchmarks and imports."""
-    if rows:
-        connection.execute(PanelRow.__table__.insert(), list(rows))
+    """Bulk insert panel rows (``storage.bulk.write_rows``: COPY on PostgreSQL, executemany on
+    SQLite); used by benchmarks and imports."""
+    from storage.bulk import write_rows  # local: storage.bulk imports this module
+
+    write_rows(connection, PanelRow.__table__, rows)
 
 
 def backfill(session: Session) -> int:
@@ -266,14 +273,18 @@ def backfill(session: Session) -> int:
         .outerjoin(PanelRow, PanelRow.assessment_id == Assessment.id)
         .where(Assessment.status == "enviada", PanelRow.assessment_id.is_(None))
     )
-    count = 0
+    rows = []
+    names = [c.key for c in PanelRow.__table__.columns]
     for assessment, detail in session.execute(missing).all():
         columns, vector = detail_vector(detail)
         ensure_layout(session, assessment.questionnaire_hash, assessment.depth, columns)
-        session.add(_panel_row(assessment, session.get_one(Firm, assessment.firm_id), vector))
-        count += 1
+        row = _panel_row(assessment, session.get_one(Firm, assessment.firm_id), vector)
+        rows.append({name: getattr(row, name) for name in names})
     session.flush()
-    return count
+    # One statement (COPY on PostgreSQL), not one per row: each statement fires the triggers
+    # that keep the data version, and on PostgreSQL every one rewrites the same counter row.
+    insert_panel_rows(session.connection(), rows)
+    return len(rows)
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -306,28 +317,32 @@ def stored_versions(
 
     Read from the stored data, not from the files in ``cuestionarios/``: versions that are no
     longer served still have results. Two hashes never share an aggregate (they may score
-    differently), so the staff pages pick one of these.
+    differently), so the staff pages pick one of these. Read from the data-version counters
+    (one row per questionnaire, depth and hash, kept by triggers: ``storage.version_counters``)
+    and the latest panel row of each (its id is the counter's largest): a few index probes on
+    every staff page run, where grouping a million panel rows took seconds. "Newest" is the
+    submission time of that latest row.
     """
     query = select(
-        PanelRow.questionnaire_id,
-        PanelRow.questionnaire_version,
-        PanelRow.questionnaire_hash,
-        PanelRow.depth,
-        func.max(PanelRow.submitted_at),
-    ).group_by(
-        PanelRow.questionnaire_id,
-        PanelRow.questionnaire_version,
-        PanelRow.questionnaire_hash,
-        PanelRow.depth,
-    )
+        PanelVersion.questionnaire_id,
+        PanelVersion.depth,
+        PanelVersion.questionnaire_hash,
+        PanelVersion.max_id,
+    ).where(PanelVersion.row_count > 0)
     if questionnaire_id is not None:
-        query = query.where(PanelRow.questionnaire_id == questionnaire_id)
+        query = query.where(PanelVersion.questionnaire_id == questionnaire_id)
     if depth is not None:
-        query = query.where(PanelRow.depth == depth)
-    found = [
-        StoredVersion(qid, version, content_hash, row_depth, _utc(last))
-        for qid, version, content_hash, row_depth, last in session.execute(query)
-    ]
+        query = query.where(PanelVersion.depth == depth)
+    found = []
+    for qid, row_depth, content_hash, max_id in session.execute(query).all():
+        latest = session.execute(
+            select(PanelRow.questionnaire_version, PanelRow.submitted_at).where(
+                PanelRow.assessment_id == max_id
+            )
+        ).one_or_none()
+        if latest is not None:
+            version, last = latest
+            found.append(StoredVersion(qid, version, content_hash, row_depth, _utc(last)))
     return sorted(found, key=lambda v: (v.last_submitted, v.version, v.hash), reverse=True)
 
 
@@ -351,43 +366,45 @@ def _consenting_firms(session: Session) -> np.ndarray:
     return np.fromiter(session.scalars(query), dtype=np.int64)
 
 
-# The latest consent change. SQLite reads backwards along the primary key and stops at the
-# first match (cost: the entries written since that change); PostgreSQL may scan the table
-# when such entries are rare (about 40 ms per 500 000 entries). An index on
-# auditoria (action, id) would make both a single index probe.
-_LAST_CONSENT_CHANGE = (
-    select(AuditLog.id)
-    .where(AuditLog.action.in_((audit.CONSENT, VERIFY_ACTION, UNVERIFY_ACTION)))
-    .order_by(AuditLog.id.desc())
-    .limit(1)
-)
-
-
 def data_version(
     session: Session, questionnaire_id: str, depth: str, questionnaire_hash: str | None = None
 ) -> tuple[int, ...]:
-    """Changes with any submission of this questionnaire and depth, and any consent or
-    verification change.
+    """Changes with any submission of this questionnaire and depth, and whenever the set of
+    counted firms may have changed.
 
-    Submissions: count, max and sum of the panel rows' ids. Consent: count and sum of the
-    consenting firms' ids (firms registered or deleted) and the id of the latest audited
-    consent change (``storage.accounts.update_consents``): two different sets of consenting
-    firms can share a count and a sum. Cheap scans, so it can run on every page view.
+    ``version[:3]``: count, largest id and sum of ids of the panel rows of that questionnaire,
+    depth and hash (every hash when None). ``version[3:]``: a counter that grows whenever a
+    firm that counts is registered or deleted, or a change of consent to statistics,
+    verification or demo flag makes a firm start or stop counting (for the staff panel or for
+    peers). Both are kept by database triggers (``storage.version_counters``), so this reads a
+    few rows, however many panel rows there are.
     """
-    rows = _questionnaire_rows(
-        select(
-            func.count(),
-            func.coalesce(func.max(PanelRow.assessment_id), 0),
-            func.coalesce(func.sum(PanelRow.assessment_id), 0),
-        ).select_from(PanelRow),
-        questionnaire_id,
-        depth,
-        questionnaire_hash,
+    if questionnaire_hash is None:
+        query, params = _VERSION_OF_ALL_HASHES, {}
+    else:
+        query, params = _VERSION, {"questionnaire_hash": questionnaire_hash}
+    params.update(questionnaire_id=questionnaire_id, depth=depth)
+    # Core on the session's connection, statements built once: this runs on every page run.
+    return tuple(int(v) for v in session.connection().execute(query, params).one())
+
+
+def _version_query() -> Any:
+    firms = select(CountedFirmsVersion.version).where(CountedFirmsVersion.id == 1)
+    return select(
+        func.coalesce(func.sum(PanelVersion.row_count), 0),
+        func.coalesce(func.max(PanelVersion.max_id), 0),
+        func.coalesce(func.sum(PanelVersion.id_sum), 0),
+        func.coalesce(firms.scalar_subquery(), 0),
+    ).where(
+        PanelVersion.questionnaire_id == bindparam("questionnaire_id"),
+        PanelVersion.depth == bindparam("depth"),
     )
-    firms = _counted(select(func.count(), func.coalesce(func.sum(Firm.id), 0)))
-    consent = session.scalar(_LAST_CONSENT_CHANGE) or 0
-    values = (*session.execute(rows).one(), *session.execute(firms).one(), consent)
-    return tuple(int(v) for v in values)
+
+
+_VERSION_OF_ALL_HASHES = _version_query()
+_VERSION = _VERSION_OF_ALL_HASHES.where(
+    PanelVersion.questionnaire_hash == bindparam("questionnaire_hash")
+)
 
 
 def layouts(session: Session, hashes: Iterable[str], depth: str) -> dict[tuple[str, int], list]:

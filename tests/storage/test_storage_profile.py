@@ -186,16 +186,18 @@ def test_data_version_changes_when_consenting_sets_share_count_and_sum(session: 
         update_consents(session, firm.id, True, not firm.consent_statistics)
     session.commit()
     after = data_version(session, "cualquiera", "completo")
-    assert after[3:5] == before[3:5]  # the old key alone would not see the change
-    assert after != before
-    # Any later consent change moves it again, even one that restores an earlier state.
-    update_consents(session, firms[0].id, False, False)
+    assert after != before  # a count and a sum of the counted firms would not see it
+    # Any later change of the counted firms moves it again, even one that restores an
+    # earlier set.
+    update_consents(session, firms[0].id, True, True)
     update_consents(session, firms[0].id, True, False)
     session.commit()
     assert data_version(session, "cualquiera", "completo") not in (before, after)
-    # Other audited actions leave it alone (the cached staff data stays valid).
+    # Other audited actions, and consent to share with SNI alone, leave it alone (the cached
+    # staff data stays valid).
     latest = data_version(session, "cualquiera", "completo")
     audit.record(session, None, "ingreso", "alguien")
+    update_consents(session, firms[1].id, False, True)
     session.commit()
     assert data_version(session, "cualquiera", "completo") == latest
 
