@@ -708,8 +708,9 @@ def update_consents(
 
     ``share``: SNI staff may see the firm's individual results. ``statistics``: its results
     count, anonymously, in aggregates and peer groups. Any change writes an audit entry
-    (``audit.CONSENT``) with the values before and after, which also tells the staff
-    dashboard that its cached data is stale (``storage.results_table.data_version``).
+    (``audit.CONSENT``) with the values before and after. A change of ``statistics`` moves
+    the data version that the cached panel and peers are keyed by (a trigger:
+    ``storage.version_counters``).
     """
     firm = _firm(session, firm_id)
     check_titular(session, firm_id, account_id)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import AuditLog, utcnow
 
-# A firm changed its consents; ``storage.results_table.data_version`` looks for the latest one.
+# A firm changed its consents (the data version moves by itself: ``storage.version_counters``).
 CONSENT = "consentimiento"
 
 

@@ -202,7 +202,7 @@ class Result(Base):
 
 class AuditLog(Base):
     __tablename__ = "auditoria"
-    # The staff dashboard's cache key reads the latest consent change on every rerun.
+    # Audit views filter by action, newest first.
     __table_args__ = (Index("ix_auditoria_action_id", "action", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
