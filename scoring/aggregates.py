@@ -181,13 +181,26 @@ def _isin(column: pd.Series, wanted: Sequence) -> np.ndarray:
 
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame ordered by firm and submission time (a no-op for load_results_frame output)."""
+    """The frame ordered by firm, submission time and assessment id (no copy when it is, as
+    ``load_results_frame`` and ``LiveResults`` give it): two assessments of one firm at the
+    same time are ordered by id, so "latest" means the same row everywhere."""
     firms = frame["firm_id"].to_numpy()
     times = _micros(frame["submitted_at"])
-    ordered = (firms[1:] > firms[:-1]) | ((firms[1:] == firms[:-1]) & (times[1:] >= times[:-1]))
-    if ordered.all():
+    ids = (
+        frame["assessment_id"].to_numpy()
+        if "assessment_id" in frame
+        else np.arange(len(frame))  # no ids: the frame's own order breaks ties
+    )
+    same = firms[1:] == firms[:-1]
+    later = (times[1:] > times[:-1]) | ((times[1:] == times[:-1]) & (ids[1:] >= ids[:-1]))
+    if ((firms[1:] > firms[:-1]) | (same & later)).all():
         return frame
-    return frame.iloc[np.lexsort((times, firms))]
+    return frame.iloc[np.lexsort((ids, times, firms))]
+
+
+def _order_keys(frame: pd.DataFrame) -> list[str]:
+    """The columns ``_sorted`` orders by that ``frame`` has."""
+    return [c for c in ("firm_id", "submitted_at", "assessment_id") if c in frame]
 
 
 def _micros(times: pd.Series) -> np.ndarray:
@@ -428,7 +441,7 @@ def heatmap(
 
 def quarter_tables(filtered: pd.DataFrame, column: str = "global") -> list[tuple[int, Table]]:
     """Per quarter (Lima time) with assessments: each firm's latest of that quarter."""
-    frame = _sorted(filtered[["firm_id", "submitted_at", column]])
+    frame = _sorted(filtered[[*_order_keys(filtered), column]])
     firms = frame["firm_id"].to_numpy()
     quarter = _quarters(frame["submitted_at"])
     # Sorted by firm and time, so a firm's rows of one quarter are adjacent: keep the last.
@@ -522,7 +535,7 @@ class Progress:
 
 def progress_columns(filtered: pd.DataFrame, columns: Sequence[str]) -> dict[str, Progress]:
     """``Progress`` of each column from the cut's rows."""
-    frame = _sorted(filtered[["firm_id", "submitted_at", *columns]])
+    frame = _sorted(filtered[[*_order_keys(filtered), *columns]])
     repeated = frame["firm_id"].duplicated(keep=False).to_numpy()
     frame = frame[repeated]
     first = frame[~frame["firm_id"].duplicated(keep="first").to_numpy()].set_index("firm_id")

@@ -38,6 +38,7 @@ from scoring.aggregates import (
     Progress,
     _micros,
     _quarters,
+    _sorted,
     check_fixed,
     period_bounds,
     period_label,
@@ -314,12 +315,16 @@ class PanelCube:
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self.names = list(frame.columns)
-        self._version = str(frame["questionnaire_version"].iloc[0]) if len(frame) else None
-        frame = latest_order(frame)
+        versions = frame["questionnaire_version"].unique() if len(frame) else []
+        if len(versions) > 1:  # a cell holds one version: aggregates never mix versions
+            raise ValueError("the cube takes the results of one questionnaire version")
+        self._version = str(versions[0]) if len(versions) else None
+        frame = _sorted(frame)
         self._frame = frame
         self._firm = frame["firm_id"].to_numpy()
         self._time = _micros(frame["submitted_at"])
         self._quarter = _quarters(frame["submitted_at"])
+        self._quarters_present = np.unique(self._quarter)  # once: every cut walks them
         self._division = frame["ciiu_division"].to_numpy()
         profile = pd.DataFrame(
             {
@@ -342,7 +347,7 @@ class PanelCube:
         cells = self._cells
         sizes = cells["size_class"].to_numpy()
         regions = cells["region"].to_numpy()
-        years = np.unique(self._quarter // 4) if len(self._quarter) else np.empty(0, int)
+        years = np.unique(self._quarters_present // 4)
         return Present(
             divisions={int(d) for d in np.unique(self._divisions)},
             sizes={self._sizes[c] for c in np.unique(sizes) if c >= 0},
@@ -354,16 +359,19 @@ class PanelCube:
     FIRST_VIEW = "first"
     LATER = "later"
 
-    def prepare(self, which: str) -> None:
+    def prepare(self, which: str, stop=None) -> None:
         """Build ahead the periods staff see first (the whole period and each quarter of the
-        trend: ``FIRST_VIEW``) or may choose next (each year: ``LATER``)."""
+        trend: ``FIRST_VIEW``) or may choose next (each year: ``LATER``; ``stop()`` true ends
+        it, for a cube that a newer one replaced)."""
         if which == self.FIRST_VIEW:
             self._window("", True)
-            for q in np.unique(self._quarter):
+            for q in self._quarters_present:
                 year, quarter = divmod(int(q), 4)
                 self._window(f"{year}-T{quarter + 1}", False)
         else:
-            for year in np.unique(self._quarter // 4):
+            for year in np.unique(self._quarters_present // 4):
+                if stop is not None and stop():
+                    return
                 self._window(str(int(year)), True)
 
     # --- filters to window and cells ---------------------------------------------------
@@ -461,8 +469,14 @@ class PanelCube:
             values = self._frame[name].to_numpy()
             latest = values[last_rows]
             small = name.startswith(QUESTION_PREFIX) or _is_small(name)
-            if small and _add_small(window, name, latest, unit_cells, n_cells):
-                return
+            if small:
+                found = _small_table(name, latest, unit_cells, n_cells)
+                if found is not None:
+                    with lock:  # the dicts are shared by the threads
+                        window.small[name], window.finite[name] = found[:2]
+                        if found[2] is not None:
+                            window.steps[name] = found[2]
+                    return
             finite = np.isfinite(latest)
             cells = unit_cells[finite]
             finite_by_cell = np.bincount(cells, minlength=n_cells)
@@ -548,7 +562,7 @@ class PanelCube:
             raise KeyError("the cube keeps the quarterly trend of the global score only")
         low, high = _quarter_range(label)
         found = []
-        for q in np.unique(self._quarter):
+        for q in self._quarters_present:
             if not low <= q <= high:
                 continue
             year, quarter = divmod(int(q), 4)
@@ -587,18 +601,6 @@ class PanelCube:
         return found
 
 
-def latest_order(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame ordered by firm, submission time and assessment id (no copy when it is)."""
-    firms = frame["firm_id"].to_numpy()
-    times = _micros(frame["submitted_at"])
-    ids = frame["assessment_id"].to_numpy()
-    same = firms[1:] == firms[:-1]
-    later = (times[1:] > times[:-1]) | ((times[1:] == times[:-1]) & (ids[1:] >= ids[:-1]))
-    if ((firms[1:] > firms[:-1]) | (same & later)).all():
-        return frame
-    return frame.iloc[np.lexsort((ids, times, firms))]
-
-
 def _quarter_range(label: str) -> tuple[int, int]:
     """The quarter numbers (year × 4 + quarter − 1) a period covers."""
     if not label:
@@ -635,25 +637,26 @@ def _factorize(profile: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     return cells, inverse.astype(np.int32).reshape(-1)
 
 
-def _add_small(window: Window, name: str, latest: np.ndarray, cells: np.ndarray, n_cells: int):
+def _small_table(name: str, latest: np.ndarray, cells: np.ndarray, n_cells: int):
     """Columns of small whole numbers (practice levels 0–4, requirement codes, level, floor,
-    provisional): one histogram per cell gives the finite count, the bounded sum (a level is
-    its own number of steps) and ``count_in``. False when a value is not such a number."""
+    provisional): one histogram per cell gives the counts per code, the finite count and the
+    bounded sum (a level is its own number of steps). None when a value is not such a
+    number."""
     finite = np.isfinite(latest)
     known = latest[finite]
     if not ((known >= 0) & (known < SMALL_CODES) & (known == np.round(known))).all():
-        return False
+        return None
     width = SMALL_CODES + 1  # the last code: no value
     code = np.full(len(latest), SMALL_CODES, dtype=np.int64)
     code[finite] = known.astype(np.int64)
     table = np.bincount(cells * width + code, minlength=n_cells * width).reshape(n_cells, width)
-    window.small[name] = table[:, :SMALL_CODES]
-    window.finite[name] = table[:, :SMALL_CODES].sum(axis=1)
+    counts = table[:, :SMALL_CODES]
+    steps = None
     bounds = _bounds_of(name)
     if bounds is not None:
         per_code = privacy.step_values(np.arange(SMALL_CODES, dtype=float), bounds)
-        window.steps[name] = table[:, :SMALL_CODES] @ per_code.astype(np.int64)
-    return True
+        steps = counts @ per_code.astype(np.int64)
+    return counts, counts.sum(axis=1), steps
 
 
 def _sum_by(cells: np.ndarray, values: np.ndarray, n_cells: int) -> np.ndarray:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +70,7 @@ def _live(url: str, questionnaire_id: str, depth: str, content_hash: str) -> Liv
 # shown (its figures are a few seconds old; the page says so): appending the new rows and
 # summing the cube again takes seconds at a million assessments (issue 11).
 BACKGROUND_FROM_ROWS = 50_000
+RETRY_SECONDS = 60  # after a failed update, the installed figures are shown this long
 
 
 class _Current:
@@ -83,21 +85,35 @@ class _Current:
         self.frame = pd.DataFrame()
         self.cube: PanelCube | None = None
         self.updating: threading.Thread | None = None
+        self.failed_at: float | None = None  # time.monotonic() of the last failed update
 
-    def view(self, engine: Engine, newest: tuple) -> tuple[pd.DataFrame, PanelCube, tuple, bool]:
-        """(frame, cube, its data version, whether a newer version is on its way)."""
+    def view(self, engine: Engine, newest: tuple) -> tuple[pd.DataFrame, PanelCube, tuple, str]:
+        """(frame, cube, its data version, state): state "" when current, "updating" while a
+        newer version is being summed, "failed" when summing it failed (the installed figures
+        stay; it is tried again after ``RETRY_SECONDS``)."""
         with self.lock:
             if self.cube is not None and self.version == newest:
-                return self.frame, self.cube, self.version, False
+                return self.frame, self.cube, self.version, ""
             if self.cube is not None and len(self.frame) >= BACKGROUND_FROM_ROWS:
+                if self._failed_recently():
+                    return self.frame, self.cube, self.version, "failed"
                 if self.updating is None or not self.updating.is_alive():
                     self.updating = threading.Thread(
                         target=self._update, args=(engine,), daemon=True, name="panel-update"
                     )
                     self.updating.start()
-                return self.frame, self.cube, self.version, True
-        self._update(engine)
-        return self.frame, self.cube, self.version, False
+                return self.frame, self.cube, self.version, "updating"
+        try:
+            self._update(engine)
+        except Exception:
+            with self.lock:
+                if self.cube is None:
+                    raise  # nothing to show: the page's error boundary says so
+        with self.lock:  # the triple installed, read together
+            return self.frame, self.cube, self.version, "failed" if self.failed_at else ""
+
+    def _failed_recently(self) -> bool:
+        return self.failed_at is not None and time.monotonic() - self.failed_at < RETRY_SECONDS
 
     def _update(self, engine: Engine) -> None:
         """Bring the rows up to date and install their frame and cube (one at a time: a
@@ -113,19 +129,22 @@ class _Current:
                 cube.prepare(PanelCube.FIRST_VIEW)  # the whole period, before it is shown
                 with self.lock:
                     self.frame, self.cube, self.version = frame, cube, snapshot.version
+                    self.failed_at = None
             later = threading.Thread(  # each year, while staff look at the first view
-                target=_prepare_later, args=(cube,), daemon=True, name="panel-years"
+                target=_prepare_later, args=(self, cube), daemon=True, name="panel-years"
             )
             later.start()
-        except Exception:  # a failed update keeps the previous figures; the next run retries
+        except Exception:  # a failed update keeps the previous figures
             log.exception("could not bring the staff panel's data up to date")
+            with self.lock:
+                self.failed_at = time.monotonic()
             if threading.current_thread().name != "panel-update":
                 raise
 
 
-def _prepare_later(cube: PanelCube) -> None:
-    try:
-        cube.prepare(PanelCube.LATER)
+def _prepare_later(current: _Current, cube: PanelCube) -> None:
+    try:  # stops as soon as a newer cube is installed: this one is let go
+        cube.prepare(PanelCube.LATER, stop=lambda: current.cube is not cube)
     except Exception:  # the periods are then built when chosen
         log.exception("could not prepare the staff panel's yearly figures")
 
@@ -181,11 +200,17 @@ def panel_data(
     with st.spinner("Cargando resultados…", show_time=True):
         with db.session() as session:
             newest = data_version(session, questionnaire_id, depth, content_hash)
-        frame, cube, shown, updating = current.view(db.engine(), newest)
-    if updating:
+        frame, cube, shown, state = current.view(db.engine(), newest)
+    if state == "updating":
         st.caption(
             ":material/sync: Hay evaluaciones enviadas hace un momento que se están sumando; "
             "las cifras se actualizan en unos segundos al volver a filtrar o recargar."
+        )
+    elif state == "failed":
+        st.warning(
+            "No pudimos sumar las evaluaciones más recientes; las cifras son las de la última "
+            "actualización. Se volverá a intentar en un minuto.",
+            icon=":material/sync_problem:",
         )
     return PanelData(frame, cube, (url, questionnaire_id, depth, content_hash, shown))
 

@@ -190,3 +190,30 @@ def test_filter_choices_come_from_the_cells() -> None:
     assert found.years == [2024, 2025]
     assert not found.only_demo
     assert PanelCube(data[data["is_demo"]]).present().only_demo
+
+
+def test_assessments_at_the_same_time_are_ordered_by_id_on_both_paths() -> None:
+    """Two assessments of one firm at the same instant: the latest is the larger id, in the
+    rows and in the cube, whatever the frame's order."""
+    privacy.reset()
+    base = random_frame(8, firms=60)
+    twins = base.iloc[:2].copy()
+    twins["firm_id"] = 20_000
+    twins["assessment_id"] = [90_002, 90_001]  # the later id first in the frame
+    twins["submitted_at"] = pd.to_datetime(["2025-03-01 12:00", "2025-03-01 12:00"], utc=True)
+    twins["global"] = np.array([5.0, 95.0], dtype=np.float32)
+    twins["nivel"] = np.array([1.0, 5.0], dtype=np.float32)
+    data = pd.concat([base, twins], ignore_index=True)
+    filters = Filters()
+    rows, summed = cut(data, filters), PanelCube(data).cut(filters)
+    expected = dashboard(data, filters, prepared=rows)
+    found = dashboard(None, filters, prepared=summed)
+    for name in ("levels", "scores", "trend", "progress"):
+        same(getattr(found, name), getattr(expected, name))
+
+
+def test_one_cube_never_mixes_questionnaire_versions() -> None:
+    data = random_frame(9, firms=20)
+    data["questionnaire_version"] = np.where(data.index % 2 == 0, "2.0.0", "2.1.0")
+    with pytest.raises(ValueError):
+        PanelCube(data)

@@ -559,3 +559,28 @@ def test_a_big_panel_shows_its_figures_while_new_submissions_are_summed(
     assert not at.exception
     assert at.metric[0].value == "9"
     assert not any("se están sumando" in c.value for c in at.caption)
+
+
+def test_a_failed_background_update_keeps_the_figures_and_says_so(
+    app_env: str, monkeypatch
+) -> None:
+    from ui import staff
+
+    monkeypatch.setattr(staff, "BACKGROUND_FROM_ROWS", 1)
+    seed(app_env, 6)
+    at = logged_in(make_staff(app_env))
+    assert at.metric[0].value == "6"
+
+    def broken(frame):
+        raise RuntimeError("falla simulada")
+
+    monkeypatch.setattr(staff, "PanelCube", broken)
+    seed(app_env, 3, first=40)
+    at.run()
+    for thread in threading.enumerate():
+        if thread.name == "panel-update":
+            thread.join(timeout=60)
+    at.run()
+    assert not at.exception
+    assert at.metric[0].value == "6"  # the installed figures stay
+    assert any("No pudimos sumar" in w.value for w in at.warning)
