@@ -324,7 +324,8 @@ def test_register_fill_reload_resume_submit_and_see_results(
     wait_idle(page)
     expect_title(page, "Llenar evaluación")
     expect(page.locator(f"{MAIN} h3").first).to_have_text("Piso legal")
-    assert checked_count(page) == 2
+    # Waits for the answers to be drawn (a reload may draw the section before its values).
+    expect(page.locator(f"{MAIN} [data-testid=stRadio] input:checked")).to_have_count(2)
     assert progress_text(page) == before
     expect(question(page, FLOOR_GAP).locator("label:has(input:checked)")).to_have_text("No")
     move(page, "Anterior", -1)
