@@ -40,7 +40,6 @@ st.caption(
 )
 choice = staff.choose_questionnaire()
 panel = staff.panel_data(choice.questionnaire_id, choice.depth, choice.hash, choice.version)
-frame = panel.frame
 chosen = staff.filters(panel)
 description = staff.describe(chosen, choice.depth, choice.version)
 st.caption(description)
