@@ -9,12 +9,14 @@
 
 Times are server script time (``ScriptRunner._run_script``), without AppTest's own polling.
 
-Run from the project root: ``python benchmarks/bench_pages.py``. Times are ratios within one run
-on a shared machine; absolute numbers vary between runs.
+Run from the project root: ``python benchmarks/bench_pages.py`` (``--solo-llenado``: only (b),
+on a database without peers, in a minute or so). Times are ratios within one run on a shared
+machine; absolute numbers vary between runs. (b) also counts the SQL statements of a rerun.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import random
 import statistics
@@ -28,7 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import event, select  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 from streamlit.runtime.scriptrunner.script_cache import ScriptCache  # noqa: E402
 from streamlit.runtime.scriptrunner.script_runner import ScriptRunner  # noqa: E402
@@ -62,7 +65,7 @@ def ruc(number: int) -> str:
     return first_ten + str(ruc_check_digit(first_ten))
 
 
-def build_database(url: str) -> dict[str, object]:
+def build_database(url: str, peers: int = PEERS) -> dict[str, object]:
     """The firm under test (token, a submitted and a draft Completo assessment) plus peers."""
     migrate(url)
     engine = make_engine(url)
@@ -107,7 +110,7 @@ def build_database(url: str) -> dict[str, object]:
             summaries.append(result_summary(score_assessment(compiled, peer_answers, peer_sources)))
         divisions = list(CIIU_DIVISIONS)
         now = utcnow()
-        for i in range(PEERS):
+        for i in range(peers):
             size = rng.choice(SIZE_CLASSES)
             peer = Firm(
                 ruc=ruc(1000 + i),
@@ -155,6 +158,12 @@ def build_database(url: str) -> dict[str, object]:
 
 
 SCRIPT_TIMES: list[float] = []
+STATEMENTS: list[str] = []
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _statement(conn, cursor, statement, parameters, context, executemany) -> None:
+    STATEMENTS.append(statement)
 
 
 def _timed(run_script):
@@ -306,37 +315,51 @@ def bare_page_like(at: AppTest, folder: Path) -> Path:
     return path
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Tiempo de servidor de dos páginas (AppTest).")
+    parser.add_argument(
+        "--solo-llenado",
+        action="store_true",
+        help="solo (b), la sección del llenado, con una base sin empresas pares",
+    )
+    args = parser.parse_args(argv)
+    peers = 0 if args.solo_llenado else PEERS
     print("Medición de páginas (AppTest, base SQLite temporal)")
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
         os.environ["DATABASE_URL"] = url
         os.environ.pop("BRUJULA_CUESTIONARIO", None)
         start = time.perf_counter()
-        ids = build_database(url)
-        print(f"Base creada con {PEERS} empresas pares en {time.perf_counter() - start:.1f} s.")
+        ids = build_database(url, peers)
+        print(f"Base creada con {peers} empresas pares en {time.perf_counter() - start:.1f} s.")
 
-        results, cold = app_page(ids["token"], ids["submitted"], "ui/pages/results.py")
-        charts = len(results.get("vega_lite_chart"))
-        warm = median_rerun(results)
-        ok_a = warm < RESULTS_TARGET_S
-        print(
-            f"(a) Resultados, evaluación Completa, {PEERS} pares: primera carga "
-            f"{cold:.3f} s; mediana de {RUNS} recargas {warm:.3f} s ({charts} gráficos) — "
-            f"meta < {RESULTS_TARGET_S:.0f} s: {'cumple' if ok_a else 'NO cumple'}."
-        )
+        ok_a = True
+        if not args.solo_llenado:
+            results, cold = app_page(ids["token"], ids["submitted"], "ui/pages/results.py")
+            charts = len(results.get("vega_lite_chart"))
+            warm = median_rerun(results)
+            ok_a = warm < RESULTS_TARGET_S
+            print(
+                f"(a) Resultados, evaluación Completa, {PEERS} pares: primera carga "
+                f"{cold:.3f} s; mediana de {RUNS} recargas {warm:.3f} s ({charts} gráficos) — "
+                f"meta < {RESULTS_TARGET_S:.0f} s: {'cumple' if ok_a else 'NO cumple'}."
+            )
 
         global KEEP_COMPILED
         fill, _ = app_page(ids["token"], ids["draft"], "ui/pages/fill.py")
         bare_path = bare_page_like(fill, Path(folder))
         bare = AppTest.from_file(str(bare_path), default_timeout=60)
         bare.run()
+        STATEMENTS.clear()
+        rerun_time(fill)
+        statements = len(STATEMENTS)
         fill_time, bare_time = paired_medians(fill, bare, PAIRED_RUNS)
         ratio = fill_time / bare_time
         ok_b = ratio <= FILL_RATIO_TARGET
         print(
             f"(b) Llenado, primera sección ({len(fill.radio)} preguntas de opción, "
-            f"{len(fill.number_input)} numéricas, {len(fill.button)} botones): "
+            f"{len(fill.number_input)} numéricas, {len(fill.button)} botones; {statements} "
+            f"consultas SQL por recarga): "
             f"{fill_time:.4f} s frente a {bare_time:.4f} s de una página simple con los mismos "
             f"elementos — razón {ratio:.2f}×, meta ≤ {FILL_RATIO_TARGET:.0f}×: "
             f"{'cumple' if ok_b else 'NO cumple'}."

@@ -7,8 +7,9 @@ import math
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, RowMapping, bindparam, func, select
+from sqlalchemy import Connection, RowMapping, bindparam, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from scoring.loader import LoadedQuestionnaire
 from scoring.result import ScoreResult
@@ -53,6 +54,18 @@ class AssessmentLocked(Exception):
             "Esta evaluación ya fue enviada y no se puede modificar. "
             "Inicie una nueva evaluación para registrar cambios."
         )
+
+
+class SavedVersion(NamedTuple):
+    """An assessment's version before and after one write of its answers.
+
+    ``Assessment.updated_at`` is the version of an assessment's answers: every function here
+    that changes an answer (``save_answers``, ``confirm_carried``, ``submit``) sets it, so a
+    copy of the answers kept with the version it was read at stays valid while it is unchanged.
+    """
+
+    before: dt.datetime | None  # None: unknown (another writer came in between)
+    after: dt.datetime
 
 
 def start_assessment(
@@ -107,14 +120,24 @@ def list_assessments(session: Session, firm_id: int) -> list[Assessment]:
     return list(session.scalars(query))
 
 
+# Built once with bound parameters: every save of the form reads the assessment this way.
+_ASSESSMENT = select(Assessment).where(
+    Assessment.id == bindparam("assessment_id"), Assessment.firm_id == bindparam("firm_id")
+)
+_ASSESSMENT_FOR_UPDATE = _ASSESSMENT.with_for_update()
+_EXISTING_ANSWERS = select(Answer).where(
+    Answer.assessment_id == bindparam("assessment_id"),
+    Answer.question_id.in_(bindparam("question_ids", expanding=True)),
+)
+
+
 def get_assessment(
     session: Session, assessment_id: int, firm_id: int, for_update: bool = False
 ) -> Assessment | None:
     """The assessment if it belongs to ``firm_id``; None otherwise (never another firm's)."""
-    query = select(Assessment).where(Assessment.id == assessment_id, Assessment.firm_id == firm_id)
-    if for_update:  # PostgreSQL locks the row; SQLite serialises writers anyway
-        query = query.with_for_update()
-    return session.scalar(query)
+    # PostgreSQL locks the row; SQLite serialises writers anyway
+    query = _ASSESSMENT_FOR_UPDATE if for_update else _ASSESSMENT
+    return session.scalar(query, {"assessment_id": assessment_id, "firm_id": firm_id})
 
 
 def _editable(session: Session, assessment_id: int, firm_id: int) -> Assessment:
@@ -149,11 +172,16 @@ def save_answers(
     comments: Mapping[str, str | None] | None = None,
     answered_by: int | None = None,
     carried: bool = False,
-) -> None:
+) -> SavedVersion:
     """Insert or update answers (None deletes one) and remember the section to resume at.
 
     ``answered_by``: the account that gave them. ``carried``: copied from the firm's earlier
-    assessment and not yet confirmed; an answer saved otherwise counts as confirmed."""
+    assessment and not yet confirmed; an answer saved otherwise counts as confirmed.
+
+    Returns the assessment's version (``updated_at``) just before and just after this write: a
+    copy of the answers taken at version ``before`` plus these changes is exactly what the
+    database holds at ``after``. ``before`` is None when another writer changed the assessment
+    after it was read here (SQLite runs that first read outside the write transaction)."""
     sources = sources or {}
     comments = comments or {}
     for question_id, value in answers.items():
@@ -163,13 +191,12 @@ def save_answers(
         if source is not None and source not in SOURCES:
             raise ValueError(f"source of {question_id!r} must be one of {SOURCES}")
     assessment = _editable(session, assessment_id, firm_id)
+    before = assessment.updated_at
     now = utcnow()
     existing = {
         row.question_id: row
         for row in session.scalars(
-            select(Answer).where(
-                Answer.assessment_id == assessment.id, Answer.question_id.in_(list(answers))
-            )
+            _EXISTING_ANSWERS, {"assessment_id": assessment.id, "question_ids": list(answers)}
         )
     }
     for question_id, value in answers.items():
@@ -187,10 +214,28 @@ def save_answers(
         row.updated_at = now
         row.answered_by = answered_by
         row.carried_over = carried
+    values: dict[str, object] = {"updated_at": now}
     if current_section is not None:
-        assessment.current_section = current_section
-    assessment.updated_at = now
+        values["current_section"] = current_section
+    # Set the new version only where the row still has the one read above: this statement runs
+    # after the answers were written, so it holds the write lock (SQLite) or the row lock
+    # (PostgreSQL), and no other writer can come between it and the commit.
+    claimed = session.execute(
+        update(Assessment)
+        .where(Assessment.id == assessment.id, Assessment.updated_at == before)
+        .values(values),
+        execution_options={"synchronize_session": False},
+    )
+    if claimed.rowcount != 1:
+        session.execute(
+            update(Assessment).where(Assessment.id == assessment.id).values(values),
+            execution_options={"synchronize_session": False},
+        )
+        before = None
+    for key, value in values.items():  # the loaded object says what the database now holds
+        set_committed_value(assessment, key, value)
     session.flush()
+    return SavedVersion(before, now)
 
 
 def confirm_carried(
@@ -397,28 +442,59 @@ _ASSESSMENT_ROW = select(
     Assessment.current_section,
     Assessment.questionnaire_id,
     Assessment.questionnaire_hash,
+    Assessment.updated_at,
 ).where(Assessment.id == bindparam("assessment_id"), Assessment.firm_id == bindparam("firm_id"))
-_ANSWER_ROWS = select(Answer.question_id, Answer.value, Answer.source).where(
-    Answer.assessment_id == bindparam("assessment_id")
-)
+_ANSWER_ROWS = select(
+    Answer.question_id, Answer.value, Answer.source, Answer.comment, Answer.carried_over
+).where(Answer.assessment_id == bindparam("assessment_id"))
+
+
+class AnswerSnapshot(NamedTuple):
+    """Everything the form shows of an assessment's saved answers, read in one query."""
+
+    answers: dict[str, Any]
+    sources: dict[str, str]
+    comments: dict[str, str]  # a «No aplica» reason or the firm's note
+    carried: set[str]  # carried over from an earlier assessment, not yet confirmed
+
+
+def assessment_row(
+    connection: Connection | Session, assessment_id: int, firm_id: int
+) -> RowMapping | None:
+    """The firm's assessment (status, depth, dates, section, questionnaire and ``updated_at``,
+    the version of its answers); None when it is not this firm's (or does not exist)."""
+    params = {"assessment_id": assessment_id, "firm_id": firm_id}
+    return connection.execute(_ASSESSMENT_ROW, params).mappings().first()
+
+
+def answer_snapshot(connection: Connection | Session, assessment_id: int) -> AnswerSnapshot:
+    """The saved answers of an assessment with their sources, comments and carried-over marks.
+
+    Not scoped to a firm by itself: call it only for an id ``assessment_row`` found for the
+    firm (in the same transaction or keyed by the version it returned)."""
+    snapshot = AnswerSnapshot({}, {}, {}, set())
+    params = {"assessment_id": assessment_id}
+    for question_id, value, source, comment, carried in connection.execute(_ANSWER_ROWS, params):
+        snapshot.answers[question_id] = value
+        if source:
+            snapshot.sources[question_id] = source
+        if comment is not None:
+            snapshot.comments[question_id] = comment
+        if carried:
+            snapshot.carried.add(question_id)
+    return snapshot
 
 
 def assessment_with_answers(
     connection: Connection | Session, assessment_id: int, firm_id: int
 ) -> tuple[RowMapping, dict[str, Any], dict[str, str]] | None:
-    """The firm's assessment (status, depth, dates, section, questionnaire) with its saved
-    answers and sources; None when it is not this firm's (or does not exist)."""
-    params = {"assessment_id": assessment_id, "firm_id": firm_id}
-    row = connection.execute(_ASSESSMENT_ROW, params).mappings().first()
+    """The firm's assessment (``assessment_row``) with its saved answers and sources; None when
+    it is not this firm's (or does not exist)."""
+    row = assessment_row(connection, assessment_id, firm_id)
     if row is None:
         return None
-    answers: dict[str, Any] = {}
-    sources: dict[str, str] = {}
-    for question_id, value, source in connection.execute(_ANSWER_ROWS, params):
-        answers[question_id] = value
-        if source:
-            sources[question_id] = source
-    return row, answers, sources
+    snapshot = answer_snapshot(connection, assessment_id)
+    return row, snapshot.answers, snapshot.sources
 
 
 def load_comments(session: Session, assessment_id: int, firm_id: int) -> dict[str, str]:

@@ -11,10 +11,11 @@ import streamlit as st
 from scoring import CompiledQuestionnaire, LoadedQuestionnaire, schema
 from scoring.answers import NO_APLICA
 from storage.assessments import (
-    assessment_with_answers,
-    carried_questions,
+    AnswerSnapshot,
+    SavedVersion,
+    answer_snapshot,
+    assessment_row,
     list_assessments,
-    load_comments,
 )
 from ui import db, session, widgets
 from ui.formstate import scoring_answers
@@ -40,6 +41,8 @@ class AssessmentView:
     reasons: dict[str, str] = field(default_factory=dict)
     # Answers carried over from an earlier assessment and not yet confirmed.
     carried: set[str] = field(default_factory=set)
+    # The version of the answers above (the assessment's ``updated_at`` when they were read).
+    version: dt.datetime | None = None
 
     def scoring_answers(self) -> dict[str, object]:
         """The answers with each «No aplica» reason as the engine reads it."""
@@ -118,14 +121,17 @@ def load_assessment_or_stop(firm_id: int, draft_first: bool = False) -> Assessme
         st.stop()
     if assessment_id == INVALID_ID:
         _not_found()
-    with db.session() as database:
-        found = assessment_with_answers(database, assessment_id, firm_id)
-        reasons = load_comments(database, assessment_id, firm_id) if found else {}
-        carried = carried_questions(database, assessment_id, firm_id) if found else set()
-    if found is None:
+    with db.connection() as connection:
+        record = assessment_row(connection, assessment_id, firm_id)
+        snapshot = None
+        if record is not None:
+            snapshot = _kept_answers(assessment_id, firm_id, record["updated_at"])
+            if snapshot is None:
+                snapshot = answer_snapshot(connection, assessment_id)
+                _keep_answers(assessment_id, firm_id, record["updated_at"], snapshot)
+    if record is None or snapshot is None:
         _not_found()
-    assert found is not None
-    record, answers, sources = found
+    assert record is not None and snapshot is not None
     row = {key: record[key] for key in _ROW_FIELDS}
     # The version the assessment was started with, even if the file has changed since.
     loaded = db.questionnaire_for_hash(row["questionnaire_hash"])
@@ -143,11 +149,52 @@ def load_assessment_or_stop(firm_id: int, draft_first: bool = False) -> Assessme
         id=assessment_id,
         loaded=loaded,
         compiled=db.compiled(loaded, row["depth"]),
-        answers=answers,
-        sources=sources,
-        reasons=reasons,
-        carried=carried,
+        # Copies: pages change them in place after a save; the kept snapshot stays as read.
+        answers=dict(snapshot.answers),
+        sources=dict(snapshot.sources),
+        reasons=dict(snapshot.comments),
+        carried=set(snapshot.carried),
+        version=record["updated_at"],
         **row,
+    )
+
+
+# The answers last read in this session, with the version they were read at. Every rerun of
+# the form reads the assessment's row (status, section, version: one small query); the answers
+# are read again only when the version changed, that is when anything wrote them (another tab,
+# another replica, a save from this session). Session state, so one firm's answers are never
+# seen by another session; one assessment at a time.
+_ANSWERS_KEY = "answers_snapshot"
+
+
+def _kept_answers(assessment_id: int, firm_id: int, version: object) -> AnswerSnapshot | None:
+    kept = st.session_state.get(_ANSWERS_KEY)
+    if kept is not None and kept[0] == (assessment_id, firm_id, version):
+        return kept[1]
+    return None
+
+
+def _keep_answers(
+    assessment_id: int, firm_id: int, version: object, snapshot: AnswerSnapshot
+) -> None:
+    st.session_state[_ANSWERS_KEY] = ((assessment_id, firm_id, version), snapshot)
+
+
+def remember_saved(view: AssessmentView, firm_id: int, saved: SavedVersion) -> None:
+    """After this session saved answers (and updated ``view`` to match), keep the view's answers
+    as the new version's, so the next rerun need not read them back. Only when the write was
+    based on the version the view was read at (``saved.before``): otherwise someone else wrote
+    in between, and the next rerun reads everything again."""
+    if view.version is None or saved.before != view.version:
+        return
+    view.version = saved.after
+    _keep_answers(
+        view.id,
+        firm_id,
+        saved.after,
+        AnswerSnapshot(
+            dict(view.answers), dict(view.sources), dict(view.reasons), set(view.carried)
+        ),
     )
 
 

@@ -74,7 +74,7 @@ def test_an_unexpected_error_shows_a_spanish_message_with_a_logged_id(
     def broken(*args, **kwargs):
         raise RuntimeError("SELECT password_hash FROM cuentas -- secreto en /srv/app.py")
 
-    monkeypatch.setattr("ui.assessment.assessment_with_answers", broken)
+    monkeypatch.setattr("ui.assessment.assessment_row", broken)
     with caplog.at_level(logging.ERROR, logger="brujula.errores"):
         at = open_page("ui/pages/fill.py", token, evaluacion=str(aid))
     shown = _clean(at)

@@ -3,6 +3,10 @@ what it changed, and shows what the other saved on its next rerun (issue 11)."""
 
 from __future__ import annotations
 
+import pytest
+from sqlalchemy import Engine, event
+
+import storage.assessments as assessments
 from storage.assessments import load_answers
 from storage.db import make_engine, session_scope
 from tests.ui.helpers import firm_id_for, logged_in, make_firm, open_page
@@ -76,3 +80,65 @@ def test_a_cleared_answer_in_one_tab_is_not_restored_by_the_other(app_env: str) 
     second.radio(key=widget_key(aid, "e2")).set_value(1).run()
     assert _stored(app_env, aid, firm_id) == {"e2": 1}
     assert second.radio(key=widget_key(aid, "e1")).value is None
+
+
+class _AnswerReads:
+    """Counts the queries that read an assessment's answers (``FROM respuestas``)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        if "FROM respuestas" in statement:
+            self.count += 1
+
+    def __enter__(self) -> _AnswerReads:
+        event.listen(Engine, "before_cursor_execute", self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(Engine, "before_cursor_execute", self)
+
+
+def test_answers_are_read_again_only_when_their_version_changed(app_env: str) -> None:
+    first, second, aid, firm_id = _two_tabs(app_env)
+    first.radio(key=widget_key(aid, "e1")).set_value(2).run()
+    with _AnswerReads() as reads:
+        first.run()  # nothing changed since its own save: the kept copy is current
+    assert reads.count == 0
+    assert first.radio(key=widget_key(aid, "e1")).value == 2
+    second.radio(key=widget_key(aid, "e2")).set_value(3).run()  # another session writes
+    with _AnswerReads() as reads:
+        first.run()
+    assert reads.count == 1
+    assert first.radio(key=widget_key(aid, "e2")).value == 3
+    with _AnswerReads() as reads:
+        first.run()
+    assert reads.count == 0 and first.radio(key=widget_key(aid, "e2")).value == 3
+    assert _stored(app_env, aid, firm_id) == {"e1": 2, "e2": 3}
+
+
+def test_a_save_by_another_tab_during_this_run_is_not_hidden_by_the_kept_copy(
+    app_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other tab saves after this run read the answers and before it saves its own: the
+    copy this run kept is out of date, and the next rerun must read the answers again."""
+    first, _second, aid, firm_id = _two_tabs(app_env)
+    real_save = assessments.save_answers
+    done: list[int] = []
+
+    def other_tab_first(database, *args, **kwargs):
+        if not done:
+            done.append(1)
+            engine = make_engine(app_env)
+            with session_scope(engine) as other:
+                real_save(other, aid, firm_id, {"e2": 3})
+            engine.dispose()
+        return real_save(database, *args, **kwargs)
+
+    monkeypatch.setattr(assessments, "save_answers", other_tab_first)
+    first.radio(key=widget_key(aid, "e1")).set_value(2).run()  # the wrapper acts only once
+    assert done and not first.exception
+    first.run()
+    assert first.radio(key=widget_key(aid, "e2")).value == 3
+    assert _stored(app_env, aid, firm_id) == {"e1": 2, "e2": 3}

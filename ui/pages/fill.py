@@ -14,7 +14,7 @@ from storage.assessments import (
 )
 from storage.db import DatabaseBusy
 from ui import db, session, widgets
-from ui.assessment import load_assessment_or_stop, show_read_only
+from ui.assessment import load_assessment_or_stop, remember_saved, show_read_only
 from ui.formstate import (
     CHANGED,
     FILL,
@@ -184,7 +184,7 @@ def _save(section_id: str) -> bool:
     changed, changed_sources = _changes()
     changed_reasons = _changed_reasons(changed)
     try:
-        db.write(
+        saved = db.write(
             lambda database: save_answers(
                 database,
                 aid,
@@ -227,6 +227,7 @@ def _save(section_id: str) -> bool:
             view.reasons[qid] = changed_reasons[qid]
         else:
             view.reasons.pop(qid, None)
+    remember_saved(view, firm.id, saved)
     return True
 
 
