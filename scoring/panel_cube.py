@@ -21,6 +21,7 @@ global score for the trend) and kept while the cube lives: one cube per data ver
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -100,6 +101,20 @@ def _is_small(name: str) -> bool:
 
 def _codes_dtype(grid: Sequence[float]) -> type:
     return np.uint8 if 2 * len(grid) + 2 < 256 else np.uint16
+
+
+SNAPSHOT_FORMAT = 1
+_WINDOW_COUNTS = ("rows", "firms", "repeated", "big_cells", "small_cells")
+_WINDOW_TABLES = ("finite", "steps", "dense", "codes", "small", "progress")
+
+
+ROWS_WAIT_SECONDS = 600  # a cut of a saved cube waits this long at most for its rows
+# What ``attach`` takes from the rows (the rest of a saved cube is its own).
+ROW_ATTRIBUTES = ("_frame", "_firm", "_time", "_quarter", "_division", "_cell")
+
+
+class RowsMissing(RuntimeError):
+    """A saved cube was asked for a period it does not hold, and its rows never came."""
 
 
 BIG_CELL = 64  # firms from which a cell keeps its quantile histograms summed
@@ -319,7 +334,16 @@ class PanelCube:
         if len(versions) > 1:  # a cell holds one version: aggregates never mix versions
             raise ValueError("the cube takes the results of one questionnaire version")
         self._version = str(versions[0]) if len(versions) else None
+        self._windows: dict[tuple[str, bool], Window] = {}
+        self._lock = threading.Lock()
+        self._rows_ready = threading.Event()
+        self._rows_failed = False
+        self._set_rows(frame)
+        self._rows_ready.set()
+
+    def _set_rows(self, frame: pd.DataFrame) -> None:
         frame = _sorted(frame)
+        self.assessments = len(frame)
         self._frame = frame
         self._firm = frame["firm_id"].to_numpy()
         self._time = _micros(frame["submitted_at"])
@@ -339,8 +363,115 @@ class PanelCube:
         self._divisions = cells["ciiu_division"].to_numpy()
         self._sizes = _categories(frame["size_class"])
         self._regions = _categories(frame["region"])
-        self._windows: dict[tuple[str, bool], Window] = {}
-        self._lock = threading.Lock()
+
+    # --- a saved cube (``storage.panel_snapshots``) ---------------------------------------
+
+    def snapshot(self) -> tuple[dict, bytes]:
+        """What a fresh process needs to show the first view (``FIRST_VIEW``: the whole period
+        and the quarters of the trend, when built) without the rows: (JSON-ready description,
+        numpy arrays as ``.npz`` bytes, no pickles)."""
+        arrays: dict[str, np.ndarray] = {
+            "cells." + name: self._cells[name].to_numpy() for name in self._cells.columns
+        }
+        arrays["quarters"] = self._quarters_present
+        windows = []
+        first_view = [(key, w) for key, w in self._windows.items() if key[0] == "" or not key[1]]
+        for number, ((label, full), window) in enumerate(sorted(first_view)):
+            windows.append({"label": label, "full": full, "columns": window.columns})
+            prefix = f"{number}|"
+            for name in ("rows", "firms", "repeated", "big_cells", "small_cells"):
+                arrays[prefix + name] = getattr(window, name)
+            for name, values in window.moving.arrays.items():
+                arrays[f"{prefix}moving|{name}"] = values
+            for part in _WINDOW_TABLES:
+                for name, values in getattr(window, part).items():
+                    arrays[f"{prefix}{part}|{name}"] = values
+        meta = {
+            "format": SNAPSHOT_FORMAT,
+            "names": self.names,
+            "version": self._version,
+            "assessments": self.assessments,
+            "sizes": self._sizes,
+            "regions": self._regions,
+            "cells": list(self._cells.columns),
+            "windows": windows,
+        }
+        buffer = io.BytesIO()
+        np.savez(buffer, allow_pickle=False, **arrays)
+        return meta, buffer.getvalue()
+
+    @classmethod
+    def from_snapshot(cls, meta: dict, data: bytes) -> PanelCube:
+        """A cube that shows the periods of ``snapshot`` at once; any other period waits for
+        ``attach`` (the rows of the same data version). Raises ValueError on another format."""
+        if meta.get("format") != SNAPSHOT_FORMAT:
+            raise ValueError("saved panel cube of another format")
+        cube = cls.__new__(cls)
+        with np.load(io.BytesIO(data), allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+        cube.names = list(meta["names"])
+        cube._version = meta["version"]
+        cube.assessments = int(meta["assessments"])
+        cube._sizes = list(meta["sizes"])
+        cube._regions = list(meta["regions"])
+        cube._cells = pd.DataFrame({name: arrays["cells." + name] for name in meta["cells"]})
+        cube._divisions = cube._cells["ciiu_division"].to_numpy()
+        cube._quarters_present = arrays["quarters"]
+        cube._windows = {}
+        for number, described in enumerate(meta["windows"]):
+            prefix = f"{number}|"
+            parts: dict[str, dict[str, np.ndarray]] = {p: {} for p in ("moving", *_WINDOW_TABLES)}
+            for name, values in arrays.items():
+                if name.startswith(prefix) and name.count("|") == 2:
+                    _, part, column = name.split("|")
+                    parts[part][column] = values
+            window = Window(
+                columns=list(described["columns"]),
+                moving=Moving(parts.pop("moving")),
+                **{n: arrays[prefix + n] for n in _WINDOW_COUNTS},
+                **parts,
+            )
+            cube._windows[(described["label"], bool(described["full"]))] = window
+        cube._lock = threading.Lock()
+        cube._rows_ready = threading.Event()
+        cube._rows_failed = False
+        cube._frame = None
+        return cube
+
+    def attach(self, frame: pd.DataFrame) -> bool:
+        """Give a cube made ``from_snapshot`` its rows, so that it can build other periods.
+        False when they are not the rows it was saved from (other columns, cells or number of
+        assessments): the cube then stays without rows and cuts of other periods fail."""
+        if self._rows_ready.is_set():
+            return not self._rows_failed
+        try:
+            rows = PanelCube(frame)
+        except Exception:
+            self.abandon()
+            raise
+        same = (
+            rows.names == self.names
+            and rows.assessments == self.assessments
+            and rows._sizes == self._sizes
+            and rows._regions == self._regions
+            and rows._cells.equals(self._cells)
+        )
+        if same:
+            for name in ROW_ATTRIBUTES:
+                setattr(self, name, getattr(rows, name))
+        self._rows_failed = not same
+        self._rows_ready.set()  # waiting cuts go on (or fail, when the rows did not match)
+        return same
+
+    @property
+    def has_rows(self) -> bool:
+        """Whether the cube can build any period (made from rows, or attached to them)."""
+        return self._rows_ready.is_set() and not self._rows_failed
+
+    def abandon(self) -> None:
+        """The rows will not come (reading them failed): cuts that wait for them fail."""
+        self._rows_failed = True
+        self._rows_ready.set()
 
     def present(self) -> Present:
         """What the data holds, for the filter choices (from the cells: no pass over rows)."""
@@ -399,6 +530,10 @@ class PanelCube:
         found = self._windows.get(key)
         if found is not None:
             return found
+        if not self._rows_ready.wait(ROWS_WAIT_SECONDS):  # a saved cube: others need the rows
+            raise RowsMissing("the rows of this saved cube did not come in time")
+        if self._rows_failed:
+            raise RowsMissing("the rows of this saved cube could not be attached")
         with self._lock:
             if key not in self._windows:
                 columns = [n for n in self.names if n not in META] if full else ["global"]
@@ -490,7 +625,9 @@ class PanelCube:
                 codes = np.full(len(latest), bins - 1, dtype=_codes_dtype(grid))
                 codes[finite] = privacy.rank_codes(latest[finite], grid)
                 dense = np.bincount(big_rows * bins + codes[in_big], minlength=n_big * bins)
-                window.dense[name] = dense.reshape(n_big, bins).astype(np.int32)
+                # In the fewest bytes the largest count needs (summed as int64 in the cuts).
+                smallest = np.min_scalar_type(int(dense.max()) if len(dense) else 0)
+                window.dense[name] = dense.reshape(n_big, bins).astype(smallest)
                 window.codes[name] = codes[~in_big]
             if _is_small(name):  # not all small whole numbers: count the codes there are
                 code = np.where(

@@ -283,6 +283,7 @@ def _demo(url: str, firms: int, seed: int | None, replace: bool) -> int:
 def _compactar_panel(url: str, rows: int | None, compress: bool) -> int:
     from scoring.numbers import format_number_es
     from storage.panel_blocks import BLOCK_ROWS, block_stats, compact
+    from storage.panel_snapshots import build_and_save
     from storage.results_table import stored_versions
 
     if rows is not None and rows < 1:
@@ -314,6 +315,13 @@ def _compactar_panel(url: str, rows: int | None, compress: bool) -> int:
                 print(
                     f"{label}: {done.blocks} bloques nuevos con "
                     f"{format_number_es(done.rows, 0)} filas{dropped}."
+                )
+                key = (version.questionnaire_id, version.depth, version.hash)
+                counted = build_and_save(session, key, version.version)
+                session.commit()
+                print(
+                    f"{label}: cubo del panel guardado con {format_number_es(counted, 0)} "
+                    "evaluaciones que cuentan."
                 )
             stats = block_stats(session)
     finally:

@@ -433,6 +433,30 @@ class PanelBlock(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class PanelCubeSnapshot(Base):
+    """The staff panel's cube (``scoring.panel_cube.PanelCube.snapshot``) of one questionnaire
+    version and depth, saved for the data version (``results_table.data_version``) it was
+    built from (issue 11, ``storage.panel_snapshots``): a fresh process shows the first view
+    from it while it reads the rows. One per questionnaire version and depth; a snapshot of
+    another data version is never used."""
+
+    __tablename__ = "panel_cubos"
+    __table_args__ = (
+        UniqueConstraint(
+            "questionnaire_id", "depth", "questionnaire_hash", name="uq_panel_cubos_cuestionario"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    questionnaire_id: Mapped[str] = mapped_column(String(60))
+    depth: Mapped[str] = mapped_column(String(10))
+    questionnaire_hash: Mapped[str] = mapped_column(String(128))
+    data_version: Mapped[list[int]] = mapped_column(JSON)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON)
+    arrays: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 @event.listens_for(metadata, "after_create")
 def _install_block_triggers(_target: Any, connection: Any, **_kw: Any) -> None:
     """``metadata.create_all`` gets the same triggers as migration 0010."""

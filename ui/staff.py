@@ -2,12 +2,13 @@
 
 The panel rows are aggregate staff data, never one firm's page, so they are held once per
 process (``storage.live_results.LiveResults`` in ``st.cache_resource``) for each database,
-questionnaire version and depth, and brought up to date on every run from the data version
-read from the database: a new submission appends its row, a consent change drops or adds
-that firm's rows; nothing is read again in full (issue 11). Every run gets the same read-only
-frame (no copy); pandas 3 copies on write and the aggregates never modify their input. The
-figures come from the frame's ``scoring.panel_cube.PanelCube`` (statistics per period and
-profile cell), so a filter change sums cells instead of going over every assessment.
+questionnaire version and depth, and brought up to date from the data version read from the
+database on every run: a new submission appends its row, a consent change drops or adds that
+firm's rows; nothing is read again in full (issue 11). The figures come from the rows'
+``scoring.panel_cube.PanelCube`` (statistics per period and profile cell), so a filter change
+sums cells instead of going over every assessment. A fresh process first looks for the cube
+saved for the current data version (``storage.panel_snapshots``) and shows it while it reads
+the rows in the background.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
@@ -36,10 +36,10 @@ from scoring.aggregates import (
     sector_group_of,
 )
 from scoring.compiled import CompiledQuestionnaire
-from scoring.panel_cube import PanelCube, Present
+from scoring.panel_cube import PanelCube, Present, RowsMissing
 from scoring.peru import REGIONS, SIZE_NAMES
 from scoring.schema import DEPTH_NAMES
-from storage import audit
+from storage import audit, panel_snapshots
 from storage.db import database_url, session_scope
 from storage.live_results import LiveResults, as_frame
 from storage.results_table import StoredVersion, data_version, stored_versions
@@ -73,67 +73,62 @@ BACKGROUND_FROM_ROWS = 50_000
 RETRY_SECONDS = 60  # after a failed update, the installed figures are shown this long
 
 
+# From this many assessments the cube is saved in the database once its years are built
+# (``storage.panel_snapshots``): the next fresh process shows the first view from it.
+SAVE_FROM_ROWS = 50_000
+
+
 class _Current:
-    """The frame and cube of the latest data version of one questionnaire version and depth
-    (older ones are let go as soon as a newer one is installed: a cube holds its rows)."""
+    """The cube of the latest data version of one questionnaire version and depth (older ones
+    are let go as soon as a newer one is installed: a cube holds its rows)."""
 
     def __init__(self, live: LiveResults, version: str, content_hash: str) -> None:
         self.live, self.label, self.content_hash = live, version, content_hash
-        self.lock = threading.Lock()  # guards the installed version, frame and cube
+        self.key = (live.questionnaire_id, live.depth, live.questionnaire_hash)
+        self.lock = threading.Lock()  # guards the installed version and cube
         self.building = threading.Lock()  # one update at a time
         self.version: tuple | None = None
-        self.frame = pd.DataFrame()
         self.cube: PanelCube | None = None
         self.updating: threading.Thread | None = None
         self.failed_at: float | None = None  # time.monotonic() of the last failed update
 
-    def view(self, engine: Engine, newest: tuple) -> tuple[pd.DataFrame, PanelCube, tuple, str]:
-        """(frame, cube, its data version, state): state "" when current, "updating" while a
-        newer version is being summed, "failed" when summing it failed (the installed figures
-        stay; it is tried again after ``RETRY_SECONDS``)."""
+    def view(self, engine: Engine, newest: tuple) -> tuple[PanelCube, tuple, str]:
+        """(cube, its data version, state): state "" when current, "updating" while a newer
+        version is being summed, "failed" when summing it failed (the installed figures stay;
+        it is tried again after ``RETRY_SECONDS``)."""
         with self.lock:
             if self.cube is not None and self.version == newest:
-                return self.frame, self.cube, self.version, ""
-            if self.cube is not None and len(self.frame) >= BACKGROUND_FROM_ROWS:
+                return self.cube, self.version, ""
+            if self.cube is not None and self.cube.assessments >= BACKGROUND_FROM_ROWS:
                 if self._failed_recently():
-                    return self.frame, self.cube, self.version, "failed"
+                    return self.cube, self.version, "failed"
                 if self.updating is None or not self.updating.is_alive():
                     self.updating = threading.Thread(
                         target=self._update, args=(engine,), daemon=True, name="panel-update"
                     )
                     self.updating.start()
-                return self.frame, self.cube, self.version, "updating"
+                return self.cube, self.version, "updating"
         try:
-            self._update(engine)
+            self._update(engine, newest)
         except Exception:
             with self.lock:
                 if self.cube is None:
                     raise  # nothing to show: the page's error boundary says so
-        with self.lock:  # the triple installed, read together
-            return self.frame, self.cube, self.version, "failed" if self.failed_at else ""
+        with self.lock:  # the pair installed, read together
+            return self.cube, self.version, "failed" if self.failed_at else ""
 
     def _failed_recently(self) -> bool:
         return self.failed_at is not None and time.monotonic() - self.failed_at < RETRY_SECONDS
 
-    def _update(self, engine: Engine) -> None:
-        """Bring the rows up to date and install their frame and cube (one at a time: a
-        second caller waits, then finds the version installed)."""
+    def _update(self, engine: Engine, newest: tuple | None = None) -> None:
+        """Bring the rows up to date and install their cube (one at a time: a second caller
+        waits, then finds the version installed). A fresh process first looks for the cube
+        saved for ``newest``: shown at once, its rows are read in the background."""
         try:
             with self.building:
-                with session_scope(engine) as session:
-                    snapshot = self.live.refresh(session)
-                if snapshot.version == self.version and self.cube is not None:
+                if self.cube is None and newest is not None and self._install_saved(engine, newest):
                     return
-                frame = as_frame(snapshot.rows, self.label, self.content_hash)
-                cube = PanelCube(frame)
-                cube.prepare(PanelCube.FIRST_VIEW)  # the whole period, before it is shown
-                with self.lock:
-                    self.frame, self.cube, self.version = frame, cube, snapshot.version
-                    self.failed_at = None
-            later = threading.Thread(  # each year, while staff look at the first view
-                target=_prepare_later, args=(self, cube), daemon=True, name="panel-years"
-            )
-            later.start()
+                self._build(engine)
         except Exception:  # a failed update keeps the previous figures
             log.exception("could not bring the staff panel's data up to date")
             with self.lock:
@@ -141,12 +136,85 @@ class _Current:
             if threading.current_thread().name != "panel-update":
                 raise
 
+    def _build(self, engine: Engine) -> None:
+        """Read the rows (new ones only, when a version is installed) and install their cube;
+        its years are built, and the cube saved, in the background. Holds ``building``."""
+        with session_scope(engine) as session:
+            snapshot = self.live.refresh(session)
+        if snapshot.version == self.version and self.cube is not None and self.cube.has_rows:
+            return
+        cube = PanelCube(as_frame(snapshot.rows, self.label, self.content_hash))
+        cube.prepare(PanelCube.FIRST_VIEW)  # the whole period, before it is shown
+        with self.lock:
+            self.cube, self.version = cube, snapshot.version
+            self.failed_at = None
+        later = threading.Thread(  # each year, while staff look at the first view
+            target=_prepare_later,
+            args=(self, cube, engine, snapshot.version),
+            daemon=True,
+            name="panel-years",
+        )
+        later.start()
 
-def _prepare_later(current: _Current, cube: PanelCube) -> None:
-    try:  # stops as soon as a newer cube is installed: this one is let go
+    def _install_saved(self, engine: Engine, newest: tuple) -> bool:
+        """Install the cube saved for data version ``newest``, if there is one, and read its
+        rows in the background. Holds ``building``."""
+        with session_scope(engine) as session:
+            stored = panel_snapshots.load(session, self.key, newest)
+        if stored is None:
+            return False
+        try:
+            cube = PanelCube.from_snapshot(*stored)
+        except (ValueError, KeyError, OSError):  # another format: built again from the rows
+            log.warning("saved panel cube of %s not usable: building it again", self.key)
+            return False
+        with self.lock:
+            self.cube, self.version = cube, newest
+            self.failed_at = None
+        threading.Thread(
+            target=self._attach_rows, args=(engine, cube), daemon=True, name="panel-rows"
+        ).start()
+        return True
+
+    def _attach_rows(self, engine: Engine, cube: PanelCube) -> None:
+        """The rows of a saved cube: attached when they are of its data version; otherwise
+        (a submission came in meanwhile) a cube of the newer rows is installed."""
+        try:
+            with self.building:
+                with session_scope(engine) as session:
+                    snapshot = self.live.refresh(session)
+                frame = as_frame(snapshot.rows, self.label, self.content_hash)
+                if snapshot.version == self.version and cube.attach(frame):
+                    attached = True
+                else:
+                    attached = False
+                    cube.abandon()
+                    self._build(engine)
+            if attached:
+                _prepare_later(self, cube, engine, snapshot.version)
+        except Exception:
+            cube.abandon()
+            log.exception("could not read the rows of the staff panel's saved cube")
+            with self.lock:
+                self.failed_at = time.monotonic()
+
+
+def _prepare_later(current: _Current, cube: PanelCube, engine: Engine, version: tuple) -> None:
+    """Each year of ``cube``, then save it for the next fresh process (from
+    ``SAVE_FROM_ROWS`` assessments). Stops as soon as a newer cube is installed."""
+    try:
         cube.prepare(PanelCube.LATER, stop=lambda: current.cube is not cube)
     except Exception:  # the periods are then built when chosen
         log.exception("could not prepare the staff panel's yearly figures")
+        return
+    if current.cube is not cube or cube.assessments < SAVE_FROM_ROWS:
+        return
+    try:
+        with session_scope(engine) as session:
+            if panel_snapshots.saved_version(session, current.key) != tuple(version):
+                panel_snapshots.save(session, current.key, version, *cube.snapshot())
+    except Exception:  # a fresh process then builds the cube from the rows
+        log.exception("could not save the staff panel's cube")
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -174,20 +242,35 @@ def _boards(
 
 @dataclass(frozen=True)
 class PanelData:
-    """The panel frame of one data version, its cube and the cache key it belongs to
-    (read-only: shared by all staff)."""
+    """The panel cube of one data version and the cache key it belongs to (read-only: shared
+    by all staff)."""
 
-    frame: pd.DataFrame
     cube: PanelCube
     key: tuple
 
+    @property
+    def empty(self) -> bool:
+        return not self.cube.assessments
+
     def board(self, chosen: Filters) -> Dashboard:
         """The aggregates for ``chosen``, remembered per data version and filters."""
-        return _boards(*self.key, chosen, self.cube)[0]
+        return self._boards(chosen)[0]
 
     def method(self, chosen: Filters) -> MethodBoard:
         """Legal floor, indices, band and provisional results (method 2.0) for ``chosen``."""
-        return _boards(*self.key, chosen, self.cube)[1]
+        return self._boards(chosen)[1]
+
+    def _boards(self, chosen: Filters) -> tuple[Dashboard, MethodBoard]:
+        try:
+            return _boards(*self.key, chosen, self.cube)
+        except RowsMissing:  # a saved cube whose rows turned out newer: its cube is coming
+            st.info(
+                "Llegaron evaluaciones nuevas mientras se preparaban las cifras de este "
+                "periodo. Vuelva a cargar la página en unos segundos.",
+                icon=":material/sync:",
+            )
+            st.stop()
+            raise  # not reached: st.stop() ends the run
 
 
 def panel_data(
@@ -200,7 +283,7 @@ def panel_data(
     with st.spinner("Cargando resultados…", show_time=True):
         with db.session() as session:
             newest = data_version(session, questionnaire_id, depth, content_hash)
-        frame, cube, shown, state = current.view(db.engine(), newest)
+        cube, shown, state = current.view(db.engine(), newest)
     if state == "updating":
         st.caption(
             ":material/sync: Hay evaluaciones enviadas hace un momento que se están sumando; "
@@ -212,7 +295,7 @@ def panel_data(
             "actualización. Se volverá a intentar en un minuto.",
             icon=":material/sync_problem:",
         )
-    return PanelData(frame, cube, (url, questionnaire_id, depth, content_hash, shown))
+    return PanelData(cube, (url, questionnaire_id, depth, content_hash, shown))
 
 
 def record(account: AccountInfo, action: str, target: str, detail: dict | None = None) -> None:
@@ -401,7 +484,7 @@ def filters(panel: PanelData) -> Filters:
     sectors = sector_options(found)
     sizes = ["", *(s for s in SIZE_NAMES if s in found.sizes)]
     regions = ["", *(r for r in REGIONS if r in found.regions)]
-    real = bool(len(panel.frame)) and not found.only_demo
+    real = not panel.empty and not found.only_demo
     keys = ("sni_periodo", "sni_sector", "sni_tamano", "sni_region", "sni_demo")
     for key, options in zip(keys[:4], (periods, sectors, sizes, regions), strict=True):
         if _kept(key, "") not in options:

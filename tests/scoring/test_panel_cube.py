@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
+import threading
 
 import numpy as np
 import pandas as pd
@@ -217,3 +219,78 @@ def test_one_cube_never_mixes_questionnaire_versions() -> None:
     data["questionnaire_version"] = np.where(data.index % 2 == 0, "2.0.0", "2.1.0")
     with pytest.raises(ValueError):
         PanelCube(data)
+
+
+def _figures(cube: PanelCube, filters: Filters) -> tuple:
+    prepared = cube.cut(filters)
+    board = dashboard(None, filters, prepared=prepared)
+    method = method_board(None, filters, prepared=prepared)
+    return board, method
+
+
+def _same_figures(found: tuple, expected: tuple) -> None:
+    for name in ("levels", "scores", "heatmap", "trend", "weakest", "indicators", "progress"):
+        same(getattr(found[0], name), getattr(expected[0], name))
+    for name in ("piso", "requisitos", "provisional", "indices", "banda"):
+        same(getattr(found[1], name), getattr(expected[1], name))
+
+
+@pytest.mark.parametrize("big_cell", [64, 3])
+def test_a_saved_cube_gives_the_same_figures_before_and_after_its_rows(
+    big_cell: int, monkeypatch
+) -> None:
+    """A cube saved after its first view, read back in a «fresh process»: the whole period
+    and the quarters at once, without rows; a year once the rows are attached."""
+    monkeypatch.setattr(panel_cube, "BIG_CELL", big_cell)
+    privacy.reset()
+    data = random_frame(5)
+    built = PanelCube(data)
+    built.prepare(PanelCube.FIRST_VIEW)
+    meta, blob = built.snapshot()
+    loaded = PanelCube.from_snapshot(json.loads(json.dumps(meta)), blob)
+    assert loaded.assessments == len(data)
+    assert loaded.present() == built.present()
+    quarter = period_bounds("2025-T2")
+    in_quarter = Filters(start=quarter[0], end=quarter[1])
+    assert loaded.firms(in_quarter) == built.firms(in_quarter)  # the trend's quarters
+    shown = [
+        Filters(),
+        Filters(regions=("Lima",)),
+        Filters(ciiu=SECTOR_GROUPS["textil"], include_demo=False),
+    ]
+    for filters in shown:
+        assert loaded.firms(filters) == built.firms(filters)
+        _same_figures(_figures(loaded, filters), _figures(built, filters))
+    assert not loaded.has_rows
+    year = period_bounds("2024")
+    in_year = Filters(start=year[0], end=year[1])
+    waiting = threading.Thread(target=loaded.attach, args=(data,))
+    waiting.start()  # a cut of another period waits for the rows
+    for filters in (in_year, in_quarter, Filters(sizes=("micro",), start=year[0], end=year[1])):
+        _same_figures(_figures(loaded, filters), _figures(built, filters))
+    waiting.join()
+    assert loaded.has_rows
+
+
+def test_a_saved_cube_refuses_other_rows() -> None:
+    """Rows of another data version (one more assessment) are not attached: the periods it
+    holds still show, any other fails instead of mixing two versions."""
+    data = random_frame(6)
+    built = PanelCube(data)
+    built.prepare(PanelCube.FIRST_VIEW)
+    loaded = PanelCube.from_snapshot(*built.snapshot())
+    assert not loaded.attach(data.iloc[:-1])
+    loaded.cut(Filters())  # held by the snapshot
+    year = period_bounds("2025")
+    with pytest.raises(panel_cube.RowsMissing):
+        loaded.cut(Filters(start=year[0], end=year[1]))
+    again = PanelCube.from_snapshot(*built.snapshot())
+    assert again.attach(data.sample(frac=1.0, random_state=1))  # any row order
+    again.cut(Filters(start=year[0], end=year[1]))
+
+
+def test_a_saved_cube_of_another_format_is_refused() -> None:
+    built = PanelCube(random_frame(7, firms=40))
+    meta, blob = built.snapshot()
+    with pytest.raises(ValueError):
+        PanelCube.from_snapshot({**meta, "format": 0}, blob)

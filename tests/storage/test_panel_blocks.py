@@ -17,10 +17,12 @@ from alembic import command
 from sqlalchemy import Engine, delete, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
-from storage import panel_blocks
+from scoring.panel_cube import PanelCube
+from storage import panel_blocks, panel_snapshots
 from storage.db import alembic_config
-from storage.live_results import Read, counted_firm_ids, read_rows, vector_names
+from storage.live_results import LiveResults, Read, counted_firm_ids, read_rows, vector_names
 from storage.models import Assessment, Firm, PanelBlock, PanelLayout, PanelRow
+from storage.results_table import data_version
 
 QUESTIONNAIRES = {  # (questionnaire id, depth, hash): {vector format: columns}
     ("brujula", "completo", "sha256:uno"): {
@@ -519,9 +521,16 @@ def test_cli_compacts_every_stored_version(engine: Engine, capsys) -> None:
     assert cli.main(["compactar-panel", "--url", url, "--filas", "50"]) == 0
     out = capsys.readouterr().out
     assert "bloques nuevos con" in out and "quedan" in out
+    assert out.count("cubo del panel guardado") == len(QUESTIONNAIRES)
     with Session(engine) as session:
         assert sum(r for *_, r in _blocks(session)) >= 300 - 3 * 50
         _check(session, firm_sets=[counted_firm_ids(session)])
+        for key in QUESTIONNAIRES:  # the next fresh process shows the panel from it
+            saved = panel_snapshots.load(session, key, data_version(session, *key))
+            assert saved is not None
+            assert PanelCube.from_snapshot(*saved).assessments == len(
+                LiveResults(*key).refresh(session).rows
+            )
     assert cli.main(["compactar-panel", "--url", url, "--filas", "50"]) == 0
     assert "0 bloques nuevos con 0 filas" in capsys.readouterr().out
     assert cli.main(["compactar-panel", "--url", url, "--filas", "0"]) == 1

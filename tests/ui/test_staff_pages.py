@@ -584,3 +584,69 @@ def test_a_failed_background_update_keeps_the_figures_and_says_so(
     assert not at.exception
     assert at.metric[0].value == "6"  # the installed figures stay
     assert any("No pudimos sumar" in w.value for w in at.warning)
+
+
+def _join(*names: str) -> None:
+    for thread in threading.enumerate():
+        if thread.name in names:
+            thread.join(timeout=60)
+
+
+def test_a_fresh_process_shows_the_saved_cube_while_it_reads_the_rows(
+    app_env: str, monkeypatch
+) -> None:
+    """Issue 11: a process that built the cube saves it; a fresh process (caches emptied)
+    shows the first view from it before the rows are read, and builds any other period once
+    they are attached."""
+    import streamlit as st
+
+    from ui import staff
+
+    monkeypatch.setattr(staff, "SAVE_FROM_ROWS", 1)
+    seed(app_env, 6)
+    token = make_staff(app_env)
+    at = logged_in(token)
+    assert at.metric[0].value == "6"
+    _join("panel-years")  # the years, then the save
+    st.cache_resource.clear()  # a fresh process
+
+    real = staff.as_frame
+    gate = threading.Event()
+    readers: list[str] = []
+
+    def slow(*args, **kwargs):
+        readers.append(threading.current_thread().name)
+        gate.wait(timeout=30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(staff, "as_frame", slow)
+    at = logged_in(token)
+    assert not at.exception
+    assert at.metric[0].value == "6"  # shown while the rows are still being read
+    assert set(readers) <= {"panel-rows"}
+    gate.set()
+    _join("panel-rows", "panel-years")
+    at.selectbox(key="sni_periodo").set_value(str(dt.datetime.now(staff.LIMA).year)).run()
+    assert not at.exception
+    assert at.metric[0].value == "6"
+    assert readers == ["panel-rows"]  # the rows read once, in the background
+
+
+def test_a_saved_cube_of_an_older_data_version_is_not_shown(app_env: str, monkeypatch) -> None:
+    """A submission after the cube was saved: a fresh process builds the cube from the rows
+    instead of showing figures that miss it."""
+    import streamlit as st
+
+    from ui import staff
+
+    monkeypatch.setattr(staff, "SAVE_FROM_ROWS", 1)
+    seed(app_env, 6)
+    token = make_staff(app_env)
+    assert logged_in(token).metric[0].value == "6"
+    _join("panel-years")
+    seed(app_env, 3, first=40)
+    st.cache_resource.clear()
+    at = logged_in(token)
+    assert not at.exception
+    assert at.metric[0].value == "9"
+    assert not any("se están sumando" in c.value for c in at.caption)

@@ -27,11 +27,10 @@ st.caption(
 )
 choice = staff.choose_questionnaire()
 panel = staff.panel_data(choice.questionnaire_id, choice.depth, choice.hash, choice.version)
-frame = panel.frame
 chosen = staff.filters(panel)
 st.caption(staff.describe(chosen, choice.depth, choice.version))
 
-if frame.empty:
+if panel.empty:
     st.info(
         "Todavía no hay evaluaciones enviadas de esta versión del cuestionario y profundidad. "
         "Para probar "

@@ -1,0 +1,91 @@
+"""Saved cubes of the staff panel (issue 11): a fresh process (a restart, another replica)
+shows the panel's first view from the cube another process built for the same data version,
+instead of reading a million rows and summing them before it can show anything.
+
+A snapshot (``models.PanelCubeSnapshot``, table ``panel_cubos``) is what
+``scoring.panel_cube.PanelCube.snapshot`` returns, kept with the data version
+(``results_table.data_version``) it was built from; one per questionnaire version and depth,
+replaced by the next one saved. It is used only for exactly that data version, the same key
+``live_results.LiveResults`` trusts to bring its rows up to date: any submission, deletion or
+change of the counted firms gives another version, and the snapshot is then ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.models import PanelCubeSnapshot
+
+log = logging.getLogger(__name__)
+
+Key = tuple[str, str, str]  # questionnaire id, depth, content hash
+
+
+def _of(key: Key):
+    questionnaire_id, depth, questionnaire_hash = key
+    return (
+        PanelCubeSnapshot.questionnaire_id == questionnaire_id,
+        PanelCubeSnapshot.depth == depth,
+        PanelCubeSnapshot.questionnaire_hash == questionnaire_hash,
+    )
+
+
+def saved_version(session: Session, key: Key) -> tuple[int, ...] | None:
+    """The data version of the snapshot saved for ``key`` (None: none saved)."""
+    found = session.scalar(select(PanelCubeSnapshot.data_version).where(*_of(key)))
+    return None if found is None else tuple(int(v) for v in found)
+
+
+def load(session: Session, key: Key, version: tuple[int, ...]) -> tuple[dict, bytes] | None:
+    """(meta, arrays) of the snapshot of ``key`` if it was built from data ``version``."""
+    found = session.execute(
+        select(
+            PanelCubeSnapshot.data_version, PanelCubeSnapshot.meta, PanelCubeSnapshot.arrays
+        ).where(*_of(key))
+    ).first()
+    if found is None or tuple(int(v) for v in found[0]) != tuple(version):
+        return None
+    return found[1], found[2]
+
+
+def save(session: Session, key: Key, version: tuple[int, ...], meta: dict, arrays: bytes) -> bool:
+    """Replace the snapshot of ``key`` with this one (built from data ``version``). False
+    when another process saved one at the same moment (theirs stays: either will do)."""
+    questionnaire_id, depth, questionnaire_hash = key
+    try:
+        with session.begin_nested():
+            session.execute(delete(PanelCubeSnapshot).where(*_of(key)))
+            session.add(
+                PanelCubeSnapshot(
+                    questionnaire_id=questionnaire_id,
+                    depth=depth,
+                    questionnaire_hash=questionnaire_hash,
+                    data_version=[int(v) for v in version],
+                    meta=meta,
+                    arrays=arrays,
+                )
+            )
+    except IntegrityError:
+        log.info("another process saved the panel cube of %s at the same time", key)
+        return False
+    return True
+
+
+def build_and_save(session: Session, key: Key, label: str) -> int:
+    """Read the counted firms' rows of ``key`` (as the staff panel does), build their cube
+    with every period the panel prepares and save it; the number of assessments in it. For
+    ``python -m storage compactar-panel``: the next fresh process shows the first view from
+    it."""
+    from scoring.panel_cube import PanelCube  # local: storage is importable without scoring
+    from storage.live_results import LiveResults, as_frame
+
+    snapshot = LiveResults(*key, demo=True).refresh(session)
+    cube = PanelCube(as_frame(snapshot.rows, label, key[2]))
+    cube.prepare(PanelCube.FIRST_VIEW)
+    cube.prepare(PanelCube.LATER)
+    save(session, key, snapshot.version, *cube.snapshot())
+    return cube.assessments
