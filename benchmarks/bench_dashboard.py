@@ -298,7 +298,20 @@ def _bench(name: str, url: str, args, load: bool = True) -> tuple[str, dict]:
     tokens = sign_in(url)
     staff = run_child("personal", url, [tokens["personal"]])
     firms = run_child("empresas", url, tokens["empresas"][: args.empresas])
-    return name, staff | firms
+    return name, staff | firms | {"evaluaciones": _stored_rows(url)}
+
+
+def _stored_rows(url: str) -> int:
+    """Panel rows in the database measured (with ``--reusar`` the load's count is unknown)."""
+    from sqlalchemy import func
+
+    from storage.models import PanelRow
+
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        found = int(session.scalar(select(func.count()).select_from(PanelRow)))
+    engine.dispose()
+    return found
 
 
 def main() -> int:
@@ -348,7 +361,9 @@ def main() -> int:
         kept.rmdir()
     if args.solo_cargar:
         return 0
-    count = format_number_es(args.evaluaciones, 0)
+    count = format_number_es(
+        max((r.get("evaluaciones", 0) for _, r in results), default=args.evaluaciones), 0
+    )
     print(f"\nPanel SNI con {count} evaluaciones Completo enviadas\n")
     print(
         "| base | primera vista (proceso nuevo) | cambio de filtro (mediana / máx.) | "

@@ -17,6 +17,7 @@ import datetime as dt
 import logging
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -243,14 +244,26 @@ def _boards(
 @dataclass(frozen=True)
 class PanelData:
     """The panel cube of one data version and the cache key it belongs to (read-only: shared
-    by all staff)."""
+    by all staff).
 
-    cube: PanelCube
+    Holds the cube weakly: a page keeps this in its module globals, which Streamlit leaves in
+    reference cycles after each run (collected late: the server runs without its collection
+    after each run), so a strong reference would keep a replaced cube and its rows alive."""
+
+    _cube: weakref.ref
     key: tuple
+    assessments: int
+
+    @property
+    def cube(self) -> PanelCube:
+        cube = self._cube()
+        if cube is None:  # replaced by a newer version in the middle of this run
+            st.rerun()
+        return cube
 
     @property
     def empty(self) -> bool:
-        return not self.cube.assessments
+        return not self.assessments
 
     def board(self, chosen: Filters) -> Dashboard:
         """The aggregates for ``chosen``, remembered per data version and filters."""
@@ -295,7 +308,8 @@ def panel_data(
             "actualización. Se volverá a intentar en un minuto.",
             icon=":material/sync_problem:",
         )
-    return PanelData(cube, (url, questionnaire_id, depth, content_hash, shown))
+    key = (url, questionnaire_id, depth, content_hash, shown)
+    return PanelData(weakref.ref(cube), key, cube.assessments)
 
 
 def record(account: AccountInfo, action: str, target: str, detail: dict | None = None) -> None:
