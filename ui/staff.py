@@ -198,6 +198,8 @@ class _Current:
             log.exception("could not read the rows of the staff panel's saved cube")
             with self.lock:
                 self.failed_at = time.monotonic()
+                if self.cube is cube:  # shown still, but other periods need a cube with rows:
+                    self.version = None  # a later run builds one (after ``RETRY_SECONDS``)
 
 
 def _prepare_later(current: _Current, cube: PanelCube, engine: Engine, version: tuple) -> None:
@@ -276,10 +278,10 @@ class PanelData:
     def _boards(self, chosen: Filters) -> tuple[Dashboard, MethodBoard]:
         try:
             return _boards(*self.key, chosen, self.cube)
-        except RowsMissing:  # a saved cube whose rows turned out newer: its cube is coming
+        except RowsMissing:  # a saved cube without its rows: a cube with rows is coming
             st.info(
-                "Llegaron evaluaciones nuevas mientras se preparaban las cifras de este "
-                "periodo. Vuelva a cargar la página en unos segundos.",
+                "Las cifras de este periodo todavía se están preparando. Vuelva a cargar la "
+                "página en unos segundos.",
                 icon=":material/sync:",
             )
             st.stop()

@@ -687,3 +687,32 @@ def test_the_replaced_cube_is_let_go_at_once(app_env: str, monkeypatch) -> None:
         assert built[1]() is not None
     finally:
         gc.enable()
+
+
+def test_a_saved_cube_whose_rows_fail_is_replaced_on_a_later_run(app_env: str, monkeypatch) -> None:
+    """Reading the rows of a saved cube fails: the first view still shows, and a later run
+    builds a cube with rows, so a year can be chosen (not a cube without rows forever)."""
+    import streamlit as st
+
+    from ui import staff
+
+    monkeypatch.setattr(staff, "SAVE_FROM_ROWS", 1)
+    seed(app_env, 6)
+    token = make_staff(app_env)
+    assert logged_in(token).metric[0].value == "6"
+    _join("panel-years")
+    st.cache_resource.clear()
+    real = staff.as_frame
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("falla simulada")
+
+    monkeypatch.setattr(staff, "as_frame", broken)
+    at = logged_in(token)
+    assert at.metric[0].value == "6"  # from the saved cube
+    _join("panel-rows")
+    monkeypatch.setattr(staff, "as_frame", real)
+    at.selectbox(key="sni_periodo").set_value(str(dt.datetime.now(staff.LIMA).year)).run()
+    assert not at.exception
+    assert at.metric[0].value == "6"
+    assert not any("preparando" in i.value for i in at.info)
