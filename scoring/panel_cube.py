@@ -108,7 +108,7 @@ _WINDOW_COUNTS = ("rows", "firms", "repeated", "big_cells", "small_cells")
 _WINDOW_TABLES = ("finite", "steps", "dense", "codes", "small", "progress")
 
 
-ROWS_WAIT_SECONDS = 600  # a cut of a saved cube waits this long at most for its rows
+ROWS_WAIT_SECONDS = 120  # a cut of a saved cube waits this long at most for its rows
 # What ``attach`` takes from the rows (the rest of a saved cube is its own).
 ROW_ATTRIBUTES = ("_frame", "_firm", "_time", "_quarter", "_division", "_cell")
 
@@ -375,7 +375,9 @@ class PanelCube:
         }
         arrays["quarters"] = self._quarters_present
         windows = []
-        first_view = [(key, w) for key, w in self._windows.items() if key[0] == "" or not key[1]]
+        with self._lock:  # page threads may add a window meanwhile
+            built = list(self._windows.items())
+        first_view = [(key, w) for key, w in built if key[0] == "" or not key[1]]
         for number, ((label, full), window) in enumerate(sorted(first_view)):
             windows.append({"label": label, "full": full, "columns": window.columns})
             prefix = f"{number}|"

@@ -459,16 +459,20 @@ class PanelCubeSnapshot(Base):
 
 @event.listens_for(metadata, "after_create")
 def _install_block_triggers(_target: Any, connection: Any, **_kw: Any) -> None:
-    """``metadata.create_all`` gets the same triggers as migration 0010."""
-    from storage import panel_blocks  # local: panel_blocks imports these models
+    """``metadata.create_all`` gets the same triggers as migrations 0010 and 0011."""
+    from storage import panel_blocks, panel_snapshots  # local: they import these models
 
     if panel_blocks.tables_present(connection):
         panel_blocks.install(connection)
+    if panel_snapshots.tables_present(connection):
+        panel_snapshots.install(connection)
 
 
 @event.listens_for(metadata, "before_drop")
 def _drop_block_triggers(_target: Any, connection: Any, **_kw: Any) -> None:
-    from storage import panel_blocks
+    from storage import panel_blocks, panel_snapshots
 
     if panel_blocks.tables_present(connection):
         panel_blocks.uninstall(connection)
+    if panel_snapshots.tables_present(connection):
+        panel_snapshots.uninstall(connection)

@@ -8,13 +8,19 @@ A snapshot (``models.PanelCubeSnapshot``, table ``panel_cubos``) is what
 replaced by the next one saved. It is used only for exactly that data version, the same key
 ``live_results.LiveResults`` trusts to bring its rows up to date: any submission, deletion or
 change of the counted firms gives another version, and the snapshot is then ignored.
+
+A snapshot holds some rows of single firms (those that moved between cells, their rank codes),
+so it must not outlive them: triggers (migration 0011) delete every snapshot as soon as a
+panel row is deleted or changed (a firm deleted in cascade, demo data removed), whatever code
+writes. A new submission only makes it stale (another data version); the next cube saved
+replaces it.
 """
 
 from __future__ import annotations
 
 import logging
 
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, delete, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -89,3 +95,55 @@ def build_and_save(session: Session, key: Key, label: str) -> int:
     cube.prepare(PanelCube.LATER)
     save(session, key, snapshot.version, *cube.snapshot())
     return cube.assessments
+
+
+SQLITE_TRIGGERS = ("panel_cubos_al_cambiar", "panel_cubos_al_borrar")
+POSTGRES_TRIGGERS = ("panel_cubos_al_cambiar", "panel_cubos_al_borrar", "panel_cubos_al_vaciar")
+POSTGRES_FUNCTION = "panel_cubos_invalidar"
+
+
+def trigger_ddl(dialect: str) -> list[str]:
+    """Statements that create the triggers deleting every saved cube when a panel row is
+    changed or deleted (drop them first with ``drop_ddl`` to replace them)."""
+    if dialect == "sqlite":
+        return [
+            f"CREATE TRIGGER {name} AFTER {event} ON panel_resultados"
+            " BEGIN DELETE FROM panel_cubos; END"
+            for name, event in zip(SQLITE_TRIGGERS, ("UPDATE", "DELETE"), strict=True)
+        ]
+    if dialect != "postgresql":
+        raise NotImplementedError(f"no saved cube triggers for {dialect}")
+    return [
+        f"CREATE OR REPLACE FUNCTION {POSTGRES_FUNCTION}() RETURNS trigger LANGUAGE plpgsql"
+        " AS $$\nBEGIN\n  DELETE FROM panel_cubos;\n  RETURN NULL;\nEND $$",
+        *(
+            f"CREATE TRIGGER {name} AFTER {event} ON panel_resultados"
+            f" FOR EACH STATEMENT EXECUTE FUNCTION {POSTGRES_FUNCTION}()"
+            for name, event in zip(POSTGRES_TRIGGERS, ("UPDATE", "DELETE", "TRUNCATE"), strict=True)
+        ),
+    ]
+
+
+def drop_ddl(dialect: str) -> list[str]:
+    if dialect == "sqlite":
+        return [f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGERS]
+    return [
+        *(f"DROP TRIGGER IF EXISTS {name} ON panel_resultados" for name in POSTGRES_TRIGGERS),
+        f"DROP FUNCTION IF EXISTS {POSTGRES_FUNCTION}()",
+    ]
+
+
+def tables_present(connection: Connection) -> bool:
+    inspector = inspect(connection)
+    return all(inspector.has_table(name) for name in ("panel_resultados", "panel_cubos"))
+
+
+def install(connection: Connection) -> None:
+    """Create (or replace) the triggers; also used by ``metadata.create_all``."""
+    for statement in (*drop_ddl(connection.dialect.name), *trigger_ddl(connection.dialect.name)):
+        connection.exec_driver_sql(statement)
+
+
+def uninstall(connection: Connection) -> None:
+    for statement in drop_ddl(connection.dialect.name):
+        connection.exec_driver_sql(statement)

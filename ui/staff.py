@@ -92,13 +92,16 @@ class _Current:
         self.cube: PanelCube | None = None
         self.updating: threading.Thread | None = None
         self.failed_at: float | None = None  # time.monotonic() of the last failed update
+        # The installed cube is a saved one whose rows could not be read: a cube with rows is
+        # built on a later run (its figures stay shown meanwhile).
+        self.rowless = False
 
     def view(self, engine: Engine, newest: tuple) -> tuple[PanelCube, tuple, str]:
         """(cube, its data version, state): state "" when current, "updating" while a newer
         version is being summed, "failed" when summing it failed (the installed figures stay;
         it is tried again after ``RETRY_SECONDS``)."""
         with self.lock:
-            if self.cube is not None and self.version == newest:
+            if self.cube is not None and self.version == newest and not self.rowless:
                 return self.cube, self.version, ""
             if self.cube is not None and self.cube.assessments >= BACKGROUND_FROM_ROWS:
                 if self._failed_recently():
@@ -149,6 +152,7 @@ class _Current:
         with self.lock:
             self.cube, self.version = cube, snapshot.version
             self.failed_at = None
+            self.rowless = False
         later = threading.Thread(  # each year, while staff look at the first view
             target=_prepare_later,
             args=(self, cube, engine, snapshot.version),
@@ -159,47 +163,53 @@ class _Current:
 
     def _install_saved(self, engine: Engine, newest: tuple) -> bool:
         """Install the cube saved for data version ``newest``, if there is one, and read its
-        rows in the background. Holds ``building``."""
-        with session_scope(engine) as session:
-            stored = panel_snapshots.load(session, self.key, newest)
-        if stored is None:
-            return False
+        rows in the background. Holds ``building``. False (the cube is then built from the
+        rows) when there is none or it cannot be read."""
         try:
+            with session_scope(engine) as session:
+                stored = panel_snapshots.load(session, self.key, newest)
+            if stored is None:
+                return False
             cube = PanelCube.from_snapshot(*stored)
-        except (ValueError, KeyError, OSError):  # another format: built again from the rows
-            log.warning("saved panel cube of %s not usable: building it again", self.key)
+        except Exception:  # another format, a damaged blob, the table missing…
+            log.exception("saved panel cube of %s not usable: building it from the rows", self.key)
             return False
         with self.lock:
             self.cube, self.version = cube, newest
             self.failed_at = None
+            self.rowless = False
         threading.Thread(
-            target=self._attach_rows, args=(engine, cube), daemon=True, name="panel-rows"
+            target=self._attach_rows, args=(engine, cube, newest), daemon=True, name="panel-rows"
         ).start()
         return True
 
-    def _attach_rows(self, engine: Engine, cube: PanelCube) -> None:
-        """The rows of a saved cube: attached when they are of its data version; otherwise
-        (a submission came in meanwhile) a cube of the newer rows is installed."""
+    def _attach_rows(self, engine: Engine, cube: PanelCube, version: tuple) -> None:
+        """The rows of a saved cube (of data ``version``): attached when they are of that
+        version and the cube is still the installed one; otherwise (a submission came in
+        meanwhile) a cube of the newer rows is installed."""
         try:
             with self.building:
+                if self.cube is not cube:  # a newer cube, with its rows, is installed
+                    cube.abandon()
+                    return
                 with session_scope(engine) as session:
                     snapshot = self.live.refresh(session)
                 frame = as_frame(snapshot.rows, self.label, self.content_hash)
-                if snapshot.version == self.version and cube.attach(frame):
+                if snapshot.version == version and cube.attach(frame):
                     attached = True
                 else:
                     attached = False
                     cube.abandon()
                     self._build(engine)
             if attached:
-                _prepare_later(self, cube, engine, snapshot.version)
+                _prepare_later(self, cube, engine, version)
         except Exception:
             cube.abandon()
             log.exception("could not read the rows of the staff panel's saved cube")
             with self.lock:
                 self.failed_at = time.monotonic()
-                if self.cube is cube:  # shown still, but other periods need a cube with rows:
-                    self.version = None  # a later run builds one (after ``RETRY_SECONDS``)
+                if self.cube is cube:  # shown still, but other periods need a cube with rows
+                    self.rowless = True
 
 
 def _prepare_later(current: _Current, cube: PanelCube, engine: Engine, version: tuple) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from sqlalchemy import Engine, func, select
+import pytest
+from sqlalchemy import Engine, delete, func, select, text, update
+from sqlalchemy.orm import Session
 
 from storage import panel_snapshots
 from storage.db import session_scope
-from storage.models import PanelCubeSnapshot
+from storage.models import PanelCubeSnapshot, PanelRow
 
 KEY = ("brujula", "completo", "sha256:uno")
 OTHER = ("brujula", "expres", "sha256:uno")
@@ -37,3 +39,34 @@ def test_a_new_snapshot_replaces_the_previous_one(engine: Engine) -> None:
         assert panel_snapshots.load(session, KEY, (1, 1, 1, 0)) is None
         assert panel_snapshots.load(session, KEY, (2, 2, 3, 0)) == ({"n": 3}, b"dos")
         assert panel_snapshots.load(session, OTHER, (1, 1, 1, 0)) == ({"n": 2}, b"otro")
+
+
+@pytest.mark.parametrize("change", ["borrar", "cambiar", "vaciar"])
+def test_a_snapshot_never_outlives_a_panel_row(engine: Engine, change: str) -> None:
+    """A snapshot holds rows of single firms (firms that moved, rank codes): deleting or
+    changing a panel row (a firm deleted in cascade, demo data removed) deletes every saved
+    cube, whatever code writes; a new submission leaves it (stale, never shown)."""
+    from tests.storage.test_panel_blocks import KEY as ROWS_KEY
+    from tests.storage.test_panel_blocks import Data
+
+    with Session(engine) as session:
+        data = Data(session, seed=3)
+        ids = data.add(5, key=ROWS_KEY)
+        panel_snapshots.save(session, KEY, (1, 1, 1, 0), {}, b"x")
+        panel_snapshots.save(session, OTHER, (1, 1, 1, 0), {}, b"y")
+        session.commit()
+        data.add(1, key=ROWS_KEY)
+        session.commit()
+        assert session.scalar(select(func.count()).select_from(PanelCubeSnapshot)) == 2
+        if change == "borrar":
+            session.execute(delete(PanelRow).where(PanelRow.assessment_id == ids[2]))
+        elif change == "cambiar":
+            session.execute(
+                update(PanelRow).where(PanelRow.assessment_id == ids[2]).values(vector=b"")
+            )
+        elif engine.dialect.name == "postgresql":
+            session.execute(text("TRUNCATE panel_resultados"))
+        else:
+            session.execute(delete(PanelRow))
+        session.commit()
+        assert session.scalar(select(func.count()).select_from(PanelCubeSnapshot)) == 0

@@ -689,14 +689,21 @@ def test_the_replaced_cube_is_let_go_at_once(app_env: str, monkeypatch) -> None:
         gc.enable()
 
 
-def test_a_saved_cube_whose_rows_fail_is_replaced_on_a_later_run(app_env: str, monkeypatch) -> None:
+@pytest.mark.parametrize("background", [False, True])
+def test_a_saved_cube_whose_rows_fail_is_replaced_on_a_later_run(
+    app_env: str, monkeypatch, background: bool
+) -> None:
     """Reading the rows of a saved cube fails: the first view still shows, and a later run
-    builds a cube with rows, so a year can be chosen (not a cube without rows forever)."""
+    builds a cube with rows (in the run, or in the background on a big panel), so a year can
+    be chosen (not a cube without rows forever)."""
     import streamlit as st
 
     from ui import staff
 
     monkeypatch.setattr(staff, "SAVE_FROM_ROWS", 1)
+    if background:
+        monkeypatch.setattr(staff, "BACKGROUND_FROM_ROWS", 1)
+        monkeypatch.setattr(staff, "RETRY_SECONDS", 0)
     seed(app_env, 6)
     token = make_staff(app_env)
     assert logged_in(token).metric[0].value == "6"
@@ -712,6 +719,9 @@ def test_a_saved_cube_whose_rows_fail_is_replaced_on_a_later_run(app_env: str, m
     assert at.metric[0].value == "6"  # from the saved cube
     _join("panel-rows")
     monkeypatch.setattr(staff, "as_frame", real)
+    at.run()
+    assert at.metric[0].value == "6"
+    _join("panel-update", "panel-years")
     at.selectbox(key="sni_periodo").set_value(str(dt.datetime.now(staff.LIMA).year)).run()
     assert not at.exception
     assert at.metric[0].value == "6"

@@ -1,5 +1,6 @@
 """cubo del panel guardado (issue 11, punto 5): los estadísticos por celda del Panel SNI de la
-última versión de los datos, para que un proceso nuevo muestre la primera vista sin rearmarlos
+última versión de los datos, para que un proceso nuevo muestre la primera vista sin rearmarlos;
+disparadores que lo borran en cuanto se borra o cambia una fila del panel
 
 Revision ID: 0011
 Revises: 0010
@@ -12,6 +13,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+from storage import panel_snapshots
 
 revision: str = '0011'
 down_revision: str | None = '0010'
@@ -37,7 +40,9 @@ def upgrade() -> None:
     )
     if op.get_bind().dialect.name == 'postgresql':  # numpy bytes read whole: no pglz
         op.execute('ALTER TABLE panel_cubos ALTER COLUMN arrays SET STORAGE EXTERNAL')
+    panel_snapshots.install(op.get_bind())  # a cube never outlives a row it holds
 
 
 def downgrade() -> None:
+    panel_snapshots.uninstall(op.get_bind())
     op.drop_table('panel_cubos')
