@@ -7,19 +7,12 @@ cookie from ``/sesion/entrar``, opens «Mi panel», starts a Completo assessment
 questions with a think time between clicks (about 4 per section before «Guardar y continuar»).
 The N registrations start together: with N = 50 that is a registration storm.
 
-As the browser does, a click on a widget drawn inside an ``st.fragment`` (the fill page's
-section) asks the server to rerun only that fragment; the figures say how many interactions
-were answered that way.
-
 At the end every answer the firm clicked is read back from the database and compared. Reported
 per run: median and p95 time of an interaction (send → the server's "script finished"), of a
 registration, and of a bare page (a rerun of «Ingresar»: the same protocol with almost no
-script); server CPU per interaction (psutil on the server's pid, the client excluded): over the
-whole filling (divided among the answers, the section changes and the two runs of «Mi panel»
-and the start of each firm) and over the answers and section changes alone (the firms open
-their forms first, then answer); the server's memory (resident, at start and peak); errors (an
-error or warning on a page, a traceback, a timeout or a dropped connection); answers clicked
-and stored.
+script); server CPU per interaction (psutil on the server's pid, the client excluded); the
+server's memory (resident, at start and peak); errors (an error or warning on a page, a
+traceback, a timeout or a dropped connection); answers clicked and stored.
 
 Each configuration gets a fresh server and a fresh database: a SQLite file in a temporary folder,
 or a new PostgreSQL schema (``--postgres URL``, default TEST_DATABASE_URL) dropped afterwards.
@@ -76,7 +69,6 @@ from storage.models import Account, Answer, Assessment  # noqa: E402
 
 PASSWORD = "clave-de-carga-2026"
 EARLY = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_EARLY_FOR_RERUN")
-FRAGMENT_DONE = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_FRAGMENT_RUN_SUCCESSFULLY")
 TIMEOUT = 180.0  # seconds one interaction may take before it counts as an error
 PER_SECTION = 4  # answers before «Guardar y continuar»
 BARE_RUNS = 20
@@ -171,7 +163,6 @@ class Widget:
     kind: str
     key: str
     proto: object
-    fragment: str = ""  # the fragment it belongs to ("" outside any)
 
 
 @dataclass
@@ -183,8 +174,6 @@ class Run:
     texts: list[str] = field(default_factory=list)
     query_string: str | None = None
     seconds: float = 0.0
-    fragment_run: bool = False  # only a fragment ran (``st.fragment``), not the whole page
-    navigation: bool = False  # app.py ran: its st.navigation sent the list of pages
 
 
 def _initial_state(widget: Widget) -> WidgetState | None:
@@ -230,7 +219,6 @@ class Browser:
         self.page = ""
         self.page_hash = ""  # the page the server is showing (after a switch_page too)
         self.query = ""
-        self.fragments: dict[str, str] = {}  # widget id -> its fragment, as last drawn
 
     # HTTP, in a thread (the event loop keeps serving the other firms)
     def _http(self, path: str) -> tuple[int, dict[str, str]]:
@@ -304,10 +292,6 @@ class Browser:
             if state.HasField("trigger_value"):
                 triggers.append(state.id)
         client.widget_states.widgets.extend(states.values())
-        # As the browser: a widget inside an ``st.fragment`` asks for a rerun of that fragment.
-        fragments = {self.fragments.get(state.id, "") for state in changes.values()}
-        if len(fragments) == 1 and "" not in fragments:
-            client.fragment_id = fragments.pop()
         started = time.perf_counter()
         await self.ws.send(message.SerializeToString())
         result = Run()
@@ -317,19 +301,9 @@ class Browser:
             forward.ParseFromString(raw)
             kind = forward.WhichOneof("type")
             if kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
-                self._element(forward.delta.new_element, result, forward.delta.fragment_id)
-            elif kind == "delta" and forward.delta.WhichOneof("type") == "add_block":
-                block = forward.delta.add_block
-                if block.WhichOneof("type") == "expandable" and block.expandable.id:
-                    # An expander that tracks its state (``on_change``): a widget too.
-                    wid = block.expandable.id
-                    key = wid.rsplit("-", 1)[-1]
-                    result.widgets[key] = Widget(
-                        wid, "expandable", key, block.expandable, forward.delta.fragment_id
-                    )
+                self._element(forward.delta.new_element, result)
             elif kind == "navigation":
                 self.page_hash = forward.navigation.page_script_hash
-                result.navigation = True
             elif kind == "page_info_changed":
                 result.query_string = forward.page_info_changed.query_string
                 self.query = result.query_string
@@ -337,24 +311,13 @@ class Browser:
                 if forward.script_finished == EARLY:
                     result = Run(query_string=result.query_string)  # the rerun redraws it all
                     continue
-                result.fragment_run = forward.script_finished == FRAGMENT_DONE
                 break
         result.seconds = time.perf_counter() - started
         # What the browser keeps: states of the widgets of this run, set values applied.
         for wid in triggers:
             states.pop(wid, None)
         kept = {}
-        if result.fragment_run:  # the widgets outside the fragment stay as they were
-            ran = {w.fragment for w in result.widgets.values()} | {client.fragment_id}
-            kept = {
-                wid: state
-                for wid, state in states.items()
-                if wid in self.fragments and self.fragments[wid] not in ran
-            }
-        else:
-            self.fragments = {}
         for widget in result.widgets.values():
-            self.fragments[widget.id] = widget.fragment
             proto = widget.proto
             if getattr(proto, "set_value", False) or widget.id not in states:
                 initial = _initial_state(widget)
@@ -366,7 +329,7 @@ class Browser:
         return result
 
     @staticmethod
-    def _element(element, result: Run, fragment: str = "") -> None:
+    def _element(element, result: Run) -> None:
         kind = element.WhichOneof("type")
         inner = getattr(element, kind)
         if kind == "exception":
@@ -375,12 +338,10 @@ class Browser:
             result.problems.append(inner.body[:160])
         elif kind in ("markdown", "heading", "alert", "html"):
             result.texts.append(getattr(inner, "body", ""))
-        elif kind == "progress":
-            result.texts.append(inner.text)
         wid = getattr(inner, "id", "") if kind != "html" else ""
         if wid:
             key = wid.rsplit("-", 1)[-1]
-            result.widgets[key] = Widget(wid, kind, key, inner, fragment)
+            result.widgets[key] = Widget(wid, kind, key, inner)
 
 
 def trigger(widget: Widget) -> WidgetState:
@@ -399,7 +360,6 @@ class Figures:
     interactions: list[float] = field(default_factory=list)  # answers and section changes
     answers: int = 0
     sections: int = 0
-    fragment_runs: int = 0  # interactions the server answered by rerunning a fragment only
     registrations: list[float] = field(default_factory=list)
     registration_failures: int = 0
     bare: list[float] = field(default_factory=list)
@@ -429,8 +389,6 @@ class Firm:
         self.rng = random.Random(seed * 100_003 + index)
         self.clicked: dict[str, object] = {}
         figures.clicked[self.ruc] = self.clicked
-        self.aid: str | None = None
-        self.form = Run()
 
     def _problems(self, run: Run, what: str) -> None:
         for problem in run.problems:
@@ -482,11 +440,6 @@ class Firm:
         await tab.close()
 
     async def fill(self, answers: int, pause: float) -> None:
-        if await self.open_form(pause):
-            await self.answer(answers, pause)
-
-    async def open_form(self, pause: float) -> bool:
-        """Open «Mi panel» and start a Completo assessment: the form's first section."""
         browser = self.browser
         await browser.connect()
         panel = await browser.run("panel")
@@ -494,41 +447,29 @@ class Firm:
         start = panel.widgets.get("start_completo")
         if start is None:
             self.figures.problems.append("panel: sin botón «Iniciar evaluación Completa»")
-            return False
+            return
         await asyncio.sleep(self.rng.uniform(0, pause))  # firms do not all click together
         run = await browser.run(start=trigger(start))
         self._problems(run, "inicio")
         query = dict(p.split("=", 1) for p in (run.query_string or "").split("&") if "=" in p)
-        self.aid = query.get("evaluacion")
-        self.form = run
-        if self.aid is None:
+        aid = query.get("evaluacion")
+        if aid is None:
             self.figures.problems.append("inicio: no se abrió la evaluación")
-            return False
-        return True
-
-    def pending(self, run: Run) -> list:
-        """The choice questions of the section drawn in ``run`` that this firm has not
-        answered yet (enabled radios with options)."""
-        prefix = f"a{self.aid}_"
-        return [
-            widget
-            for key, widget in run.widgets.items()
-            if widget.kind == "radio"
-            and key.startswith(prefix)
-            and key.endswith("_v")
-            and not widget.proto.disabled
-            and key[len(prefix) : -2] not in self.clicked
-            and option_values(self.questions.get(key[len(prefix) : -2]))
-        ]
-
-    async def answer(self, answers: int, pause: float) -> None:
-        """Answer questions, about PER_SECTION a section, with a think time before each click."""
-        browser, aid, run = self.browser, self.aid, self.form
+            return
         prefix = f"a{aid}_"
         in_section = 0
         while len(self.clicked) < answers:
             await asyncio.sleep(self.rng.uniform(0.5 * pause, 1.5 * pause))
-            pending = self.pending(run)
+            pending = [
+                widget
+                for key, widget in run.widgets.items()
+                if widget.kind == "radio"
+                and key.startswith(prefix)
+                and key.endswith("_v")
+                and not widget.proto.disabled
+                and key[len(prefix) : -2] not in self.clicked
+                and option_values(self.questions.get(key[len(prefix) : -2]))
+            ]
             forward = run.widgets.get(f"next_{aid}")
             if pending and in_section < PER_SECTION:
                 widget = pending[0]
@@ -549,7 +490,6 @@ class Firm:
             else:
                 break
             self.figures.interactions.append(run.seconds)
-            self.figures.fragment_runs += run.fragment_run
             self._problems(run, what)
 
     async def close(self) -> None:
@@ -607,30 +547,14 @@ async def _drive(
     ok = await asyncio.gather(*(guarded(f.register(), "registro") for f in firms))
     phases["registro_tanda_s"] = time.perf_counter() - started
     phases["cpu_registro"] = cpu_seconds(process) - cpu
-    # Filling in two phases, so that the answers' CPU is also known alone: every firm opens
-    # «Mi panel» and starts its assessment (two heavier runs), then they all answer.
     cpu, started = cpu_seconds(process), time.perf_counter()
-    opened = await asyncio.gather(
+    await asyncio.gather(
         *(
-            guarded(f.open_form(config.pause), "llenado")
+            guarded(f.fill(config.answers, config.pause), "llenado")
             for f, registered in zip(firms, ok, strict=True)
             if registered
         )
     )
-    phases["cpu_apertura"] = cpu_seconds(process) - cpu
-    phases["apertura_s"] = time.perf_counter() - started
-    cpu_answers, started_answers = cpu_seconds(process), time.perf_counter()
-    await asyncio.gather(
-        *(
-            guarded(f.answer(config.answers, config.pause), "llenado")
-            for f, was_opened in zip(
-                [f for f, r in zip(firms, ok, strict=True) if r], opened, strict=True
-            )
-            if was_opened
-        )
-    )
-    phases["cpu_respuestas"] = cpu_seconds(process) - cpu_answers
-    phases["respuestas_s"] = time.perf_counter() - started_answers
     phases["cpu_llenado"] = cpu_seconds(process) - cpu
     phases["llenado_s"] = time.perf_counter() - started
     phases["llenados"] = sum(ok)
@@ -732,21 +656,6 @@ def measure(config: Config, postgres: str | None, seed: int) -> dict[str, object
         "cpu_llenado_s": phases["cpu_llenado"],
         "cpu_por_interaccion_ms": 1000 * phases["cpu_llenado"] / fill_runs if fill_runs else None,
         "cpu_inactivo_ms_por_s": 1000 * phases["cpu_inactivo_por_s"],
-        # Answers and section changes alone (without «Mi panel» and the start of each firm).
-        "cpu_por_respuesta_ms": (
-            1000 * phases["cpu_respuestas"] / len(figures.interactions)
-            if figures.interactions
-            else None
-        ),
-        "cpu_neta_por_respuesta_ms": (
-            1000
-            * (phases["cpu_respuestas"] - phases["cpu_inactivo_por_s"] * phases["respuestas_s"])
-            / len(figures.interactions)
-            if figures.interactions
-            else None
-        ),
-        "cpu_apertura_ms_por_empresa": 1000 * phases["cpu_apertura"] / max(1, phases["llenados"]),
-        "reejecuciones_de_fragmento": figures.fragment_runs,
         "cpu_neta_por_interaccion_ms": (
             1000
             * (phases["cpu_llenado"] - phases["cpu_inactivo_por_s"] * phases["llenado_s"])
@@ -790,10 +699,7 @@ def show(row: dict[str, object], reference: dict[str, dict[str, object]]) -> Non
         f"{row['base']:<10} gc {row['gc']:<3} N={row['empresas']:<3} pausa {row['pausa_s']:>4} s: "
         f"mediana {_ms(row['mediana_s'])}{ratio}{bare}, p95 {_ms(row['p95_s'])}, "
         f"CPU {row['cpu_por_interaccion_ms'] or 0:.1f} ms/interacción "
-        f"(neta {row['cpu_neta_por_interaccion_ms'] or 0:.1f}; solo respuestas "
-        f"{row['cpu_por_respuesta_ms'] or 0:.1f}, "
-        f"neta {row['cpu_neta_por_respuesta_ms'] or 0:.1f}; "
-        f"{row['reejecuciones_de_fragmento']} de {row['interacciones']} solo del fragmento) "
+        f"(neta {row['cpu_neta_por_interaccion_ms'] or 0:.1f}) "
         f"(página simple {row['cpu_pagina_simple_ms']:.1f}), "
         f"memoria {row['memoria_inicio_mb']:.0f}→{row['memoria_pico_mb']:.0f} MB, "
         f"registro p95 {_ms(row['registro_p95_s'])} ({row['registros_fallidos']} fallidos), "

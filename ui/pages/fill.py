@@ -13,13 +13,8 @@ from storage.assessments import (
     save_answers,
 )
 from storage.db import DatabaseBusy
-from ui import db, errors, session, widgets
-from ui.assessment import (
-    AssessmentView,
-    load_assessment_or_stop,
-    remember_saved,
-    show_read_only,
-)
+from ui import db, session, widgets
+from ui.assessment import load_assessment_or_stop, remember_saved, show_read_only
 from ui.formstate import (
     CHANGED,
     FILL,
@@ -30,7 +25,6 @@ from ui.formstate import (
     section_statuses,
     widget_sync,
 )
-from ui.session import AccountInfo, FirmInfo
 
 REVIEW_PAGE = "ui/pages/review.py"
 # Open the section at its heading, focused, after «Guardar y continuar», «Anterior» or a jump
@@ -59,6 +53,10 @@ _OPEN_AT_HEADING = """
 account, firm = session.require_firm()
 st.title("Llenar evaluación")
 view = load_assessment_or_stop(firm.id, draft_first=True)
+aid = view.id
+compiled = view.compiled
+sections = form_pages(compiled)
+
 depth_label = widgets.DEPTH_LABELS[view.depth]
 st.caption(f"Evaluación {depth_label} · iniciada el {widgets.date_es(view.created_at)}")
 
@@ -72,417 +70,361 @@ if view.status != "borrador":
     show_read_only(view)
     st.stop()
 
+section_key = f"section_{aid}"
+SCROLL_KEY = f"scroll_{aid}"
+if section_key not in st.session_state:
+    st.session_state[section_key] = section_index(compiled, view.current_section)
+current = min(max(int(st.session_state[section_key]), 0), len(sections) - 1)
+page = sections[current]
+questions = page.questions
 
-def _fresh(first: dict[str, object]) -> tuple[AccountInfo, FirmInfo, AssessmentView]:
-    """The account, firm and assessment for this run of the section.
-
-    In a full run, what the page above just read. In a rerun of the section alone (an answer
-    given), app.py did not run: the session is validated again (a logout or an expiry in another
-    tab ends it here too) and the assessment row read again (its answers only if their version
-    changed), the same two queries as a full run. Anything the page above would now show
-    differently (another account, the assessment sent or gone) reruns the whole page."""
-    if first:
-        given = (first.pop("account"), first.pop("firm"), first.pop("view"))
-        return given  # type: ignore[return-value]
-    account_now = session.identify()
-    firm_now = st.session_state.get(session.FIRM_KEY)
-    if (
-        account_now is None
-        or account_now.id != account.id
-        or not isinstance(firm_now, FirmInfo)
-        or firm_now.id != firm.id
-    ):
-        st.rerun(scope="app")
-    assert account_now is not None and isinstance(firm_now, FirmInfo)
-    view_now = load_assessment_or_stop(firm_now.id, draft_first=True)
-    if view_now.id != view.id or view_now.status != "borrador":
-        st.rerun(scope="app")
-    return account_now, firm_now, view_now
-
-
-# The section is a fragment: an answer reruns only this function (the answers, autosave,
-# progress, list of sections and buttons all live in it), not app.py, the session lookup, the
-# menu and the page header. A change of section, a confirmation or the review still rerun the
-# whole page (``st.rerun()``, ``st.switch_page``).
-@st.fragment
-def _section(first: dict[str, object]) -> None:
-    # app.py's error boundary does not wrap a rerun of the fragment alone: the same one here.
-    with errors.boundary():
-        _draw_section(*_fresh(first))
+# Only what this session changed is saved (the firm may have the form open in two tabs, or on
+# two replicas). ``drawn`` keeps, per question, the widget values this session put in or saved:
+# a widget still showing them was not touched, so it takes whatever the database holds now
+# (another tab's answer appears on the next rerun); a widget that differs was changed here and
+# is saved. Typed text stays on screen even when it cannot be saved yet.
+drawn: dict[str, dict[str, object]] = st.session_state.setdefault(f"drawn_{aid}", {})
+stored_state: dict[str, dict[str, object]] = {}
+registry_fill: set[str] = set()
+for question in questions:
+    saved = view.answers.get(question.id)
+    if question.dato_registro == "tamano_empresa" and saved is None:
+        # Filled from the firm's registration (read-only in the form) and saved with the first
+        # run; kept once saved, as a new size class applies from the next assessment.
+        saved = firm.size_class
+        registry_fill.add(question.id)
+    stored = widgets.stored_widget_state(
+        question, saved, view.sources.get(question.id), view.reasons.get(question.id)
+    )
+    stored_state[question.id] = stored
+    shown = widgets.current_widget_state(aid, question, list(stored))
+    if widget_sync(shown, drawn.get(question.id), stored) == FILL:
+        widgets.set_widget_state(aid, question, stored)
+        drawn[question.id] = stored
+inputs = {q.id: widgets.read_input(aid, q) for q in questions}
+answers = dict(view.answers)
+sources = dict(view.sources)
+reasons = dict(view.reasons)
 
 
-def _draw_section(account: AccountInfo, firm: FirmInfo, view: AssessmentView) -> None:
-    aid = view.id
-    compiled = view.compiled
-    sections = form_pages(compiled)
-    section_key = f"section_{aid}"
-    SCROLL_KEY = f"scroll_{aid}"
-    if section_key not in st.session_state:
-        st.session_state[section_key] = section_index(compiled, view.current_section)
-    current = min(max(int(st.session_state[section_key]), 0), len(sections) - 1)
-    page = sections[current]
-    questions = page.questions
+def _merge() -> None:
+    for qid, given in inputs.items():
+        if given.error:
+            continue  # keep the saved value until the typed text is valid
+        answers[qid] = given.value
+        if given.source:
+            sources[qid] = given.source
+        else:
+            sources.pop(qid, None)
+        if given.reason:
+            reasons[qid] = given.reason
+        elif given.note:
+            reasons[qid] = given.note
+        else:
+            reasons.pop(qid, None)
 
-    # Only what this session changed is saved (the firm may have the form open in two tabs, or on
-    # two replicas). ``drawn`` keeps, per question, the widget values this session put in or saved:
-    # a widget still showing them was not touched, so it takes whatever the database holds now
-    # (another tab's answer appears on the next rerun); a widget that differs was changed here and
-    # is saved. Typed text stays on screen even when it cannot be saved yet.
-    drawn: dict[str, dict[str, object]] = st.session_state.setdefault(f"drawn_{aid}", {})
-    stored_state: dict[str, dict[str, object]] = {}
-    registry_fill: set[str] = set()
+
+_merge()
+# A legal-floor «No corresponde» the profile does not allow (any more) is not an answer.
+offer_no_corresponde: dict[str, bool] = {}
+for question in questions:
+    if isinstance(question, schema.RequirementQuestion):
+        allowed = no_corresponde_allowed(compiled, question, answers)
+        offer_no_corresponde[question.id] = allowed
+        if not allowed and inputs[question.id].value == "no_corresponde":
+            st.session_state[widgets.widget_key(aid, question.id)] = None
+            inputs[question.id] = widgets.QuestionInput(None)
+            answers[question.id] = None
+statuses = section_statuses(compiled, answers, sources, reasons)
+answered, applicable = progress(statuses)
+
+
+def _touched() -> dict[str, dict[str, object]]:
+    """The widget values of the questions this session changed since it drew or saved them."""
+    found = {}
     for question in questions:
-        saved = view.answers.get(question.id)
-        if question.dato_registro == "tamano_empresa" and saved is None:
-            # Filled from the firm's registration (read-only in the form) and saved with the first
-            # run; kept once saved, as a new size class applies from the next assessment.
-            saved = firm.size_class
-            registry_fill.add(question.id)
-        stored = widgets.stored_widget_state(
-            question, saved, view.sources.get(question.id), view.reasons.get(question.id)
-        )
-        stored_state[question.id] = stored
-        shown = widgets.current_widget_state(aid, question, list(stored))
-        if widget_sync(shown, drawn.get(question.id), stored) == FILL:
-            widgets.set_widget_state(aid, question, stored)
-            drawn[question.id] = stored
-    inputs = {q.id: widgets.read_input(aid, q) for q in questions}
-    answers = dict(view.answers)
-    sources = dict(view.sources)
-    reasons = dict(view.reasons)
+        current = widgets.current_widget_state(aid, question, list(stored_state[question.id]))
+        if question.id in registry_fill or (
+            widget_sync(current, drawn.get(question.id), stored_state[question.id]) == CHANGED
+        ):
+            found[question.id] = current or {}
+    return found
 
-    def _merge() -> None:
-        for qid, given in inputs.items():
-            if given.error:
-                continue  # keep the saved value until the typed text is valid
-            answers[qid] = given.value
+
+def _changes() -> tuple[dict[str, object], dict[str, str]]:
+    """This section's valid answers that this session changed and the database lacks."""
+    changed: dict[str, object] = {}
+    changed_sources: dict[str, str] = {}
+    for qid, current in _touched().items():
+        given = inputs[qid]
+        if given.error:
+            continue
+        if (
+            given.value != view.answers.get(qid)
+            or given.source != view.sources.get(qid)
+            or given.comment != view.reasons.get(qid)
+        ):
+            changed[qid] = given.value
             if given.source:
-                sources[qid] = given.source
-            else:
-                sources.pop(qid, None)
-            if given.reason:
-                reasons[qid] = given.reason
-            elif given.note:
-                reasons[qid] = given.note
-            else:
-                reasons.pop(qid, None)
+                changed_sources[qid] = given.source
+        else:  # already stored (the other tab gave the same answer): nothing to write
+            drawn[qid] = {**drawn.get(qid, {}), **current}
+    return changed, changed_sources
 
-    _merge()
-    # A legal-floor «No corresponde» the profile does not allow (any more) is not an answer.
-    offer_no_corresponde: dict[str, bool] = {}
-    for question in questions:
-        if isinstance(question, schema.RequirementQuestion):
-            allowed = no_corresponde_allowed(compiled, question, answers)
-            offer_no_corresponde[question.id] = allowed
-            if not allowed and inputs[question.id].value == "no_corresponde":
-                st.session_state[widgets.widget_key(aid, question.id)] = None
-                inputs[question.id] = widgets.QuestionInput(None)
-                answers[question.id] = None
-    statuses = section_statuses(compiled, answers, sources, reasons)
-    answered, applicable = progress(statuses)
 
-    def _touched() -> dict[str, dict[str, object]]:
-        """The widget values of the questions this session changed since it drew or saved them."""
-        found = {}
-        for question in questions:
-            current = widgets.current_widget_state(aid, question, list(stored_state[question.id]))
-            if question.id in registry_fill or (
-                widget_sync(current, drawn.get(question.id), stored_state[question.id]) == CHANGED
-            ):
-                found[question.id] = current or {}
-        return found
+def _changed_reasons(changed: dict[str, object]) -> dict[str, str]:
+    """The comments of the changed answers: a «No aplica» reason or a note."""
+    return {qid: inputs[qid].comment for qid in changed if inputs[qid].comment}  # type: ignore[misc]
 
-    def _changes(
-        touched: dict[str, dict[str, object]],
-    ) -> tuple[dict[str, object], dict[str, str]]:
-        """This section's valid answers that this session changed and the database lacks."""
-        changed: dict[str, object] = {}
-        changed_sources: dict[str, str] = {}
-        for qid, current in touched.items():
-            given = inputs[qid]
-            if given.error:
-                continue
-            if (
-                given.value != view.answers.get(qid)
-                or given.source != view.sources.get(qid)
-                or given.comment != view.reasons.get(qid)
-            ):
-                changed[qid] = given.value
-                if given.source:
-                    changed_sources[qid] = given.source
-            else:  # already stored (the other tab gave the same answer): nothing to write
-                drawn[qid] = {**drawn.get(qid, {}), **current}
-        return changed, changed_sources
 
-    def _changed_reasons(changed: dict[str, object]) -> dict[str, str]:
-        """The comments of the changed answers: a «No aplica» reason or a note."""
-        return {qid: inputs[qid].comment for qid in changed if inputs[qid].comment}  # type: ignore[misc]
+def _save(section_id: str) -> bool:
+    """Save what this session changed in the section and where to resume; False (with a
+    message, the typed values still on screen) on error."""
+    touched = _touched()
+    changed, changed_sources = _changes()
+    changed_reasons = _changed_reasons(changed)
+    try:
+        saved = db.write(
+            lambda database: save_answers(
+                database,
+                aid,
+                firm.id,
+                changed,
+                changed_sources,
+                current_section=section_id,
+                comments=changed_reasons,
+                answered_by=account.id,
+            )
+        )
+    except AssessmentLocked as exc:
+        st.error(str(exc))
+        return False
+    except AssessmentNotFound:
+        st.error("No encontramos esa evaluación.")
+        return False
+    except DatabaseBusy as exc:
+        st.warning(str(exc), icon=":material/hourglass_top:")
+        return False
+    except Exception:
+        st.error(
+            "No pudimos guardar sus respuestas en este momento. Lo que escribió sigue en "
+            "pantalla: espere unos segundos y vuelva a intentarlo."
+        )
+        return False
+    for qid, value in changed.items():
+        drawn[qid] = {**drawn.get(qid, {}), **touched[qid]}  # saved: no longer a change
+        registry_fill.discard(qid)
+        view.carried.discard(qid)  # touched: confirmed
+        if value is None:
+            view.answers.pop(qid, None)
+        else:
+            view.answers[qid] = value
+        if qid in changed_sources:
+            view.sources[qid] = changed_sources[qid]
+        else:
+            view.sources.pop(qid, None)
+        if qid in changed_reasons:
+            view.reasons[qid] = changed_reasons[qid]
+        else:
+            view.reasons.pop(qid, None)
+    remember_saved(view, firm.id, saved)
+    return True
 
-    def _save(section_id: str, touched: dict[str, dict[str, object]] | None = None) -> bool:
-        """Save what this session changed in the section and where to resume; False (with a
-        message, the typed values still on screen) on error."""
-        if touched is None:
-            touched = _touched()
-        changed, changed_sources = _changes(touched)
-        changed_reasons = _changed_reasons(changed)
+
+# Autosave: whatever changed in this section is stored right away, so a reload, a closed tab
+# or a server restart loses nothing.
+if _changes()[0]:
+    _save(page.id)
+
+with st.container(key="avance"):
+    st.progress(
+        answered / applicable if applicable else 0.0,
+        text=f"Avance: {answered} de {applicable} preguntas respondidas",
+    )
+target: int | None = None
+with st.expander(f"Sección {current + 1} de {len(sections)} · ver todas las secciones"):
+    for status in statuses:
+        mark = "✓" if status.complete else "○"
+        here = " (aquí)" if status.index == current else ""
+        if st.button(
+            f"{mark} {status.label}{here}",
+            key=f"goto_{aid}_{status.index}",
+            disabled=status.index == current,
+            width="stretch",
+        ):
+            target = status.index
+
+# The section's heading: after a change of section the page opens here, with the focus on it
+# (Streamlit keeps the scroll position across reruns, which left the new section's heading far
+# above the screen). The key carries the section so the script waits for the new heading.
+with st.container(key=f"seccion_titulo_{current}"):
+    st.subheader(page.title, anchor=False)
+if page.title != page.dimension:
+    st.caption(f"Dimensión {page.dimension}")
+model = compiled.model
+# The profile and the legal floor carry their own description in the questionnaire (shown below
+# as the theme's description); saying it twice only lengthens the page, so these notes are for
+# a file without one.
+intro = None
+if model.perfil is not None and page.id == model.perfil.id:
+    intro = (
+        "Estas preguntas sobre su empresa deciden qué preguntas le corresponden: las prácticas "
+        "que no aplican a su perfil no se le preguntan y no cuentan en su puntaje."
+    )
+elif model.piso_legal is not None and page.id == model.piso_legal.id:
+    intro = (
+        "Obligaciones legales mínimas. Si su empresa no cumple alguna (o está en trámite), su "
+        f"nivel de madurez no pasa de «{compiled.level_name(model.piso_legal.tope)}», sea cual "
+        "sea su puntaje, y ese requisito encabeza su plan de acción. Debajo de cada una verá la "
+        "norma que la exige y la evidencia que la demuestra."
+    )
+if intro and not any(theme.descripcion for theme, _ in page.parts):
+    st.caption(intro)
+if any(q.tipo == "practica" for q in page.questions):
+    st.caption(
+        f"{widgets.ANSWER_RULE} Las frases van de la práctica menos avanzada a la más avanzada. "
+        "Cada respuesta se guarda al instante."
+    )
+
+errors = {qid: given.error for qid, given in inputs.items() if given.error}
+status_here = statuses[current]
+visible_ids = {q.id for q in status_here.visible}
+profile_na = {q.id for q in status_here.by_profile}
+no_reason = {q.id for q in status_here.missing_reasons}
+if not visible_ids and not profile_na:
+    st.info("Según sus respuestas anteriores, esta sección no tiene preguntas para su empresa.")
+CONFIRMED_KEY = f"confirmed_{aid}"
+confirmed = st.session_state.pop(CONFIRMED_KEY, 0)
+if confirmed:
+    st.success(
+        "Respuesta confirmada." if confirmed == 1 else f"{confirmed} respuestas confirmadas.",
+        icon=":material/check:",
+    )
+carried_here = [q.id for q in status_here.visible if q.id in view.carried]
+carried_notes: dict[str, str] = {}
+if carried_here:
+    # Where they came from: the firm's latest earlier assessment that answered them (the rule
+    # that carried them), or its registration (sales, their year, workers).
+    origin_key = f"carried_origin_{aid}"
+    if origin_key not in st.session_state:
+        with db.session() as database:
+            source = earlier_answers(database, firm.id, set(view.carried), before_id=aid)
+        st.session_state[origin_key] = (
+            (widgets.date_es(source.date), frozenset(source.answers)) if source else None
+        )
+    origin = st.session_state[origin_key]
+    for qid in carried_here:
+        if origin is not None and qid in origin[1]:
+            carried_notes[qid] = f"Traída de su evaluación del {origin[0]}: confírmela o cámbiela."
+        else:
+            carried_notes[qid] = "Tomada de los datos de su registro: confírmela o cámbiela."
+    count = len(carried_here)
+    st.info(
+        (
+            "1 respuesta de esta sección ya viene llena"
+            if count == 1
+            else f"{count} respuestas de esta sección ya vienen llenas"
+        )
+        + " con lo que su empresa respondió antes (cada una dice de dónde). Revise cada una: "
+        "si sigue siendo cierta, confírmela con el botón; si cambió, elija la nueva respuesta "
+        "(queda confirmada al cambiarla).",
+        icon=":material/history:",
+    )
+    if st.button(
+        "Confirmar las respuestas traídas de esta sección",
+        key=f"confirm_carried_{aid}_{current}",
+        icon=":material/done_all:",
+    ):
         try:
-            saved = db.write(
-                lambda database: save_answers(
-                    database,
-                    aid,
-                    firm.id,
-                    changed,
-                    changed_sources,
-                    current_section=section_id,
-                    comments=changed_reasons,
-                    answered_by=account.id,
+            db.write(
+                lambda database: confirm_carried(
+                    database, aid, firm.id, carried_here, answered_by=account.id
                 )
             )
         except AssessmentLocked as exc:
             st.error(str(exc))
-            return False
-        except AssessmentNotFound:
-            st.error("No encontramos esa evaluación.")
-            return False
         except DatabaseBusy as exc:
             st.warning(str(exc), icon=":material/hourglass_top:")
-            return False
         except Exception:
-            st.error(
-                "No pudimos guardar sus respuestas en este momento. Lo que escribió sigue en "
-                "pantalla: espere unos segundos y vuelva a intentarlo."
-            )
-            return False
-        for qid, value in changed.items():
-            drawn[qid] = {**drawn.get(qid, {}), **touched[qid]}  # saved: no longer a change
-            registry_fill.discard(qid)
-            view.carried.discard(qid)  # touched: confirmed
-            if value is None:
-                view.answers.pop(qid, None)
-            else:
-                view.answers[qid] = value
-            if qid in changed_sources:
-                view.sources[qid] = changed_sources[qid]
-            else:
-                view.sources.pop(qid, None)
-            if qid in changed_reasons:
-                view.reasons[qid] = changed_reasons[qid]
-            else:
-                view.reasons.pop(qid, None)
-        remember_saved(view, firm.id, saved)
-        return True
-
-    # Autosave: whatever changed in this section is stored right away, so a reload, a closed tab
-    # or a server restart loses nothing.
-    # (``_touched`` reads every widget of the section: once per run when nothing changed.)
-    touched_now = _touched()
-    if _changes(touched_now)[0]:
-        _save(page.id, touched_now)
-
-    with st.container(key="avance"):
-        st.progress(
-            answered / applicable if applicable else 0.0,
-            text=f"Avance: {answered} de {applicable} preguntas respondidas",
-        )
-    target: int | None = None
-    with st.expander(f"Sección {current + 1} de {len(sections)} · ver todas las secciones"):
-        for status in statuses:
-            mark = "✓" if status.complete else "○"
-            here = " (aquí)" if status.index == current else ""
-            if st.button(
-                f"{mark} {status.label}{here}",
-                key=f"goto_{aid}_{status.index}",
-                disabled=status.index == current,
-                width="stretch",
-            ):
-                target = status.index
-
-    # The section's heading: after a change of section the page opens here, with the focus on it
-    # (Streamlit keeps the scroll position across reruns, which left the new section's heading far
-    # above the screen). The key carries the section so the script waits for the new heading.
-    with st.container(key=f"seccion_titulo_{current}"):
-        st.subheader(page.title, anchor=False)
-    if page.title != page.dimension:
-        st.caption(f"Dimensión {page.dimension}")
-    model = compiled.model
-    # The profile and the legal floor carry their own description in the questionnaire (shown below
-    # as the theme's description); saying it twice only lengthens the page, so these notes are for
-    # a file without one.
-    intro = None
-    if model.perfil is not None and page.id == model.perfil.id:
-        intro = (
-            "Estas preguntas sobre su empresa deciden qué preguntas le corresponden: las prácticas "
-            "que no aplican a su perfil no se le preguntan y no cuentan en su puntaje."
-        )
-    elif model.piso_legal is not None and page.id == model.piso_legal.id:
-        intro = (
-            "Obligaciones legales mínimas. Si su empresa no cumple alguna (o está en trámite), "
-            "su nivel de madurez no pasa de "
-            f"«{compiled.level_name(model.piso_legal.tope)}», sea cual sea su puntaje, y ese "
-            "requisito encabeza su plan de acción. Debajo de cada una verá la norma que la exige "
-            "y la evidencia que la demuestra."
-        )
-    if intro and not any(theme.descripcion for theme, _ in page.parts):
-        st.caption(intro)
-    if any(q.tipo == "practica" for q in page.questions):
-        st.caption(
-            f"{widgets.ANSWER_RULE} Las frases van de la práctica menos avanzada a la más "
-            "avanzada. Cada respuesta se guarda al instante."
-        )
-
-    errors = {qid: given.error for qid, given in inputs.items() if given.error}
-    status_here = statuses[current]
-    visible_ids = {q.id for q in status_here.visible}
-    profile_na = {q.id for q in status_here.by_profile}
-    no_reason = {q.id for q in status_here.missing_reasons}
-    if not visible_ids and not profile_na:
-        st.info("Según sus respuestas anteriores, esta sección no tiene preguntas para su empresa.")
-    CONFIRMED_KEY = f"confirmed_{aid}"
-    confirmed = st.session_state.pop(CONFIRMED_KEY, 0)
-    if confirmed:
-        st.success(
-            "Respuesta confirmada." if confirmed == 1 else f"{confirmed} respuestas confirmadas.",
-            icon=":material/check:",
-        )
-    carried_here = [q.id for q in status_here.visible if q.id in view.carried]
-    carried_notes: dict[str, str] = {}
-    if carried_here:
-        # Where they came from: the firm's latest earlier assessment that answered them (the rule
-        # that carried them), or its registration (sales, their year, workers).
-        origin_key = f"carried_origin_{aid}"
-        if origin_key not in st.session_state:
-            with db.session() as database:
-                source = earlier_answers(database, firm.id, set(view.carried), before_id=aid)
-            st.session_state[origin_key] = (
-                (widgets.date_es(source.date), frozenset(source.answers)) if source else None
-            )
-        origin = st.session_state[origin_key]
-        for qid in carried_here:
-            if origin is not None and qid in origin[1]:
-                carried_notes[qid] = (
-                    f"Traída de su evaluación del {origin[0]}: confírmela o cámbiela."
-                )
-            else:
-                carried_notes[qid] = "Tomada de los datos de su registro: confírmela o cámbiela."
-        count = len(carried_here)
-        st.info(
-            (
-                "1 respuesta de esta sección ya viene llena"
-                if count == 1
-                else f"{count} respuestas de esta sección ya vienen llenas"
-            )
-            + " con lo que su empresa respondió antes (cada una dice de dónde). Revise cada una: "
-            "si sigue siendo cierta, confírmela con el botón; si cambió, elija la nueva respuesta "
-            "(queda confirmada al cambiarla).",
-            icon=":material/history:",
-        )
-        if st.button(
-            "Confirmar las respuestas traídas de esta sección",
-            key=f"confirm_carried_{aid}_{current}",
-            icon=":material/done_all:",
-        ):
-            try:
-                db.write(
-                    lambda database: confirm_carried(
-                        database, aid, firm.id, carried_here, answered_by=account.id
-                    )
-                )
-            except AssessmentLocked as exc:
-                st.error(str(exc))
-            except DatabaseBusy as exc:
-                st.warning(str(exc), icon=":material/hourglass_top:")
-            except Exception:
-                st.error(
-                    "No pudimos confirmar sus respuestas en este momento. Vuelva a intentarlo."
-                )
-            else:
-                st.session_state[CONFIRMED_KEY] = len(carried_here)
-                st.rerun()
-    number = 0
-    for theme, theme_questions in page.parts:
-        shown = [q for q in theme_questions if q.id in visible_ids or q.id in profile_na]
-        if not shown:
-            continue
-        if len(page.parts) > 1:
-            st.markdown(f"##### {theme.nombre}", unsafe_allow_html=False)
-        if theme.descripcion:
-            st.caption(theme.descripcion)
-        for question in shown:
-            if question.id in profile_na:
-                with st.container(border=True, key=f"perfil_na_{question.id}"):
-                    st.markdown(widgets.plain(question.texto))
-                    st.caption(
-                        f"«{widgets.PROFILE_NA_LABEL}»: por lo que respondió en el perfil, esta "
-                        "práctica no se le pregunta y no cuenta en su puntaje."
-                    )
-                continue
-            number += 1
-            widgets.draw_question(
-                aid,
-                question,
-                number,
-                errors.get(question.id),
-                no_corresponde=offer_no_corresponde.get(question.id, False),
-                reason_missing=question.id in no_reason,
-                carried_note=carried_notes.get(question.id)
-                if question.id in view.carried
-                else None,
-            )
-
-    missing_here = status_here.missing_required
-    if missing_here:
-        count = len(missing_here)
-        what = (
-            "Falta 1 pregunta obligatoria"
-            if count == 1
-            else f"Faltan {count} preguntas obligatorias"
-        )
-        st.caption(f"{what} en esta sección. Puede seguir y volver después: todo queda guardado.")
-    if no_reason:
-        count = len(no_reason)
-        what = "1 respuesta «No aplica»" if count == 1 else f"{count} respuestas «No aplica»"
-        st.caption(
-            f"Falta el motivo de {what} en esta sección: sin motivo no se puede enviar la "
-            "evaluación."
-        )
-
-    if st.session_state.pop(SCROLL_KEY, False):
-        st.html(_OPEN_AT_HEADING % current, unsafe_allow_javascript=True)
-
-    last = current == len(sections) - 1
-    left, right = st.columns(2)
-    back = left.button(
-        "Anterior",
-        key=f"back_{aid}",
-        disabled=current == 0,
-        width="stretch",
-        icon=":material/arrow_back:",
-    )
-    forward = right.button(
-        "Guardar e ir a revisión" if last else "Guardar y continuar",
-        key=f"next_{aid}",
-        type="primary",
-        width="stretch",
-        icon=":material/arrow_forward:",
-    )
-    if back:
-        target = current - 1
-    elif forward:
-        target = len(sections) if last else current + 1
-
-    if target is not None:
-        if errors:
-            st.error("Corrija los datos marcados en rojo antes de cambiar de sección.")
-            st.stop()
-        next_id = sections[min(target, len(sections) - 1)].id
-        if _save(next_id):
-            if target >= len(sections):
-                st.switch_page(REVIEW_PAGE, query_params={session.ASSESSMENT_PARAM: str(aid)})
-            st.session_state[section_key] = target
-            st.session_state[SCROLL_KEY] = True
+            st.error("No pudimos confirmar sus respuestas en este momento. Vuelva a intentarlo.")
+        else:
+            st.session_state[CONFIRMED_KEY] = len(carried_here)
             st.rerun()
+number = 0
+for theme, theme_questions in page.parts:
+    shown = [q for q in theme_questions if q.id in visible_ids or q.id in profile_na]
+    if not shown:
+        continue
+    if len(page.parts) > 1:
+        st.markdown(f"##### {theme.nombre}", unsafe_allow_html=False)
+    if theme.descripcion:
+        st.caption(theme.descripcion)
+    for question in shown:
+        if question.id in profile_na:
+            with st.container(border=True, key=f"perfil_na_{question.id}"):
+                st.markdown(widgets.plain(question.texto))
+                st.caption(
+                    f"«{widgets.PROFILE_NA_LABEL}»: por lo que respondió en el perfil, esta "
+                    "práctica no se le pregunta y no cuenta en su puntaje."
+                )
+            continue
+        number += 1
+        widgets.draw_question(
+            aid,
+            question,
+            number,
+            errors.get(question.id),
+            no_corresponde=offer_no_corresponde.get(question.id, False),
+            reason_missing=question.id in no_reason,
+            carried_note=carried_notes.get(question.id) if question.id in view.carried else None,
+        )
 
+missing_here = status_here.missing_required
+if missing_here:
+    count = len(missing_here)
+    what = (
+        "Falta 1 pregunta obligatoria" if count == 1 else f"Faltan {count} preguntas obligatorias"
+    )
+    st.caption(f"{what} en esta sección. Puede seguir y volver después: todo queda guardado.")
+if no_reason:
+    count = len(no_reason)
+    what = "1 respuesta «No aplica»" if count == 1 else f"{count} respuestas «No aplica»"
+    st.caption(
+        f"Falta el motivo de {what} en esta sección: sin motivo no se puede enviar la evaluación."
+    )
 
-# The first call (in this full run) takes what was just read; the section's own reruns read
-# it again (``_fresh``), as the dictionary is emptied by then.
-_section({"account": account, "firm": firm, "view": view})
+if st.session_state.pop(SCROLL_KEY, False):
+    st.html(_OPEN_AT_HEADING % current, unsafe_allow_javascript=True)
+
+last = current == len(sections) - 1
+left, right = st.columns(2)
+back = left.button(
+    "Anterior",
+    key=f"back_{aid}",
+    disabled=current == 0,
+    width="stretch",
+    icon=":material/arrow_back:",
+)
+forward = right.button(
+    "Guardar e ir a revisión" if last else "Guardar y continuar",
+    key=f"next_{aid}",
+    type="primary",
+    width="stretch",
+    icon=":material/arrow_forward:",
+)
+if back:
+    target = current - 1
+elif forward:
+    target = len(sections) if last else current + 1
+
+if target is not None:
+    if errors:
+        st.error("Corrija los datos marcados en rojo antes de cambiar de sección.")
+        st.stop()
+    next_id = sections[min(target, len(sections) - 1)].id
+    if _save(next_id):
+        if target >= len(sections):
+            st.switch_page(REVIEW_PAGE, query_params={session.ASSESSMENT_PARAM: str(aid)})
+        st.session_state[section_key] = target
+        st.session_state[SCROLL_KEY] = True
+        st.rerun()
