@@ -66,18 +66,8 @@ PAGES = [
 ]
 # The landing page is the default ("/") for everyone and sends logged-in users on to their
 # start page; a per-role default would give a page a different URL after login or logout.
-pages = [
-    st.Page(
-        f"ui/pages/{file}",
-        title=title,
-        icon=f":material/{icon}:",
-        url_path=url,
-        default=file == "home.py",
-        visibility="visible" if listed_for & roles else "hidden",
-    )
-    for file, title, icon, url, roles in PAGES
-    if file in PRESENT
-]
+# The Page objects are built once per process (``session.navigation_pages``).
+pages = session.navigation_pages(PAGES, listed_for, PRESENT)
 with errors.boundary():
     current = st.navigation(pages)
     # A title per page (browser tab, history, screen readers), in the page's own words.

@@ -9,6 +9,8 @@ cookies, may put a token in ``st.session_state[TOKEN_KEY]``.
 
 from __future__ import annotations
 
+import copy
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -379,6 +381,53 @@ def show_flash() -> None:
     message = st.session_state.pop(FLASH_KEY, None)
     if message:
         st.success(message, icon=":material/check_circle:")
+
+
+# (file, title, icon, url path, roles that see it listed), as app.py lists its pages.
+PageSpec = tuple[str, str, str, str, set[str]]
+
+# Building an ``st.Page`` resolves its file on disk and validates its icon: about a tenth of a
+# short run. ``navigation_pages`` builds them once per process, app folder and set of listed
+# roles (a handful of sets), and gives every run shallow copies: ``st.navigation`` marks the
+# page it returns as runnable and its ``run()`` clears the mark, so two sessions must never
+# share one Page object (one could clear the other's mark between navigation and run).
+_PAGE_TEMPLATES: dict[tuple, list[st.Page]] = {}
+_PAGE_TEMPLATES_LOCK = threading.Lock()
+
+
+def navigation_pages(
+    specs: list[PageSpec], listed_for: set[str], present: set[str]
+) -> list[st.Page]:
+    """The app's pages for ``st.navigation``: every page present, each listed in the menu
+    only for ``listed_for``; fresh Page objects for this run, built from per-process ones."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    folder = str(ctx.pages_manager.main_script_parent) if ctx is not None else ""
+    key = (folder, tuple(_specs_key(specs)), frozenset(listed_for), frozenset(present))
+    with _PAGE_TEMPLATES_LOCK:
+        templates = _PAGE_TEMPLATES.get(key)
+    if templates is None:
+        templates = [
+            st.Page(
+                f"ui/pages/{file}",
+                title=title,
+                icon=f":material/{icon}:",
+                url_path=url,
+                default=file == "home.py",
+                visibility="visible" if listed_for & roles else "hidden",
+            )
+            for file, title, icon, url, roles in specs
+            if file in present
+        ]
+        if ctx is not None:  # without a run context st.Page resolves nothing: not kept
+            with _PAGE_TEMPLATES_LOCK:
+                templates = _PAGE_TEMPLATES.setdefault(key, templates)
+    return [copy.copy(page) for page in templates]
+
+
+def _specs_key(specs: list[PageSpec]) -> list[tuple]:
+    return [(file, title, icon, url, frozenset(roles)) for file, title, icon, url, roles in specs]
 
 
 def start_page(account: AccountInfo | None) -> str:

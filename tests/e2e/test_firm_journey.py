@@ -17,6 +17,8 @@ pytestmark = pytest.mark.e2e
 READY = "[data-testid=stApp][data-test-connection-state=CONNECTED]"
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
 MAIN = "[data-testid=stMain]"
+# The questions' radios (the list of sections is a radio group too).
+QUESTION_RADIOS = f"{MAIN} [class*=st-key-pregunta_] [data-testid=stRadio]"
 PASSWORD = "clave-segura-123"
 
 
@@ -89,7 +91,7 @@ def fill_registration(
 
 
 def radio_groups(page):
-    return page.locator(f"{MAIN} [data-testid=stRadio]")
+    return page.locator(QUESTION_RADIOS)
 
 
 def answered(page) -> int:
@@ -127,7 +129,7 @@ def answer_open_questions(page, limit: int | None = None) -> int:
 
 
 def checked_count(page) -> int:
-    return page.locator(f"{MAIN} [data-testid=stRadio] input:checked").count()
+    return page.locator(f"{QUESTION_RADIOS} input:checked").count()
 
 
 def section_marker(page):
@@ -325,7 +327,7 @@ def test_register_fill_reload_resume_submit_and_see_results(
     expect_title(page, "Llenar evaluación")
     expect(page.locator(f"{MAIN} h3").first).to_have_text("Piso legal")
     # Waits for the answers to be drawn (a reload may draw the section before its values).
-    expect(page.locator(f"{MAIN} [data-testid=stRadio] input:checked")).to_have_count(2)
+    expect(page.locator(f"{QUESTION_RADIOS} input:checked")).to_have_count(2)
     assert progress_text(page) == before
     expect(question(page, FLOOR_GAP).locator("label:has(input:checked)")).to_have_text("No")
     move(page, "Anterior", -1)

@@ -38,6 +38,7 @@ from storage.db import make_engine, normalize_url
 from tests.e2e.conftest import ARTIFACTS, ROOT, _free_port, _healthy, _require_chromium
 from tests.e2e.test_firm_journey import (
     MAIN,
+    QUESTION_RADIOS,
     choose,
     click_and_wait,
     expect_title,
@@ -340,7 +341,7 @@ def _still_there(page, progress: str) -> None:
     expect_title(page, "Llenar evaluación")
     expect(section_marker(page)).to_contain_text("Sección 2 de")
     expect(page.locator(f"{MAIN} h3").first).to_have_text("Piso legal")
-    expect(page.locator(f"{MAIN} [data-testid=stRadio] input:checked")).to_have_count(2)
+    expect(page.locator(f"{QUESTION_RADIOS} input:checked")).to_have_count(2)
     assert progress_text(page) == progress
     expect(question(page, "piso_iga").locator("label:has(input:checked)")).to_have_text("No")
 

@@ -16,6 +16,7 @@ from tests.e2e.conftest import _require_chromium, streamlit_server
 from tests.e2e.test_firm_journey import (
     _TWO_FRAMES,
     MAIN,
+    QUESTION_RADIOS,
     answered,
     click_and_wait,
     expect_title,
@@ -129,8 +130,22 @@ def test_sections_open_at_their_heading_with_focus(
 
     # The focus on the heading does not swallow the next answer: it is saved at once.
     before = answered(page)
-    click_and_wait(page, page.locator(f"{MAIN} [role=radiogroup] label").first)
+    click_and_wait(page, page.locator(f"{QUESTION_RADIOS} [role=radiogroup] label").first)
     expect(page.locator(f"{MAIN} [data-testid=stProgress]").first).to_contain_text(
         f"Avance: {before + 1} de"
     )
+
+    # The list of sections: one radio group, this section chosen; another one opens there.
+    section_marker(page).click()
+    sections = page.get_by_role("radiogroup", name="Ir a la sección")
+    expect(sections.get_by_role("radio", checked=True)).to_have_count(1)
+    expect(sections.get_by_role("radio").nth(1)).to_be_checked()
+    expect(sections.locator("label").last).to_be_visible()
+    page.wait_for_timeout(400)  # the expander's opening animation
+    page.screenshot(path=str(artifacts / f"lista-secciones-{width}.png"), full_page=True)
+    third_option = sections.locator("label").nth(2)
+    expect(third_option).to_contain_text(third)
+    third_option.click()
+    expect(section_marker(page)).to_contain_text("Sección 3 de")
+    _assert_opened_at(page, third)
     context.close()

@@ -172,3 +172,27 @@ def test_only_one_draft_per_depth(app_env: str) -> None:
     at = logged_in(token)
     assert "start_expres" not in [b.key for b in at.button]
     assert "continue_expres" in [b.key for b in at.button]
+
+
+def test_the_list_of_sections_saves_and_jumps_and_shows_where_the_firm_is(app_env: str) -> None:
+    token = make_firm(app_env)
+    firm_id = firm_id_for(app_env, token)
+    at, aid = _start(token, "completo")
+    assert at.radio(key=f"goto_{aid}").value == 0
+    assert at.radio(key=f"goto_{aid}").options == ["○ Económica · Estrategia", "○ Ambiental · Agua"]
+    at.radio(key=f"goto_{aid}").set_value(1).run()
+    assert at.subheader[0].value == "Agua" and at.radio(key=f"goto_{aid}").value == 1
+    assert _assessment(app_env, aid).current_section == "agua"
+    # A typed value that is not a number blocks the move; the list still shows this section.
+    at.text_input(key=widget_key(aid, "agua_total")).input("mucha").run()
+    at.radio(key=f"goto_{aid}").set_value(0).run()
+    assert "Corrija los datos marcados" in texts(at)
+    assert at.subheader[0].value == "Agua" and at.radio(key=f"goto_{aid}").value == 1
+    # A valid value is saved on the way to the chosen section.
+    at.text_input(key=widget_key(aid, "agua_total")).input("1000").run()
+    at.radio(key=f"goto_{aid}").set_value(0).run()
+    assert not at.exception, at.exception
+    assert at.subheader[0].value == "Estrategia" and at.radio(key=f"goto_{aid}").value == 0
+    with _db(app_env) as database:
+        assert load_answers(database, aid, firm_id)[0]["agua_total"] == 1000
+    assert _assessment(app_env, aid).current_section == "estrategia"

@@ -241,18 +241,28 @@ with st.container(key="avance"):
         answered / applicable if applicable else 0.0,
         text=f"Avance: {answered} de {applicable} preguntas respondidas",
     )
-target: int | None = None
+# The list of sections is one radio (one element, not a button per section: a rerun draws
+# it on every answer). Choosing another section saves this one and goes there; the radio always
+# shows the section on screen, also when the move could not be made.
+GOTO_KEY, GOTO_REQUEST = f"goto_{aid}", f"goto_request_{aid}"
+
+
+def _request_section() -> None:
+    st.session_state[GOTO_REQUEST] = st.session_state[GOTO_KEY]
+
+
+chosen = st.session_state.pop(GOTO_REQUEST, None)
+target: int | None = chosen if chosen is not None and chosen != current else None
+st.session_state[GOTO_KEY] = current
+marks = {status.index: f"{'✓' if status.complete else '○'} {status.label}" for status in statuses}
 with st.expander(f"Sección {current + 1} de {len(sections)} · ver todas las secciones"):
-    for status in statuses:
-        mark = "✓" if status.complete else "○"
-        here = " (aquí)" if status.index == current else ""
-        if st.button(
-            f"{mark} {status.label}{here}",
-            key=f"goto_{aid}_{status.index}",
-            disabled=status.index == current,
-            width="stretch",
-        ):
-            target = status.index
+    st.radio(
+        "Ir a la sección (✓ completa, ○ con preguntas por responder)",
+        options=list(marks),
+        format_func=marks.__getitem__,
+        key=GOTO_KEY,
+        on_change=_request_section,
+    )
 
 # The section's heading: after a change of section the page opens here, with the focus on it
 # (Streamlit keeps the scroll position across reruns, which left the new section's heading far
