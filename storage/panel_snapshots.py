@@ -5,15 +5,18 @@ instead of reading a million rows and summing them before it can show anything.
 A snapshot (``models.PanelCubeSnapshot``, table ``panel_cubos``) is what
 ``scoring.panel_cube.PanelCube.snapshot`` returns, kept with the data version
 (``results_table.data_version``) it was built from; one per questionnaire version and depth,
-replaced by the next one saved. It is used only for exactly that data version, the same key
-``live_results.LiveResults`` trusts to bring its rows up to date: any submission, deletion or
-change of the counted firms gives another version, and the snapshot is then ignored.
+replaced by the next one saved. Its figures are those of exactly that data version, the same
+key ``live_results.LiveResults`` trusts to bring its rows up to date: any submission, deletion
+or change of the counted firms gives another version. ``load`` gives it only for that version;
+``load_older`` also for a later version that only adds rows (new submissions, firms that
+started counting), whose figures it lacks: a big panel shows it, saying so, while it sums them.
 
 A snapshot holds some rows of single firms (those that moved between cells, their rank codes),
-so it must not outlive them: triggers (migration 0011) delete every snapshot as soon as a
-panel row is deleted or changed (a firm deleted in cascade, demo data removed), whatever code
-writes. A new submission only makes it stale (another data version); the next cube saved
-replaces it.
+so it must not outlive them, nor show a firm that no longer counts: triggers (migrations 0011
+and 0012) delete every snapshot as soon as a panel row is deleted or changed (a firm deleted in
+cascade, demo data removed) or a firm stops counting (consent to statistics withdrawn,
+verification removed, demo flag changed) or is deleted, whatever code writes. A new
+submission only makes it stale (another data version); the next cube saved replaces it.
 """
 
 from __future__ import annotations
@@ -58,6 +61,39 @@ def load(session: Session, key: Key, version: tuple[int, ...]) -> tuple[dict, by
     return found[1], found[2]
 
 
+def extends(saved: tuple[int, ...], version: tuple[int, ...]) -> bool:
+    """Whether data ``version`` can differ from the ``saved`` one of a snapshot still stored
+    only by rows added since: more panel rows and a larger largest id, and a counter of
+    counted firms that did not go down. Holds only for a snapshot that survived its triggers
+    (no panel row changed or deleted and no firm stopped counting since it was saved)."""
+    return (
+        len(saved) == len(version)
+        and saved[0] < version[0]
+        and saved[1] < version[1]
+        and all(old <= new for old, new in zip(saved[3:], version[3:], strict=True))
+    )
+
+
+def load_older(
+    session: Session, key: Key, version: tuple[int, ...]
+) -> tuple[tuple[int, ...], dict, bytes] | None:
+    """(its version, meta, arrays) of the snapshot of ``key`` if it was built from an earlier
+    data version that ``version`` only adds rows to (submissions, firms that started counting:
+    a row changed or deleted, or a firm that stopped counting, would have deleted it). Its
+    figures miss those additions."""
+    found = session.execute(
+        select(
+            PanelCubeSnapshot.data_version, PanelCubeSnapshot.meta, PanelCubeSnapshot.arrays
+        ).where(*_of(key))
+    ).first()
+    if found is None:
+        return None
+    saved = tuple(int(v) for v in found[0])
+    if not extends(saved, tuple(version)):
+        return None
+    return saved, found[1], found[2]
+
+
 def save(session: Session, key: Key, version: tuple[int, ...], meta: dict, arrays: bytes) -> bool:
     """Replace the snapshot of ``key`` with this one (built from data ``version``). False
     when another process saved one at the same moment (theirs stays: either will do)."""
@@ -97,19 +133,47 @@ def build_and_save(session: Session, key: Key, label: str) -> int:
     return cube.assessments
 
 
-SQLITE_TRIGGERS = ("panel_cubos_al_cambiar", "panel_cubos_al_borrar")
-POSTGRES_TRIGGERS = ("panel_cubos_al_cambiar", "panel_cubos_al_borrar", "panel_cubos_al_vaciar")
+# A firm that stops counting (its consent to statistics withdrawn, its verification removed,
+# its demo flag changed) or is deleted: its rows leave the figures although no panel row
+# changes. A firm that starts counting (verified, consent given) only adds rows.
+_FIRM_LEAVES = (
+    "(OLD.consent_statistics AND NOT NEW.consent_statistics)"
+    " OR (OLD.verified_at IS NOT NULL AND NEW.verified_at IS NULL)"
+    " OR (OLD.is_demo {differs} NEW.is_demo)"
+)
+# (trigger, table, event, row condition or None)
+SQLITE_TRIGGERS = (
+    ("panel_cubos_al_cambiar", "panel_resultados", "UPDATE", None),
+    ("panel_cubos_al_borrar", "panel_resultados", "DELETE", None),
+    ("panel_cubos_empresa_sale", "empresas", "UPDATE", _FIRM_LEAVES.format(differs="IS NOT")),
+    ("panel_cubos_empresa_borrada", "empresas", "DELETE", None),
+)
+POSTGRES_TRIGGERS = (
+    ("panel_cubos_al_cambiar", "panel_resultados", "UPDATE", None),
+    ("panel_cubos_al_borrar", "panel_resultados", "DELETE", None),
+    ("panel_cubos_al_vaciar", "panel_resultados", "TRUNCATE", None),
+    (
+        "panel_cubos_empresa_sale",
+        "empresas",
+        "UPDATE",
+        _FIRM_LEAVES.format(differs="IS DISTINCT FROM"),
+    ),
+    ("panel_cubos_empresa_borrada", "empresas", "DELETE", None),
+    ("panel_cubos_empresas_vaciadas", "empresas", "TRUNCATE", None),
+)
 POSTGRES_FUNCTION = "panel_cubos_invalidar"
 
 
 def trigger_ddl(dialect: str) -> list[str]:
     """Statements that create the triggers deleting every saved cube when a panel row is
-    changed or deleted (drop them first with ``drop_ddl`` to replace them)."""
+    changed or deleted, or a firm stops counting or is deleted (drop them first with
+    ``drop_ddl`` to replace them)."""
     if dialect == "sqlite":
         return [
-            f"CREATE TRIGGER {name} AFTER {event} ON panel_resultados"
-            " BEGIN DELETE FROM panel_cubos; END"
-            for name, event in zip(SQLITE_TRIGGERS, ("UPDATE", "DELETE"), strict=True)
+            f"CREATE TRIGGER {name} AFTER {event} ON {table}"
+            + (f" WHEN {condition}" if condition else "")
+            + " BEGIN DELETE FROM panel_cubos; END"
+            for name, table, event, condition in SQLITE_TRIGGERS
         ]
     if dialect != "postgresql":
         raise NotImplementedError(f"no saved cube triggers for {dialect}")
@@ -117,25 +181,28 @@ def trigger_ddl(dialect: str) -> list[str]:
         f"CREATE OR REPLACE FUNCTION {POSTGRES_FUNCTION}() RETURNS trigger LANGUAGE plpgsql"
         " AS $$\nBEGIN\n  DELETE FROM panel_cubos;\n  RETURN NULL;\nEND $$",
         *(
-            f"CREATE TRIGGER {name} AFTER {event} ON panel_resultados"
-            f" FOR EACH STATEMENT EXECUTE FUNCTION {POSTGRES_FUNCTION}()"
-            for name, event in zip(POSTGRES_TRIGGERS, ("UPDATE", "DELETE", "TRUNCATE"), strict=True)
+            f"CREATE TRIGGER {name} AFTER {event} ON {table}"
+            + (f" FOR EACH ROW WHEN ({condition})" if condition else " FOR EACH STATEMENT")
+            + f" EXECUTE FUNCTION {POSTGRES_FUNCTION}()"
+            for name, table, event, condition in POSTGRES_TRIGGERS
         ),
     ]
 
 
 def drop_ddl(dialect: str) -> list[str]:
     if dialect == "sqlite":
-        return [f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGERS]
+        return [f"DROP TRIGGER IF EXISTS {name}" for name, *_ in SQLITE_TRIGGERS]
     return [
-        *(f"DROP TRIGGER IF EXISTS {name} ON panel_resultados" for name in POSTGRES_TRIGGERS),
+        *(f"DROP TRIGGER IF EXISTS {name} ON {table}" for name, table, *_ in POSTGRES_TRIGGERS),
         f"DROP FUNCTION IF EXISTS {POSTGRES_FUNCTION}()",
     ]
 
 
 def tables_present(connection: Connection) -> bool:
     inspector = inspect(connection)
-    return all(inspector.has_table(name) for name in ("panel_resultados", "panel_cubos"))
+    return all(
+        inspector.has_table(name) for name in ("empresas", "panel_resultados", "panel_cubos")
+    )
 
 
 def install(connection: Connection) -> None:

@@ -119,7 +119,10 @@ class _Current:
                 if self.cube is None:
                     raise  # nothing to show: the page's error boundary says so
         with self.lock:  # the pair installed, read together
-            return self.cube, self.version, "failed" if self.failed_at else ""
+            if self.failed_at:
+                return self.cube, self.version, "failed"
+            behind = self.version is not None and panel_snapshots.extends(self.version, newest)
+            return self.cube, self.version, "updating" if behind else ""
 
     def _failed_recently(self) -> bool:
         return self.failed_at is not None and time.monotonic() - self.failed_at < RETRY_SECONDS
@@ -163,23 +166,33 @@ class _Current:
 
     def _install_saved(self, engine: Engine, newest: tuple) -> bool:
         """Install the cube saved for data version ``newest``, if there is one, and read its
-        rows in the background. Holds ``building``. False (the cube is then built from the
-        rows) when there is none or it cannot be read."""
+        rows in the background. On a big panel, a cube saved before the latest submissions
+        also serves: shown at once, while the cube of ``newest`` is built in the background.
+        Holds ``building``. False (the cube is then built from the rows) when there is none or
+        it cannot be read."""
         try:
             with session_scope(engine) as session:
+                version = newest
                 stored = panel_snapshots.load(session, self.key, newest)
-            if stored is None:
-                return False
+                if stored is None:
+                    # Submissions came in after it was saved: on a big panel its figures are
+                    # shown, said to be a moment old, while the current ones are summed.
+                    older = panel_snapshots.load_older(session, self.key, newest)
+                    if older is None:
+                        return False
+                    version, *stored = older
             cube = PanelCube.from_snapshot(*stored)
+            if version != newest and cube.assessments < BACKGROUND_FROM_ROWS:
+                return False  # a small panel is summed in the run
         except Exception:  # another format, a damaged blob, the table missing…
             log.exception("saved panel cube of %s not usable: building it from the rows", self.key)
             return False
         with self.lock:
-            self.cube, self.version = cube, newest
+            self.cube, self.version = cube, version
             self.failed_at = None
             self.rowless = False
         threading.Thread(
-            target=self._attach_rows, args=(engine, cube, newest), daemon=True, name="panel-rows"
+            target=self._attach_rows, args=(engine, cube, version), daemon=True, name="panel-rows"
         ).start()
         return True
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from storage import panel_snapshots
 from storage.db import session_scope
-from storage.models import PanelCubeSnapshot, PanelRow
+from storage.models import Firm, PanelCubeSnapshot, PanelRow, utcnow
 
 KEY = ("brujula", "completo", "sha256:uno")
 OTHER = ("brujula", "expres", "sha256:uno")
@@ -70,3 +70,61 @@ def test_a_snapshot_never_outlives_a_panel_row(engine: Engine, change: str) -> N
             session.execute(delete(PanelRow))
         session.commit()
         assert session.scalar(select(func.count()).select_from(PanelCubeSnapshot)) == 0
+
+
+def test_an_older_snapshot_serves_only_a_version_that_adds_rows(engine: Engine) -> None:
+    """``load_older``: the saved cube of (10, 12, 78, 3) for a version with more rows (and
+    firms that started counting), never for the same, an older one or another key."""
+    with session_scope(engine) as session:
+        panel_snapshots.save(session, KEY, (10, 12, 78, 3), {"formato": 1}, b"cubo")
+    with session_scope(engine) as session:
+        saved = ((10, 12, 78, 3), {"formato": 1}, b"cubo")
+        assert panel_snapshots.load_older(session, KEY, (12, 14, 105, 3)) == saved
+        assert panel_snapshots.load_older(session, KEY, (12, 14, 105, 4)) == saved  # verified
+        assert panel_snapshots.load_older(session, KEY, (10, 12, 78, 3)) is None  # the same
+        assert panel_snapshots.load_older(session, KEY, (9, 11, 66, 3)) is None  # fewer rows
+        assert panel_snapshots.load_older(session, KEY, (11, 12, 90, 3)) is None  # no new id
+        assert panel_snapshots.load_older(session, KEY, (12, 14, 105, 2)) is None
+        assert panel_snapshots.load_older(session, OTHER, (12, 14, 105, 3)) is None
+
+
+@pytest.mark.parametrize(
+    "change,deletes",
+    [
+        ("retira el consentimiento", True),
+        ("pierde la verificación", True),
+        ("pasa a demostración", True),
+        ("se borra", True),
+        ("da su consentimiento", False),
+        ("es verificada", False),
+        ("cambia su correo", False),
+    ],
+)
+def test_a_snapshot_never_shows_a_firm_that_stopped_counting(
+    engine: Engine, change: str, deletes: bool
+) -> None:
+    """A firm that stops counting (or is deleted) deletes every saved cube, as its rows leave
+    the figures with no panel row changed; a firm that starts counting only adds rows."""
+    from tests.storage.storage_testdata import make_firm
+
+    with Session(engine) as session:
+        counted = make_firm(session, "2060002222", consent_statistics=True)
+        pending = make_firm(session, "2060003333", verified=False, consent_statistics=False)
+        panel_snapshots.save(session, KEY, (1, 1, 1, 0), {}, b"x")
+        session.commit()
+        changes = {
+            "retira el consentimiento": (counted, {"consent_statistics": False}),
+            "pierde la verificación": (counted, {"verified_at": None}),
+            "pasa a demostración": (counted, {"is_demo": True}),
+            "da su consentimiento": (pending, {"consent_statistics": True}),
+            "es verificada": (pending, {"verified_at": utcnow()}),
+            "cambia su correo": (counted, {"email": "otro@ejemplo.pe"}),
+        }
+        if change == "se borra":
+            session.execute(delete(Firm).where(Firm.id == counted.id))
+        else:
+            firm, values = changes[change]
+            session.execute(update(Firm).where(Firm.id == firm.id).values(**values))
+        session.commit()
+        left = session.scalar(select(func.count()).select_from(PanelCubeSnapshot))
+        assert left == (0 if deletes else 1)

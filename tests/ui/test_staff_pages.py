@@ -652,6 +652,65 @@ def test_a_saved_cube_of_an_older_data_version_is_not_shown(app_env: str, monkey
     assert not any("se están sumando" in c.value for c in at.caption)
 
 
+def test_a_big_panel_shows_an_older_saved_cube_while_it_sums_the_newer_submissions(
+    app_env: str, monkeypatch
+) -> None:
+    """Issue 11: submissions after the cube was saved. On a big panel a fresh process shows the
+    saved figures at once, says they are being brought up to date, and then shows all."""
+    import streamlit as st
+
+    from ui import staff
+
+    monkeypatch.setattr(staff, "SAVE_FROM_ROWS", 1)
+    monkeypatch.setattr(staff, "BACKGROUND_FROM_ROWS", 1)
+    seed(app_env, 6)
+    token = make_staff(app_env)
+    assert logged_in(token).metric[0].value == "6"
+    _join("panel-years")
+    seed(app_env, 3, first=40)
+    st.cache_resource.clear()
+    at = logged_in(token)
+    assert not at.exception
+    assert at.metric[0].value == "6"  # the saved figures, at once
+    assert any("se están sumando" in c.value for c in at.caption)
+    _join("panel-rows", "panel-update", "panel-years")
+    at.run()
+    assert not at.exception
+    assert at.metric[0].value == "9"
+    assert not any("se están sumando" in c.value for c in at.caption)
+
+
+def test_an_older_saved_cube_is_not_shown_after_a_firm_stops_counting(
+    app_env: str, monkeypatch
+) -> None:
+    """A firm withdrew its consent to statistics after the cube was saved: its figures are not
+    shown again, not even for a moment."""
+    import streamlit as st
+    from sqlalchemy import update
+
+    from storage.models import Firm
+    from ui import staff
+
+    monkeypatch.setattr(staff, "SAVE_FROM_ROWS", 1)
+    monkeypatch.setattr(staff, "BACKGROUND_FROM_ROWS", 1)
+    seed(app_env, 7)
+    token = make_staff(app_env)
+    assert logged_in(token).metric[0].value == "7"
+    _join("panel-years")
+    seed(app_env, 3, first=40)
+    with session_scope(make_engine(app_env)) as database:
+        database.execute(
+            update(Firm)
+            .where(Firm.razon_social == "Empresa 0 S.A.C.")
+            .values(consent_statistics=False)
+        )
+    st.cache_resource.clear()
+    at = logged_in(token)
+    assert not at.exception
+    assert at.metric[0].value == "9"
+    assert not any("se están sumando" in c.value for c in at.caption)
+
+
 def test_the_replaced_cube_is_let_go_at_once(app_env: str, monkeypatch) -> None:
     """The server runs without Streamlit's collection after each run, and a page's globals
     sit in reference cycles: they hold the cube weakly, so a replaced cube and its rows are
