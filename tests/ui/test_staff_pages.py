@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+from streamlit.testing.v1 import AppTest
 
 from scoring import compile_questionnaire, load_questionnaire, privacy, score_assessment
 from scoring.aggregates import RESERVED_NOTE, Filters, dashboard
@@ -632,24 +633,42 @@ def test_a_fresh_process_shows_the_saved_cube_while_it_reads_the_rows(
     assert readers == ["panel-rows"]  # the rows read once, in the background
 
 
-def test_a_saved_cube_of_an_older_data_version_is_not_shown(app_env: str, monkeypatch) -> None:
-    """A submission after the cube was saved: a fresh process builds the cube from the rows
-    instead of showing figures that miss it."""
+def _saved_then_more(
+    app_env: str, monkeypatch, big: bool, firms: int = 6, between=None
+) -> tuple[AppTest, str]:
+    """``firms`` firms, a cube saved from them, 3 more submissions (and ``between``, called
+    then); the staff panel opened by a fresh process (caches emptied). ``big``: the panel is
+    above ``BACKGROUND_FROM_ROWS``."""
     import streamlit as st
 
     from ui import staff
 
     monkeypatch.setattr(staff, "SAVE_FROM_ROWS", 1)
-    seed(app_env, 6)
+    if big:
+        monkeypatch.setattr(staff, "BACKGROUND_FROM_ROWS", 1)
+    seed(app_env, firms)
     token = make_staff(app_env)
-    assert logged_in(token).metric[0].value == "6"
+    assert logged_in(token).metric[0].value == str(firms)
     _join("panel-years")
     seed(app_env, 3, first=40)
+    if between is not None:
+        between()
     st.cache_resource.clear()
     at = logged_in(token)
     assert not at.exception
+    return at, token
+
+
+def _summing(at: AppTest) -> bool:
+    return any("se están sumando" in c.value for c in at.caption)
+
+
+def test_a_saved_cube_of_an_older_data_version_is_not_shown(app_env: str, monkeypatch) -> None:
+    """A submission after the cube was saved: a fresh process of a small panel builds the
+    cube from the rows (in the run) instead of showing figures that miss it."""
+    at, _ = _saved_then_more(app_env, monkeypatch, big=False)
     assert at.metric[0].value == "9"
-    assert not any("se están sumando" in c.value for c in at.caption)
+    assert not _summing(at)
 
 
 def test_a_big_panel_shows_an_older_saved_cube_while_it_sums_the_newer_submissions(
@@ -657,27 +676,14 @@ def test_a_big_panel_shows_an_older_saved_cube_while_it_sums_the_newer_submissio
 ) -> None:
     """Issue 11: submissions after the cube was saved. On a big panel a fresh process shows the
     saved figures at once, says they are being brought up to date, and then shows all."""
-    import streamlit as st
-
-    from ui import staff
-
-    monkeypatch.setattr(staff, "SAVE_FROM_ROWS", 1)
-    monkeypatch.setattr(staff, "BACKGROUND_FROM_ROWS", 1)
-    seed(app_env, 6)
-    token = make_staff(app_env)
-    assert logged_in(token).metric[0].value == "6"
-    _join("panel-years")
-    seed(app_env, 3, first=40)
-    st.cache_resource.clear()
-    at = logged_in(token)
-    assert not at.exception
+    at, _ = _saved_then_more(app_env, monkeypatch, big=True)
     assert at.metric[0].value == "6"  # the saved figures, at once
-    assert any("se están sumando" in c.value for c in at.caption)
+    assert _summing(at)
     _join("panel-rows", "panel-update", "panel-years")
     at.run()
     assert not at.exception
     assert at.metric[0].value == "9"
-    assert not any("se están sumando" in c.value for c in at.caption)
+    assert not _summing(at)
 
 
 def test_an_older_saved_cube_is_not_shown_after_a_firm_stops_counting(
@@ -685,30 +691,19 @@ def test_an_older_saved_cube_is_not_shown_after_a_firm_stops_counting(
 ) -> None:
     """A firm withdrew its consent to statistics after the cube was saved: its figures are not
     shown again, not even for a moment."""
-    import streamlit as st
     from sqlalchemy import update
 
-    from storage.models import Firm
-    from ui import staff
+    def withdraw() -> None:
+        with session_scope(make_engine(app_env)) as database:
+            database.execute(
+                update(Firm)
+                .where(Firm.razon_social == "Empresa 0 S.A.C.")
+                .values(consent_statistics=False)
+            )
 
-    monkeypatch.setattr(staff, "SAVE_FROM_ROWS", 1)
-    monkeypatch.setattr(staff, "BACKGROUND_FROM_ROWS", 1)
-    seed(app_env, 7)
-    token = make_staff(app_env)
-    assert logged_in(token).metric[0].value == "7"
-    _join("panel-years")
-    seed(app_env, 3, first=40)
-    with session_scope(make_engine(app_env)) as database:
-        database.execute(
-            update(Firm)
-            .where(Firm.razon_social == "Empresa 0 S.A.C.")
-            .values(consent_statistics=False)
-        )
-    st.cache_resource.clear()
-    at = logged_in(token)
-    assert not at.exception
+    at, _ = _saved_then_more(app_env, monkeypatch, big=True, firms=7, between=withdraw)
     assert at.metric[0].value == "9"
-    assert not any("se están sumando" in c.value for c in at.caption)
+    assert not _summing(at)
 
 
 def test_the_replaced_cube_is_let_go_at_once(app_env: str, monkeypatch) -> None:
