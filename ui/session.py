@@ -103,17 +103,20 @@ def _firm_info(firm: Firm) -> FirmInfo:
     )
 
 
-def _headers() -> dict[str, str]:
+def _cookie_header() -> str:
+    """The Cookie header(s) the browser sent when this page connected (read on every run:
+    only that header, not the whole set)."""
     try:
-        return {k.lower(): v for k, v in st.context.headers.items()}
+        found = st.context.headers.get_all("cookie")
+        return ";".join(found) if isinstance(found, list) else ""
     except Exception:  # no browser context (AppTest)
-        return {}
+        return ""
 
 
 def cookie_values(name: str) -> list[str]:
     """Every value the browser sent for cookie ``name`` when this page connected."""
     values = []
-    for part in _headers().get("cookie", "").split(";"):
+    for part in _cookie_header().split(";"):
         key, sep, value = part.strip().partition("=")
         if sep and key == name:
             values.append(value.strip().strip('"'))

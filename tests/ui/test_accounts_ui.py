@@ -56,7 +56,7 @@ def _firms(url: str) -> list[Firm]:
 def _with_cookies(monkeypatch, **cookies: str) -> None:
     """Make pages see these cookies in their connection's headers (AppTest has none)."""
     header = "; ".join(f"{name}={value}" for name, value in cookies.items())
-    monkeypatch.setattr(session, "_headers", lambda: {"cookie": header})
+    monkeypatch.setattr(session, "_cookie_header", lambda: header)
 
 
 def _html(at) -> str:
@@ -210,7 +210,7 @@ def test_the_cookie_decides_and_a_second_cookie_is_not_trusted(app_env: str, mon
     at = logged_in(attacker)  # a stale token in session_state loses to the cookie
     assert at.session_state[ACCOUNT_KEY].login == valid_ruc("2060000001")
     header = f"brujula_sesion={attacker}; brujula_sesion={victim}"
-    monkeypatch.setattr(session, "_headers", lambda: {"cookie": header})
+    monkeypatch.setattr(session, "_cookie_header", lambda: header)
     at = open_page("ui/pages/dashboard.py")
     assert at.session_state[ACCOUNT_KEY] is None
 

@@ -83,7 +83,7 @@ def test_joining_hands_the_login_to_the_server(app_env: str, monkeypatch) -> Non
 
     make_firm(app_env)
     binding = new_token()
-    monkeypatch.setattr(session, "_headers", lambda: {"cookie": f"brujula_vinculo={binding}"})
+    monkeypatch.setattr(session, "_cookie_header", lambda: f"brujula_vinculo={binding}")
     with _db(app_env) as database:
         owner = database.scalar(select(Account).where(Account.role == "titular"))
         code = team.invite(database, owner.firm_id, owner.id, "rosa@empresa.pe")

@@ -85,6 +85,8 @@ questions = page.questions
 # is saved. Typed text stays on screen even when it cannot be saved yet.
 drawn: dict[str, dict[str, object]] = st.session_state.setdefault(f"drawn_{aid}", {})
 stored_state: dict[str, dict[str, object]] = {}
+# Each question's widget values in this run, read once (session state reads are not cheap).
+current_state: dict[str, dict[str, object] | None] = {}
 registry_fill: set[str] = set()
 for question in questions:
     saved = view.answers.get(question.id)
@@ -101,6 +103,8 @@ for question in questions:
     if widget_sync(shown, drawn.get(question.id), stored) == FILL:
         widgets.set_widget_state(aid, question, stored)
         drawn[question.id] = stored
+        shown = dict(stored)
+    current_state[question.id] = shown
 inputs = {q.id: widgets.read_input(aid, q) for q in questions}
 answers = dict(view.answers)
 sources = dict(view.sources)
@@ -135,6 +139,9 @@ for question in questions:
             st.session_state[widgets.widget_key(aid, question.id)] = None
             inputs[question.id] = widgets.QuestionInput(None)
             answers[question.id] = None
+            current_state[question.id] = widgets.current_widget_state(
+                aid, question, list(stored_state[question.id])
+            )
 statuses = section_statuses(compiled, answers, sources, reasons)
 answered, applicable = progress(statuses)
 
@@ -143,7 +150,7 @@ def _touched() -> dict[str, dict[str, object]]:
     """The widget values of the questions this session changed since it drew or saved them."""
     found = {}
     for question in questions:
-        current = widgets.current_widget_state(aid, question, list(stored_state[question.id]))
+        current = current_state[question.id]
         if question.id in registry_fill or (
             widget_sync(current, drawn.get(question.id), stored_state[question.id]) == CHANGED
         ):
