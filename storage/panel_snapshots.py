@@ -8,8 +8,9 @@ A snapshot (``models.PanelCubeSnapshot``, table ``panel_cubos``) is what
 replaced by the next one saved. Its figures are those of exactly that data version, the same
 key ``live_results.LiveResults`` trusts to bring its rows up to date: any submission, deletion
 or change of the counted firms gives another version. ``load`` gives it only for that version;
-``load_older`` also for a later version that only adds rows (new submissions, firms that
-started counting), whose figures it lacks: a big panel shows it, saying so, while it sums them.
+``load_older`` also for a later version that only adds rows (new submissions of firms that
+count, ``extends``), whose figures it lacks: a big panel shows it, saying so, while it sums
+them.
 
 A snapshot holds some rows of single firms (those that moved between cells, their rank codes),
 so it must not outlive them, nor show a firm that no longer counts: triggers (migrations 0011
@@ -23,10 +24,11 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import Connection, delete, inspect, select
+from sqlalchemy import Connection, delete, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage import version_counters
 from storage.models import PanelCubeSnapshot
 
 log = logging.getLogger(__name__)
@@ -62,15 +64,16 @@ def load(session: Session, key: Key, version: tuple[int, ...]) -> tuple[dict, by
 
 
 def extends(saved: tuple[int, ...], version: tuple[int, ...]) -> bool:
-    """Whether data ``version`` can differ from the ``saved`` one of a snapshot still stored
-    only by rows added since: more panel rows and a larger largest id, and a counter of
-    counted firms that did not go down. Holds only for a snapshot that survived its triggers
-    (no panel row changed or deleted and no firm stopped counting since it was saved)."""
+    """Whether data ``version`` can differ from the ``saved`` one of a stored snapshot only by
+    panel rows added since (submissions): more rows, a larger largest id and the same counter
+    of counted firms (it goes up whenever a firm starts or stops counting or is deleted, also
+    while a cube is being built). A panel row changed or deleted after the snapshot was saved
+    deleted it (triggers); ``save`` stores none whose version is no longer current."""
     return (
         len(saved) == len(version)
         and saved[0] < version[0]
         and saved[1] < version[1]
-        and all(old <= new for old, new in zip(saved[3:], version[3:], strict=True))
+        and saved[3:] == version[3:]
     )
 
 
@@ -78,9 +81,7 @@ def load_older(
     session: Session, key: Key, version: tuple[int, ...]
 ) -> tuple[tuple[int, ...], dict, bytes] | None:
     """(its version, meta, arrays) of the snapshot of ``key`` if it was built from an earlier
-    data version that ``version`` only adds rows to (submissions, firms that started counting:
-    a row changed or deleted, or a firm that stopped counting, would have deleted it). Its
-    figures miss those additions."""
+    data version that ``version`` only adds rows to (``extends``). Its figures miss them."""
     found = session.execute(
         select(
             PanelCubeSnapshot.data_version, PanelCubeSnapshot.meta, PanelCubeSnapshot.arrays
@@ -96,11 +97,21 @@ def load_older(
 
 def save(session: Session, key: Key, version: tuple[int, ...], meta: dict, arrays: bytes) -> bool:
     """Replace the snapshot of ``key`` with this one (built from data ``version``). False
-    when another process saved one at the same moment (theirs stays: either will do)."""
+    when another process saved one at the same moment (theirs stays: either will do), or when
+    ``version`` is no longer the data version: a panel row changed or deleted while the cube
+    was built, whose trigger ran before this snapshot existed, would otherwise stay in it.
+    The check runs while no panel row can change until the commit (PostgreSQL: a SHARE lock
+    on the panel rows; SQLite: the write lock the delete below takes)."""
+    from storage.results_table import data_version  # local: storage without scoring
+
     questionnaire_id, depth, questionnaire_hash = key
     try:
         with session.begin_nested():
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(text("LOCK TABLE panel_resultados IN SHARE MODE"))
             session.execute(delete(PanelCubeSnapshot).where(*_of(key)))
+            if data_version(session, *key) != tuple(version):
+                raise _Outdated()
             session.add(
                 PanelCubeSnapshot(
                     questionnaire_id=questionnaire_id,
@@ -114,7 +125,14 @@ def save(session: Session, key: Key, version: tuple[int, ...], meta: dict, array
     except IntegrityError:
         log.info("another process saved the panel cube of %s at the same time", key)
         return False
+    except _Outdated:
+        log.info("panel cube of %s not saved: the data changed while it was built", key)
+        return False
     return True
+
+
+class _Outdated(Exception):
+    """The data version moved on while the cube was built (``save`` stores nothing)."""
 
 
 def build_and_save(session: Session, key: Key, label: str) -> int:
@@ -141,6 +159,7 @@ _FIRM_LEAVES = (
     " OR (OLD.verified_at IS NOT NULL AND NEW.verified_at IS NULL)"
     " OR (OLD.is_demo {differs} NEW.is_demo)"
 )
+_INVALIDATE = "DELETE FROM panel_cubos;"
 # (trigger, table, event, row condition or None)
 SQLITE_TRIGGERS = (
     ("panel_cubos_al_cambiar", "panel_resultados", "UPDATE", None),
@@ -172,14 +191,13 @@ def trigger_ddl(dialect: str) -> list[str]:
         return [
             f"CREATE TRIGGER {name} AFTER {event} ON {table}"
             + (f" WHEN {condition}" if condition else "")
-            + " BEGIN DELETE FROM panel_cubos; END"
+            + f" BEGIN {_INVALIDATE} END"
             for name, table, event, condition in SQLITE_TRIGGERS
         ]
     if dialect != "postgresql":
         raise NotImplementedError(f"no saved cube triggers for {dialect}")
     return [
-        f"CREATE OR REPLACE FUNCTION {POSTGRES_FUNCTION}() RETURNS trigger LANGUAGE plpgsql"
-        " AS $$\nBEGIN\n  DELETE FROM panel_cubos;\n  RETURN NULL;\nEND $$",
+        version_counters.trigger_function(POSTGRES_FUNCTION, _INVALIDATE),
         *(
             f"CREATE TRIGGER {name} AFTER {event} ON {table}"
             + (f" FOR EACH ROW WHEN ({condition})" if condition else " FOR EACH STATEMENT")

@@ -86,7 +86,7 @@ def _counting_changed(distinct: str) -> str:
 
 _COLUMNS = "questionnaire_id, depth, questionnaire_hash, row_count, max_id, id_sum"
 _KEY_LIST = ", ".join(_KEY)
-_BUMP = (
+BUMP = (
     f"INSERT INTO {FIRMS} (id, version) VALUES (1, 1) "
     f"ON CONFLICT (id) DO UPDATE SET version = {FIRMS}.version + 1"
 )
@@ -127,19 +127,19 @@ def _sqlite_ddl() -> list[str]:
         f"AFTER UPDATE OF {watched} ON panel_resultados WHEN {_key_changed('IS NOT')} "
         f"BEGIN {_sqlite_remove('OLD')} {_sqlite_add('NEW')} END",
         "CREATE TRIGGER IF NOT EXISTS version_empresas_alta AFTER INSERT ON empresas "
-        f"WHEN {_counts('NEW')} BEGIN {_BUMP}; END",
+        f"WHEN {_counts('NEW')} BEGIN {BUMP}; END",
         "CREATE TRIGGER IF NOT EXISTS version_empresas_baja AFTER DELETE ON empresas "
-        f"WHEN {_counts('OLD')} BEGIN {_BUMP}; END",
+        f"WHEN {_counts('OLD')} BEGIN {BUMP}; END",
         "CREATE TRIGGER IF NOT EXISTS version_empresas_cambio "
         "AFTER UPDATE OF consent_statistics, verified_at, is_demo ON empresas "
-        f"WHEN {_counting_changed('IS NOT')} BEGIN {_BUMP}; END",
+        f"WHEN {_counting_changed('IS NOT')} BEGIN {BUMP}; END",
     ]
 
 
 # --- PostgreSQL: statement triggers with transition tables ------------------------------------
 
 
-def _function(name: str, body: str) -> str:
+def trigger_function(name: str, body: str) -> str:
     # search_path pinned at creation: the tables are found whatever the writer's search_path
     # (a restore with an empty one, a maintenance session in another schema).
     return (
@@ -184,19 +184,19 @@ def _postgres_ddl() -> list[str]:
         "max_id = greatest(v.max_id, excluded.max_id), id_sum = v.id_sum + excluded.id_sum;"
     )
     statements = [
-        _function("panel_versiones_sumar", _postgres_add("nuevas")),
-        _function("panel_versiones_restar", _postgres_remove("viejas")),
-        _function("panel_versiones_mover", moved),
-        _function("panel_versiones_vaciar", f"DELETE FROM {PANEL};"),
-        _function(
+        trigger_function("panel_versiones_sumar", _postgres_add("nuevas")),
+        trigger_function("panel_versiones_restar", _postgres_remove("viejas")),
+        trigger_function("panel_versiones_mover", moved),
+        trigger_function("panel_versiones_vaciar", f"DELETE FROM {PANEL};"),
+        trigger_function(
             "version_empresas_altas",
-            f"IF EXISTS (SELECT 1 FROM nuevas AS r WHERE {_counts('r')}) THEN {_BUMP}; END IF;",
+            f"IF EXISTS (SELECT 1 FROM nuevas AS r WHERE {_counts('r')}) THEN {BUMP}; END IF;",
         ),
-        _function(
+        trigger_function(
             "version_empresas_bajas",
-            f"IF EXISTS (SELECT 1 FROM viejas AS r WHERE {_counts('r')}) THEN {_BUMP}; END IF;",
+            f"IF EXISTS (SELECT 1 FROM viejas AS r WHERE {_counts('r')}) THEN {BUMP}; END IF;",
         ),
-        _function("version_empresas_subir", f"{_BUMP};"),
+        trigger_function("version_empresas_subir", f"{BUMP};"),
     ]
     triggers = {
         "panel_versiones_alta": "AFTER INSERT ON panel_resultados REFERENCING NEW TABLE AS "

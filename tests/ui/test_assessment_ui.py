@@ -196,3 +196,34 @@ def test_the_list_of_sections_saves_and_jumps_and_shows_where_the_firm_is(app_en
     with _db(app_env) as database:
         assert load_answers(database, aid, firm_id)[0]["agua_total"] == 1000
     assert _assessment(app_env, aid).current_section == "estrategia"
+
+
+def test_a_section_chosen_by_a_label_of_an_earlier_run_still_opens(
+    app_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The browser may send the list's label as an earlier run drew it (the section's ✓/○
+    mark changed since): the section is found by its name, not a crash."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+    from streamlit.testing.v1.element_tree import Radio
+
+    token = make_firm(app_env)
+    at, aid = _start(token, "completo")
+    sections = at.radio(key=f"goto_{aid}")
+    assert sections.options[1] == "○ Ambiental · Agua"
+    target = sections.id
+
+    def stale(self) -> WidgetState:
+        state = WidgetState()
+        state.id = self.id
+        state.string_value = "✓ Ambiental · Agua"  # drawn before, with another mark
+        return state
+
+    real = Radio._widget_state
+    monkeypatch.setattr(
+        Radio,
+        "_widget_state",
+        property(lambda self: stale(self) if self.id == target else real.fget(self)),
+    )
+    at.run()
+    assert not at.exception, at.exception
+    assert at.subheader[0].value == "Agua"

@@ -59,7 +59,6 @@ def seed(url: str, count: int, first: int = 0, **overrides: object) -> list[int]
     migrate(url)
     engine = make_engine(url)
     compiled = compile_questionnaire(load_questionnaire(MINI), "completo")
-    loaded = compiled.loaded
     ids = []
     with session_scope(engine) as database:
         for i in range(first, first + count):
@@ -81,18 +80,34 @@ def seed(url: str, count: int, first: int = 0, **overrides: object) -> list[int]
             firm = Firm(**data)
             database.add(firm)
             database.flush()
-            answers = {"e1": i % 5, "e2": (i + 2) % 5, "usa_agua": "si", "a1": 2}
-            answers |= {"agua_total": 100.0, "agua_reusada": 10.0 * (i % 10)}
-            sources = {"agua_total": "medido", "agua_reusada": "estimado"}
-            meta = (loaded.id, loaded.version, loaded.content_hash)
-            assessment = start_assessment(database, firm.id, meta, "completo")
-            save_answers(database, assessment.id, firm.id, answers, sources)
-            result = score_assessment(compiled, answers, sources)
-            submit(database, assessment.id, firm.id, result_summary(result))
-            store_result_vector(database, assessment.id, compiled, result)
+            _submit_one(database, compiled, firm.id, i)
             ids.append(firm.id)
     engine.dispose()
     return ids
+
+
+def _submit_one(database, compiled, firm_id: int, i: int) -> None:
+    """One submitted Completo assessment of the mini form for ``firm_id`` (answers from ``i``)."""
+    loaded = compiled.loaded
+    answers = {"e1": i % 5, "e2": (i + 2) % 5, "usa_agua": "si", "a1": 2}
+    answers |= {"agua_total": 100.0, "agua_reusada": 10.0 * (i % 10)}
+    sources = {"agua_total": "medido", "agua_reusada": "estimado"}
+    meta = (loaded.id, loaded.version, loaded.content_hash)
+    assessment = start_assessment(database, firm_id, meta, "completo")
+    save_answers(database, assessment.id, firm_id, answers, sources)
+    result = score_assessment(compiled, answers, sources)
+    submit(database, assessment.id, firm_id, result_summary(result))
+    store_result_vector(database, assessment.id, compiled, result)
+
+
+def resubmit(url: str, firm_ids: list[int], first: int = 50) -> None:
+    """A new submitted assessment for each of ``firm_ids`` (firms ``seed`` made)."""
+    engine = make_engine(url)
+    compiled = compile_questionnaire(load_questionnaire(MINI), "completo")
+    with session_scope(engine) as database:
+        for n, firm_id in enumerate(firm_ids):
+            _submit_one(database, compiled, firm_id, first + n)
+    engine.dispose()
 
 
 def audit_actions(url: str) -> list[tuple[str, str, dict | None]]:
@@ -634,11 +649,11 @@ def test_a_fresh_process_shows_the_saved_cube_while_it_reads_the_rows(
 
 
 def _saved_then_more(
-    app_env: str, monkeypatch, big: bool, firms: int = 6, between=None
+    app_env: str, monkeypatch, big: bool, firms: int = 6, between=None, again: bool = False
 ) -> tuple[AppTest, str]:
-    """``firms`` firms, a cube saved from them, 3 more submissions (and ``between``, called
-    then); the staff panel opened by a fresh process (caches emptied). ``big``: the panel is
-    above ``BACKGROUND_FROM_ROWS``."""
+    """``firms`` firms, a cube saved from them, 3 more submissions (of 3 new firms, or with
+    ``again`` of 3 of those firms) and ``between``, called then; the staff panel opened by a
+    fresh process (caches emptied). ``big``: the panel is above ``BACKGROUND_FROM_ROWS``."""
     import streamlit as st
 
     from ui import staff
@@ -646,11 +661,14 @@ def _saved_then_more(
     monkeypatch.setattr(staff, "SAVE_FROM_ROWS", 1)
     if big:
         monkeypatch.setattr(staff, "BACKGROUND_FROM_ROWS", 1)
-    seed(app_env, firms)
+    seeded = seed(app_env, firms)
     token = make_staff(app_env)
     assert logged_in(token).metric[0].value == str(firms)
     _join("panel-years")
-    seed(app_env, 3, first=40)
+    if again:
+        resubmit(app_env, seeded[:3])
+    else:
+        seed(app_env, 3, first=40)
     if between is not None:
         between()
     st.cache_resource.clear()
@@ -674,14 +692,26 @@ def test_a_saved_cube_of_an_older_data_version_is_not_shown(app_env: str, monkey
 def test_a_big_panel_shows_an_older_saved_cube_while_it_sums_the_newer_submissions(
     app_env: str, monkeypatch
 ) -> None:
-    """Issue 11: submissions after the cube was saved. On a big panel a fresh process shows the
-    saved figures at once, says they are being brought up to date, and then shows all."""
-    at, _ = _saved_then_more(app_env, monkeypatch, big=True)
-    assert at.metric[0].value == "6"  # the saved figures, at once
+    """Issue 11: firms that count submitted again after the cube was saved. On a big panel a
+    fresh process shows the saved figures at once, says they are being brought up to date,
+    and then shows all."""
+    at, _ = _saved_then_more(app_env, monkeypatch, big=True, again=True)
+    submitted = [m for m in at.metric if m.label == "Evaluaciones enviadas"]
+    assert submitted[0].value == "6"  # the saved figures, at once
     assert _summing(at)
     _join("panel-rows", "panel-update", "panel-years")
     at.run()
     assert not at.exception
+    assert [m.value for m in at.metric if m.label == "Evaluaciones enviadas"] == ["9"]
+    assert not _summing(at)
+
+
+def test_an_older_saved_cube_is_not_shown_once_another_firm_counts(
+    app_env: str, monkeypatch
+) -> None:
+    """New firms verified since the cube was saved change the counted firms: the cube is not
+    shown (the same counter also moves when a firm stops counting)."""
+    at, _ = _saved_then_more(app_env, monkeypatch, big=True)
     assert at.metric[0].value == "9"
     assert not _summing(at)
 
@@ -701,8 +731,8 @@ def test_an_older_saved_cube_is_not_shown_after_a_firm_stops_counting(
                 .values(consent_statistics=False)
             )
 
-    at, _ = _saved_then_more(app_env, monkeypatch, big=True, firms=7, between=withdraw)
-    assert at.metric[0].value == "9"
+    at, _ = _saved_then_more(app_env, monkeypatch, big=True, firms=7, between=withdraw, again=True)
+    assert at.metric[0].value == "6"
     assert not _summing(at)
 
 

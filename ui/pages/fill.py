@@ -54,6 +54,10 @@ account, firm = session.require_firm()
 st.title("Llenar evaluación")
 view = load_assessment_or_stop(firm.id, draft_first=True)
 aid = view.id
+# A section chosen in the list of sections (taken now, so that a run that stops early never
+# leaves it for a later visit).
+GOTO_KEY, GOTO_REQUEST = f"goto_{aid}", f"goto_request_{aid}"
+chosen_section = st.session_state.pop(GOTO_REQUEST, None)
 compiled = view.compiled
 sections = form_pages(compiled)
 
@@ -248,17 +252,27 @@ with st.container(key="avance"):
         answered / applicable if applicable else 0.0,
         text=f"Avance: {answered} de {applicable} preguntas respondidas",
     )
+
+
 # The list of sections is one radio (one element, not a button per section: a rerun draws
 # it on every answer). Choosing another section saves this one and goes there; the radio always
 # shows the section on screen, also when the move could not be made.
-GOTO_KEY, GOTO_REQUEST = f"goto_{aid}", f"goto_request_{aid}"
-
-
 def _request_section() -> None:
     st.session_state[GOTO_REQUEST] = st.session_state[GOTO_KEY]
 
 
-chosen = st.session_state.pop(GOTO_REQUEST, None)
+def _section_chosen(value: object) -> int | None:
+    """The section index the list sent. A label drawn by an earlier run (its ✓/○ mark has
+    changed since) comes back as that text: found by the section's name."""
+    if isinstance(value, int) and 0 <= value < len(statuses):
+        return value
+    if isinstance(value, str):
+        name = value.partition(" ")[2]
+        return next((status.index for status in statuses if status.label == name), None)
+    return None
+
+
+chosen = _section_chosen(chosen_section)
 target: int | None = chosen if chosen is not None and chosen != current else None
 st.session_state[GOTO_KEY] = current
 marks = {status.index: f"{'✓' if status.complete else '○'} {status.label}" for status in statuses}
