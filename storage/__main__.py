@@ -319,10 +319,16 @@ def _compactar_panel(url: str, rows: int | None, compress: bool) -> int:
                 key = (version.questionnaire_id, version.depth, version.hash)
                 counted = build_and_save(session, key, version.version)
                 session.commit()
-                print(
-                    f"{label}: cubo del panel guardado con {format_number_es(counted, 0)} "
-                    "evaluaciones que cuentan."
-                )
+                if counted is None:
+                    print(
+                        f"{label}: el cubo del panel no se guardó porque los datos cambiaron "
+                        "mientras se armaba; el primer proceso que abra el Panel SNI lo guardará."
+                    )
+                else:
+                    print(
+                        f"{label}: cubo del panel guardado con {format_number_es(counted, 0)} "
+                        "evaluaciones que cuentan."
+                    )
             stats = block_stats(session)
     finally:
         engine.dispose()

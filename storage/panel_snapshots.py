@@ -135,9 +135,10 @@ class _Outdated(Exception):
     """The data version moved on while the cube was built (``save`` stores nothing)."""
 
 
-def build_and_save(session: Session, key: Key, label: str) -> int:
+def build_and_save(session: Session, key: Key, label: str) -> int | None:
     """Read the counted firms' rows of ``key`` (as the staff panel does), build their cube
-    with every period the panel prepares and save it; the number of assessments in it. For
+    with every period the panel prepares and save it; the number of assessments in it (None:
+    not saved, the data changed meanwhile or another process saved one). For
     ``python -m storage compactar-panel``: the next fresh process shows the first view from
     it."""
     from scoring.panel_cube import PanelCube  # local: storage is importable without scoring
@@ -147,7 +148,8 @@ def build_and_save(session: Session, key: Key, label: str) -> int:
     cube = PanelCube(as_frame(snapshot.rows, label, key[2]))
     cube.prepare(PanelCube.FIRST_VIEW)
     cube.prepare(PanelCube.LATER)
-    save(session, key, snapshot.version, *cube.snapshot())
+    if not save(session, key, snapshot.version, *cube.snapshot()):
+        return None
     return cube.assessments
 
 
