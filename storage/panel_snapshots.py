@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import Connection, delete, inspect, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from storage import version_counters
@@ -34,6 +34,7 @@ from storage.models import PanelCubeSnapshot
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str, str]  # questionnaire id, depth, content hash
+LOCK_WAIT_MS = 10_000  # how long ``save`` waits for writers of the panel rows (PostgreSQL)
 
 
 def _of(key: Key):
@@ -108,6 +109,9 @@ def save(session: Session, key: Key, version: tuple[int, ...], meta: dict, array
     try:
         with session.begin_nested():
             if session.get_bind().dialect.name == "postgresql":
+                # Submissions wait while it is held (until the commit, right after): a long
+                # writer (a bulk load) makes this give up instead.
+                session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT_MS}ms'"))
                 session.execute(text("LOCK TABLE panel_resultados IN SHARE MODE"))
             session.execute(delete(PanelCubeSnapshot).where(*_of(key)))
             if data_version(session, *key) != tuple(version):
@@ -127,6 +131,9 @@ def save(session: Session, key: Key, version: tuple[int, ...], meta: dict, array
         return False
     except _Outdated:
         log.info("panel cube of %s not saved: the data changed while it was built", key)
+        return False
+    except OperationalError:  # the panel rows stayed locked by a writer: saved another time
+        log.warning("panel cube of %s not saved: the panel rows are being written", key)
         return False
     return True
 

@@ -171,3 +171,31 @@ def test_a_snapshot_never_shows_a_firm_that_stopped_counting(
         session.commit()
         left = session.scalar(select(func.count()).select_from(PanelCubeSnapshot))
         assert left == (0 if deletes else 1)
+
+
+@pytest.mark.real_versions
+def test_a_cube_is_not_saved_while_a_writer_holds_the_panel_rows(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long writer of the panel rows (a bulk load): ``save`` gives up after its wait, says
+    so with False, and the session stays usable (the cube is saved another time)."""
+    from storage import db
+    from storage.results_table import data_version
+    from tests.storage.test_panel_blocks import KEY as ROWS_KEY
+    from tests.storage.test_panel_blocks import Data
+
+    monkeypatch.setattr(panel_snapshots, "LOCK_WAIT_MS", 300)
+    with Session(engine) as session:
+        Data(session, seed=6).add(3, key=ROWS_KEY)
+        session.commit()
+        version = data_version(session, *ROWS_KEY)
+    with engine.connect() as writer:
+        if engine.dialect.name == "sqlite":
+            monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 300)
+            writer.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            writer.execute(delete(PanelRow).where(PanelRow.assessment_id == -1))
+        with Session(engine) as session:
+            assert not panel_snapshots.save(session, ROWS_KEY, version, {}, b"cubo")
+            assert panel_snapshots.saved_version(session, ROWS_KEY) is None
+        writer.rollback()
