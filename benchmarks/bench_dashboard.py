@@ -393,7 +393,12 @@ def main() -> int:
     )
     print("|---|---|---|---|---|---|---|")
     for name, r in results:
-        if args.envio_antes:
+        if args.envio_antes and r["al_dia"] != r["al_dia"]:  # NaN: no older cube was shown
+            print(
+                f"{name}: la primera vista no vino de un cubo guardado antes del envío "
+                "(¿se corrió `python -m storage compactar-panel` sobre esta base?)."
+            )
+        elif args.envio_antes:
             print(
                 f"{name}: con un envío posterior al cubo guardado, primera vista "
                 f"{_s(r['primera'])}; cifras al día {_s(r['al_dia'])} después"

@@ -86,7 +86,7 @@ def _counting_changed(distinct: str) -> str:
 
 _COLUMNS = "questionnaire_id, depth, questionnaire_hash, row_count, max_id, id_sum"
 _KEY_LIST = ", ".join(_KEY)
-BUMP = (
+_BUMP = (
     f"INSERT INTO {FIRMS} (id, version) VALUES (1, 1) "
     f"ON CONFLICT (id) DO UPDATE SET version = {FIRMS}.version + 1"
 )
@@ -127,12 +127,12 @@ def _sqlite_ddl() -> list[str]:
         f"AFTER UPDATE OF {watched} ON panel_resultados WHEN {_key_changed('IS NOT')} "
         f"BEGIN {_sqlite_remove('OLD')} {_sqlite_add('NEW')} END",
         "CREATE TRIGGER IF NOT EXISTS version_empresas_alta AFTER INSERT ON empresas "
-        f"WHEN {_counts('NEW')} BEGIN {BUMP}; END",
+        f"WHEN {_counts('NEW')} BEGIN {_BUMP}; END",
         "CREATE TRIGGER IF NOT EXISTS version_empresas_baja AFTER DELETE ON empresas "
-        f"WHEN {_counts('OLD')} BEGIN {BUMP}; END",
+        f"WHEN {_counts('OLD')} BEGIN {_BUMP}; END",
         "CREATE TRIGGER IF NOT EXISTS version_empresas_cambio "
         "AFTER UPDATE OF consent_statistics, verified_at, is_demo ON empresas "
-        f"WHEN {_counting_changed('IS NOT')} BEGIN {BUMP}; END",
+        f"WHEN {_counting_changed('IS NOT')} BEGIN {_BUMP}; END",
     ]
 
 
@@ -190,13 +190,13 @@ def _postgres_ddl() -> list[str]:
         trigger_function("panel_versiones_vaciar", f"DELETE FROM {PANEL};"),
         trigger_function(
             "version_empresas_altas",
-            f"IF EXISTS (SELECT 1 FROM nuevas AS r WHERE {_counts('r')}) THEN {BUMP}; END IF;",
+            f"IF EXISTS (SELECT 1 FROM nuevas AS r WHERE {_counts('r')}) THEN {_BUMP}; END IF;",
         ),
         trigger_function(
             "version_empresas_bajas",
-            f"IF EXISTS (SELECT 1 FROM viejas AS r WHERE {_counts('r')}) THEN {BUMP}; END IF;",
+            f"IF EXISTS (SELECT 1 FROM viejas AS r WHERE {_counts('r')}) THEN {_BUMP}; END IF;",
         ),
-        trigger_function("version_empresas_subir", f"{BUMP};"),
+        trigger_function("version_empresas_subir", f"{_BUMP};"),
     ]
     triggers = {
         "panel_versiones_alta": "AFTER INSERT ON panel_resultados REFERENCING NEW TABLE AS "
