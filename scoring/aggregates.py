@@ -182,8 +182,14 @@ def _isin(column: pd.Series, wanted: Sequence) -> np.ndarray:
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame ordered by firm, submission time and assessment id (no copy when it is, as
-    ``load_results_frame`` and ``LiveResults`` give it): two assessments of one firm at the
-    same time are ordered by id, so "latest" means the same row everywhere."""
+    ``load_results_frame`` gives it): two assessments of one firm at the same time are
+    ordered by id, so "latest" means the same row everywhere."""
+    order = sort_order(frame)
+    return frame if order is None else frame.iloc[order]
+
+
+def sort_order(frame: pd.DataFrame) -> np.ndarray | None:
+    """The positions of ``_sorted``'s order, None when the frame is already in it."""
     firms = frame["firm_id"].to_numpy()
     times = _micros(frame["submitted_at"])
     ids = (
@@ -194,8 +200,8 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
     same = firms[1:] == firms[:-1]
     later = (times[1:] > times[:-1]) | ((times[1:] == times[:-1]) & (ids[1:] >= ids[:-1]))
     if ((firms[1:] > firms[:-1]) | (same & later)).all():
-        return frame
-    return frame.iloc[np.lexsort((ids, times, firms))]
+        return None
+    return np.lexsort((ids, times, firms))
 
 
 def _order_keys(frame: pd.DataFrame) -> list[str]:

@@ -39,13 +39,13 @@ from scoring.aggregates import (
     Progress,
     _micros,
     _quarters,
-    _sorted,
     check_fixed,
     period_bounds,
     period_label,
     published_counts,
     relaxations,
     reserved_cut,
+    sort_order,
 )
 from scoring.cut_tables import ArraysTable, Bounds, Column, Summed, Table, Values
 
@@ -60,6 +60,8 @@ META = (
     "size_class",
     "region",
 )
+# What the cube keeps of each row in firm, time and id order (the scores stay in the frame).
+PROFILE = ("firm_id", "submitted_at", "ciiu_division", "size_class", "region", "is_demo")
 SCORE_PREFIXES = ("dim_", "idx_", "ruta_", "eje_")
 SCORES = ("global", "global_sin_no_se", "global_maximo")
 SMALL_CODES = 8  # level 1–5, floor and provisional 0/1, requirement codes 0–4
@@ -110,7 +112,7 @@ _WINDOW_TABLES = ("finite", "steps", "dense", "codes", "small", "progress")
 
 ROWS_WAIT_SECONDS = 120  # a cut of a saved cube waits this long at most for its rows
 # What ``attach`` takes from the rows (the rest of a saved cube is its own).
-ROW_ATTRIBUTES = ("_frame", "_firm", "_time", "_quarter", "_division", "_cell")
+ROW_ATTRIBUTES = ("_frame", "_order", "_firm", "_time", "_quarter", "_division", "_cell")
 
 
 class RowsMissing(RuntimeError):
@@ -342,20 +344,26 @@ class PanelCube:
         self._rows_ready.set()
 
     def _set_rows(self, frame: pd.DataFrame) -> None:
-        frame = _sorted(frame)
+        # The rows stay where they are (their score columns are the server's largest arrays):
+        # the profile is kept in firm, time and id order, and ``_order`` says where each of
+        # those rows is in ``frame`` (None: the frame is in that order).
         self.assessments = len(frame)
         self._frame = frame
-        self._firm = frame["firm_id"].to_numpy()
-        self._time = _micros(frame["submitted_at"])
-        self._quarter = _quarters(frame["submitted_at"])
+        self._order = sort_order(frame)
+        ordered = frame[list(PROFILE)]
+        if self._order is not None:
+            ordered = ordered.iloc[self._order]
+        self._firm = ordered["firm_id"].to_numpy()
+        self._time = _micros(ordered["submitted_at"])
+        self._quarter = _quarters(ordered["submitted_at"])
         self._quarters_present = np.unique(self._quarter)  # once: every cut walks them
-        self._division = frame["ciiu_division"].to_numpy()
+        self._division = ordered["ciiu_division"].to_numpy()
         profile = pd.DataFrame(
             {
                 "ciiu_division": self._division,
-                "size_class": _codes(frame["size_class"]),
-                "region": _codes(frame["region"]),
-                "is_demo": frame["is_demo"].to_numpy(dtype=bool),
+                "size_class": _codes(ordered["size_class"]),
+                "region": _codes(ordered["region"]),
+                "is_demo": ordered["is_demo"].to_numpy(dtype=bool),
             }
         )
         cells, self._cell = _factorize(profile)
@@ -438,6 +446,7 @@ class PanelCube:
         cube._rows_ready = threading.Event()
         cube._rows_failed = False
         cube._frame = None
+        cube._order = None
         return cube
 
     def attach(self, frame: pd.DataFrame) -> bool:
@@ -557,6 +566,10 @@ class PanelCube:
         high = (pd.Timestamp(end, tz=LIMA) + pd.Timedelta(days=1)).value // 1000
         return np.flatnonzero((self._time >= low) & (self._time < high))
 
+    def _stored(self, positions: np.ndarray) -> np.ndarray:
+        """Rows of ``_frame`` of ``positions`` in firm, time and id order."""
+        return positions if self._order is None else self._order[positions]
+
     def _build(self, label: str, columns: list[str]) -> Window:
         rows = self._positions(label)
         firm = self._firm[rows]
@@ -575,8 +588,10 @@ class PanelCube:
         stays = np.flatnonzero(~moves)
         unit_cells = cell[first[stays]]
         unit_length = length[stays]
-        first_rows = rows[first[stays]]  # in firm order: the gathers below read forward
-        last_rows = rows[last[stays]]
+        # Where those rows are in the frame (in firm order: the gathers below read forward
+        # when the frame is sorted, and rows appended since are few).
+        first_rows = self._stored(rows[first[stays]])
+        last_rows = self._stored(rows[last[stays]])
         firms = np.bincount(unit_cells, minlength=n_cells)
         big = firms >= BIG_CELL
         big_index = np.cumsum(big) - 1
@@ -587,8 +602,9 @@ class PanelCube:
             "_cell": self._cell[moving_rows],
             "ciiu_division": self._division[moving_rows],
         }
+        moving_stored = self._stored(moving_rows)
         for name in columns:
-            moving[name] = self._frame[name].to_numpy()[moving_rows]
+            moving[name] = self._frame[name].to_numpy()[moving_stored]
         window = Window(
             columns=columns,
             rows=np.bincount(unit_cells, weights=unit_length, minlength=n_cells).astype(np.int64),

@@ -1,8 +1,11 @@
 """Panel rows held in memory by a server process and kept current by appending (issue 11).
 
-A ``LiveResults`` holds the counted firms' panel rows of one questionnaire version and depth,
-sorted by firm, submission time and assessment id, as compact arrays (a float32 matrix of the
-wanted vector columns, int16 codes for the profile). ``refresh`` reads the data version from
+A ``LiveResults`` holds the counted firms' panel rows of one questionnaire version and depth
+as compact arrays (a float32 matrix of the wanted vector columns, int16 codes for the profile).
+A full read stores them sorted by firm, submission time and assessment id; later rows are
+appended after them, into room the matrix keeps for them, with the order kept as positions
+(``Rows.order``): a new submission never copies the matrix, and the snapshot shown meanwhile
+keeps its rows (the prefix it holds is never written again). ``refresh`` reads the data version from
 the database (``storage.results_table.data_version``, never a TTL, so replicas agree) and:
 
 - reads only the rows with an id above the last one seen when rows were only added (the
@@ -94,22 +97,70 @@ def vector_names(
 
 
 @dataclass
+class Reserve:
+    """A column-major matrix with room after its rows. ``used`` rows belong to the newest
+    ``Rows`` made on it; only that one may append (older ones are prefixes of it, shown by
+    other sessions meanwhile). Untouched room costs address space, not memory: the pages of
+    a large ``np.empty`` become resident when first written."""
+
+    matrix: np.ndarray
+    used: int
+
+
+ROOM = 8  # a full read or copy leaves room for 1/ROOM more rows (at least MIN_ROOM)
+MIN_ROOM = 1024
+
+
+def _room(rows: int) -> int:
+    return rows + max(MIN_ROOM, rows // ROOM)
+
+
+def reserve_for(rows: int, width: int) -> Reserve:
+    """An unfilled column-major matrix of ``rows`` rows (``used``) and room after them."""
+    return Reserve(np.empty((_room(rows), width), dtype=np.float32, order="F"), rows)
+
+
+@dataclass
 class Rows:
     """Panel rows in memory: ``meta`` arrays (``ROW_COLUMNS``; ``submitted_at`` datetime64[us]
     UTC; ``size_class`` and ``region`` int16 codes into ``categories``) and a float32
-    ``matrix`` of ``columns``."""
+    ``matrix`` of ``columns``, row i of each the same assessment.
+
+    ``order`` lists the positions sorted by firm, submission time and assessment id when the
+    rows are not stored in that order (rows appended by ``merge``); None when they are.
+    ``reserve``, when set, is the matrix ``matrix`` is the start of (room to append)."""
 
     columns: list[str]
     matrix: np.ndarray
     meta: dict[str, np.ndarray]
     categories: dict[str, list[str]] = field(default_factory=lambda: {c: [] for c in CATEGORIES})
+    order: np.ndarray | None = None
+    reserve: Reserve | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.matrix)
 
+    def sorted_positions(self) -> np.ndarray:
+        """Positions in firm, submission time and assessment id order."""
+        return self.order if self.order is not None else np.arange(len(self))
+
     def take(self, positions: np.ndarray) -> Rows:
+        """The rows at ``positions``, stored in that order (copied, with room to append)."""
         meta = {name: values[positions] for name, values in self.meta.items()}
-        return Rows(self.columns, _take_rows(self.matrix, positions), meta, self.categories)
+        reserve = _take_rows(self.matrix, positions)
+        return Rows(
+            self.columns, reserve.matrix[: reserve.used], meta, self.categories, None, reserve
+        )
+
+    def without_firms(self, gone: np.ndarray) -> Rows:
+        """These rows but those of the firms ``gone`` (sorted), in the same order."""
+        keep = ~np.isin(self.meta["firm_id"], gone)
+        if self.order is None:
+            return self.take(np.flatnonzero(keep))
+        kept = self.take(np.flatnonzero(keep))
+        renumbered = np.cumsum(keep) - 1
+        kept.order = renumbered[self.order[keep[self.order]]]
+        return kept
 
     def sorted_in_place(self, positions: np.ndarray) -> Rows:
         """These rows put in ``positions`` order, column by column in their own arrays: only
@@ -118,10 +169,11 @@ class Rows:
         for j in range(self.matrix.shape[1]):
             self.matrix[:, j] = self.matrix[:, j][positions]
         self.meta = {name: values[positions] for name, values in self.meta.items()}
+        self.order = None
         return self
 
-    def order(self) -> np.ndarray:
-        """Positions sorted by firm, submission time and assessment id."""
+    def sort_order(self) -> np.ndarray:
+        """Positions sorted by firm, submission time and assessment id (computed)."""
         meta = self.meta
         return np.lexsort(
             (meta["assessment_id"], meta["submitted_at"].view("int64"), meta["firm_id"])
@@ -140,7 +192,7 @@ class Rows:
                     target.append(value)
                 mapping[code] = index[value]
             meta[name] = mapping[meta[name]] if len(mapping) else meta[name]
-        return Rows(self.columns, self.matrix, meta, categories)
+        return Rows(self.columns, self.matrix, meta, categories, self.order, self.reserve)
 
 
 def _column_major(rows: int, width: int) -> np.ndarray:
@@ -150,34 +202,26 @@ def _column_major(rows: int, width: int) -> np.ndarray:
     return np.empty((rows, width), dtype=np.float32, order="F")
 
 
-def _take_rows(matrix: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """``matrix[positions]``, column-major."""
-    out = _column_major(len(positions), matrix.shape[1])
+def _take_rows(matrix: np.ndarray, positions: np.ndarray) -> Reserve:
+    """``matrix[positions]``, column-major, with room after the rows."""
+    reserve = reserve_for(len(positions), matrix.shape[1])
     for j in range(matrix.shape[1]):
-        out[:, j] = matrix[:, j][positions]
-    return out
+        reserve.matrix[: len(positions), j] = matrix[:, j][positions]
+    return reserve
 
 
-def _stack_rows(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """``np.concatenate([first, second])``, column-major."""
-    out = _column_major(len(first) + len(second), first.shape[1])
-    out[: len(first)] = first
-    out[len(first) :] = second
-    return out
-
-
-def _insert_rows(matrix: np.ndarray, positions: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """``np.insert(matrix, positions, new, axis=0)`` (``positions`` sorted), column-major,
-    copying the old rows as slices between the insertion points (a few new rows among a
-    million: a handful of block copies, no mask over every row)."""
-    out = _column_major(len(matrix) + len(new), matrix.shape[1])
-    start = 0
-    for i, position in enumerate(positions):
-        out[start + i : position + i] = matrix[start:position]
-        out[position + i] = new[i]
-        start = position
-    out[start + len(new) :] = matrix[start:]
-    return out
+def _appended(base: Rows, new: np.ndarray) -> tuple[np.ndarray, Reserve]:
+    """``base``'s matrix with the rows ``new`` after it: written into ``base``'s room when
+    ``base`` is the newest rows of its reserve and the room suffices (nothing copied; the
+    rows ``base`` holds are not touched), else into a new reserve (one copy)."""
+    n, k = len(base), len(new)
+    reserve = base.reserve
+    if reserve is None or reserve.used != n or n + k > len(reserve.matrix):
+        reserve = reserve_for(n + k, base.matrix.shape[1])
+        reserve.matrix[:n] = base.matrix
+    reserve.matrix[n : n + k] = new
+    reserve.used = n + k
+    return reserve.matrix[: n + k], reserve
 
 
 def empty_rows(columns: list[str]) -> Rows:
@@ -302,7 +346,7 @@ def read_rows(
     reads just those firms' rows. ``expected`` sizes the arrays (a row count)."""
     table = PanelRow.__table__
     found = layouts(session, [questionnaire_hash], depth)
-    out = _Growing(len(columns), expected or min(chunk, 1024))
+    out = _Growing(len(columns), _room(expected) if expected else min(chunk, 1024))
     categories: dict[str, dict[str, int]] = {name: {} for name in CATEGORIES}
     scanned = id_sum = 0
     last_id = after_id
@@ -371,29 +415,31 @@ def read_rows(
         empty = empty_rows(columns)
         return Read(Rows(columns, empty.matrix, empty.meta, names), scanned, id_sum, last_id)
     meta = {name: values[: out.size] for name, values in out.meta.items()}
-    rows = Rows(columns, out.matrix[: out.size], meta, names)
+    reserve = Reserve(out.matrix, out.size)  # the room left after reading is kept
+    rows = Rows(columns, reserve.matrix[: out.size], meta, names, None, reserve)
     return Read(rows, scanned, id_sum, last_id)
 
 
 def merge(base: Rows, new: Rows) -> Rows:
-    """``base`` (sorted by firm, time and id) with ``new`` placed in that order."""
+    """``base`` with the rows ``new`` stored after its own (``_appended``: no copy of
+    ``base``'s matrix while its reserve has room) and placed in firm, time and id order by
+    ``order``."""
     if not len(new):
         return base
     new = new.recoded(base.categories)
+    new = new.take(new.sort_order())
     if not len(base):
-        return new.take(new.order())
-    new = new.take(new.order())
+        return new
+    matrix, reserve = _appended(base, new.matrix)
+    meta = {k: np.concatenate([base.meta[k], new.meta[k]]) for k in base.meta}
+    combined = Rows(base.columns, matrix, meta, base.categories, None, reserve)
     if len(new) > MERGE_ONE_BY_ONE:
-        combined = Rows(
-            base.columns,
-            _stack_rows(base.matrix, new.matrix),
-            {k: np.concatenate([base.meta[k], new.meta[k]]) for k in base.meta},
-            base.categories,
-        )
-        return combined.take(combined.order())
-    firms = base.meta["firm_id"]
-    times = base.meta["submitted_at"].view("int64")
-    ids = base.meta["assessment_id"]
+        combined.order = combined.sort_order()
+        return combined
+    before = base.sorted_positions()
+    firms = base.meta["firm_id"][before]
+    times = base.meta["submitted_at"].view("int64")[before]
+    ids = base.meta["assessment_id"][before]
     positions = np.empty(len(new), dtype=np.int64)
     for i in range(len(new)):
         firm = new.meta["firm_id"][i]
@@ -403,10 +449,8 @@ def merge(base: Rows, new: Rows) -> Rows:
         while lo < hi and (int(times[lo]), int(ids[lo])) < key:
             lo += 1
         positions[i] = lo
-    meta = {k: np.insert(base.meta[k], positions, new.meta[k]) for k in base.meta}
-    return Rows(
-        base.columns, _insert_rows(base.matrix, positions, new.matrix), meta, base.categories
-    )
+    combined.order = np.insert(before, positions, len(base) + np.arange(len(new)))
+    return combined
 
 
 @dataclass(frozen=True)
@@ -485,7 +529,7 @@ class LiveResults:
             gone = np.setdiff1d(self._firms, firms, assume_unique=True)
             added = np.setdiff1d(firms, self._firms, assume_unique=True)
             if len(gone):
-                rows = rows.take(np.flatnonzero(~np.isin(rows.meta["firm_id"], gone)))
+                rows = rows.without_firms(gone)
             if len(added):
                 self.reads["consentimiento"] += 1
                 joined = self._read(session, columns, only_firms=added, upto_id=seen_max)
@@ -518,15 +562,16 @@ class LiveResults:
         self._firms = firms
         self._scanned = (read.scanned, read.id_sum, read.last_id)
         rows = read.rows
-        order = rows.order()
+        order = rows.sort_order()
         if not np.array_equal(order, np.arange(len(order))):
             rows = rows.sorted_in_place(order)
         return Snapshot(version, rows)
 
 
 def as_frame(rows: Rows, version: str = "", content_hash: str = "") -> pd.DataFrame:
-    """The rows as the staff frame of ``results_table.load_results_frame`` (same columns and
-    order; scores float32, profile categorical), sharing the score matrix (no copy)."""
+    """The rows as the staff frame of ``results_table.load_results_frame`` (same columns;
+    scores float32, profile categorical), sharing the score matrix (no copy): in the order
+    the rows are stored (``rows.sorted_positions()`` gives that of ``load_results_frame``)."""
     meta = rows.meta
     n = len(rows)
     frame = pd.DataFrame(

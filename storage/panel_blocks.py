@@ -45,9 +45,9 @@ from storage.live_results import (
     CATEGORIES,
     Read,
     Rows,
-    _column_major,
     empty_rows,
     read_rows,
+    reserve_for,
     vector_names,
 )
 from storage.models import Assessment, PanelBlock, PanelRow
@@ -359,7 +359,8 @@ def _read_blocks(
         read = Read(Rows(columns, empty.matrix, empty.meta, names), scanned, id_sum, last_id)
         return read, uncovered
 
-    matrix = _column_major(total, len(columns))
+    reserve = reserve_for(total, len(columns))  # with room to append new submissions
+    matrix = reserve.matrix[:total]
     meta = {name: np.empty(total, dtype=dtype) for name, _, dtype in META}
     category_codes = {name: np.empty(total, dtype=np.int32) for name in CATEGORIES}
     categories = _Categories()
@@ -421,7 +422,8 @@ def _read_blocks(
         meta[name] = local.astype(np.int16)
         names[name] = [categories.values[name][u] for u in uniques]
     meta["submitted_at"] = meta["submitted_at"].view("datetime64[us]")
-    return Read(Rows(columns, matrix, meta, names), scanned, id_sum, last_id), uncovered
+    rows = Rows(columns, matrix, meta, names, None, reserve)
+    return Read(rows, scanned, id_sum, last_id), uncovered
 
 
 # --- compaction --------------------------------------------------------------------------------

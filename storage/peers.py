@@ -246,12 +246,13 @@ class PeerTable:
 
 
 def peer_table(rows: Rows, version: tuple = (), demo: bool = False) -> PeerTable:
-    """The latest row of each firm in ``rows`` (sorted by firm, time and id, as
-    ``LiveResults`` keeps them), with the peer columns of ``peer_scores``."""
-    firms = rows.meta["firm_id"]
+    """The latest row of each firm in ``rows`` (in their firm, time and id order,
+    ``Rows.sorted_positions``), with the peer columns of ``peer_scores``."""
+    in_order = rows.sorted_positions()
+    firms = rows.meta["firm_id"][in_order]
     last = np.ones(len(firms), dtype=bool)
     last[:-1] = firms[1:] != firms[:-1]
-    positions = np.flatnonzero(last)
+    positions = in_order[last]
     meta = rows.meta
     data: dict[str, Any] = {
         "ciiu_division": meta["ciiu_division"][positions].astype("int64"),
@@ -275,7 +276,7 @@ def peer_table(rows: Rows, version: tuple = (), demo: bool = False) -> PeerTable
         elif column.startswith(INDICATOR_PREFIX):
             indicators[column] = values
     frame = pd.DataFrame(data)
-    return PeerTable(version, frame, pd.DataFrame(indicators), firms[positions].copy(), demo)
+    return PeerTable(version, frame, pd.DataFrame(indicators), firms[last], demo)
 
 
 class PeerSource:

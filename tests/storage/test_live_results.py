@@ -16,7 +16,15 @@ from reports.sample import sample_answers
 from scoring import compile_questionnaire, score_assessment
 from scoring.catalog import default_questionnaire
 from storage.assessments import result_summary, save_answers, start_assessment, submit
-from storage.live_results import LiveResults, as_frame, counted_firm_ids, merge, read_rows
+from storage.live_results import (
+    LiveResults,
+    Rows,
+    as_frame,
+    counted_firm_ids,
+    empty_rows,
+    merge,
+    read_rows,
+)
 from storage.models import Firm
 from storage.peers import PeerSource, peer_scores, sector_indicator_values
 from storage.results_table import load_results_frame, store_result_vector
@@ -58,19 +66,20 @@ def _same_as_full_read(session: Session, compiled, live: LiveResults) -> None:
     snapshot = live.refresh(session)
     content_hash = loaded.content_hash
     full = load_results_frame(session, loaded.id, "completo", questionnaire_hash=content_hash)
-    mine = as_frame(snapshot.rows, loaded.version, loaded.content_hash)
+    stored = as_frame(snapshot.rows, loaded.version, loaded.content_hash)
+    mine = stored.iloc[snapshot.rows.sorted_positions()].reset_index(drop=True)
     assert list(mine.columns) == list(full.columns)
     assert mine["assessment_id"].tolist() == full["assessment_id"].tolist()
     assert mine["firm_id"].tolist() == full["firm_id"].tolist()
     assert mine["size_class"].astype(str).tolist() == full["size_class"].astype(str).tolist()
     assert mine["region"].astype(str).tolist() == full["region"].astype(str).tolist()
     assert (mine["submitted_at"] == full["submitted_at"]).all()
-    np.testing.assert_array_equal(
-        mine.iloc[:, 9:].to_numpy(dtype=float), full.iloc[:, 9:].to_numpy(dtype=float)
-    )
+    columns = list(full.columns[9:])
+    np.testing.assert_array_equal(mine[columns].to_numpy(float), full[columns].to_numpy(float))
     # Stored column by column, so that each score column is one contiguous array (the
     # aggregates scan every column: strided columns were ten times slower at 500 000 rows).
-    assert all(mine[c].to_numpy().flags.c_contiguous for c in mine.columns[9:])
+    assert all(stored[c].to_numpy().flags.c_contiguous for c in stored.columns[9:])
+    assert all(np.shares_memory(stored[c].to_numpy(), snapshot.rows.matrix) for c in columns)
 
 
 def test_live_rows_append_and_follow_consent(session: Session, compiled) -> None:
@@ -84,10 +93,18 @@ def test_live_rows_append_and_follow_consent(session: Session, compiled) -> None
     first = live.refresh(session)
     assert live.refresh(session) is first  # same data version: nothing read
 
+    before = first.rows.matrix.copy()
     _submit(session, compiled, firms["a"].id, 10)  # a new submission: only it is read
     _submit(session, compiled, firms["c"].id, 11)
     _same_as_full_read(session, compiled, live)
     assert live.reads == {"completa": 1, "nuevas": 1, "consentimiento": 0}
+    # Appended after the rows already held, in the same matrix (no copy at a million rows),
+    # and the snapshot shown until then keeps its rows unchanged.
+    appended = live.refresh(session).rows
+    assert appended.matrix.base is first.rows.matrix.base is not None
+    assert len(appended) == len(first.rows) + 2
+    np.testing.assert_array_equal(first.rows.matrix, before)
+    np.testing.assert_array_equal(appended.matrix[: len(first.rows)], before)
 
     firms["b"].consent_statistics = False  # withdrawn: its rows go without a read
     session.commit()
@@ -123,10 +140,13 @@ def test_read_rows_in_chunks_equals_one_read(session: Session, compiled) -> None
     assert later.scanned == 3
     # Merging the later rows into the earlier ones gives the sorted whole.
     earlier = whole.rows.take(np.arange(4))
-    merged = merge(earlier.take(earlier.order()), later.rows)
-    expected = whole.rows.take(whole.rows.order())
-    np.testing.assert_array_equal(merged.meta["assessment_id"], expected.meta["assessment_id"])
-    np.testing.assert_array_equal(merged.matrix, expected.matrix)
+    merged = merge(earlier.take(earlier.sort_order()), later.rows)
+    expected = whole.rows.take(whole.rows.sort_order())
+    in_order = merged.sorted_positions()
+    np.testing.assert_array_equal(
+        merged.meta["assessment_id"][in_order], expected.meta["assessment_id"]
+    )
+    np.testing.assert_array_equal(merged.matrix[in_order], expected.matrix)
 
 
 def test_counted_firms_as_the_full_reads(session: Session) -> None:
@@ -222,3 +242,89 @@ def test_a_new_submission_does_not_read_the_counted_firms_again(
     session.commit()
     _same_as_full_read(session, compiled, live)
     assert calls == [1]
+
+
+def _synthetic(rng: np.random.Generator, count: int, first_id: int) -> Rows:
+    """``count`` rows of a few firms with ids from ``first_id``, in id order (as read)."""
+    meta = {
+        "assessment_id": np.arange(first_id, first_id + count, dtype=np.int64),
+        "firm_id": rng.integers(1, 40, count).astype(np.int64),
+        "submitted_at": rng.integers(0, 50, count).astype("datetime64[us]"),
+        "is_demo": np.zeros(count, bool),
+        "ciiu_division": np.full(count, 10, np.int16),
+        "size_class": np.zeros(count, np.int16),
+        "region": np.zeros(count, np.int16),
+        "vector_format": np.ones(count, np.int16),
+    }
+    matrix = np.asfortranarray(rng.random((count, 3), dtype=np.float32))
+    return Rows(
+        ["global", "dim_a", "dim_b"], matrix, meta, {"size_class": ["micro"], "region": ["Lima"]}
+    )
+
+
+def _in_order(rows: Rows) -> tuple[np.ndarray, np.ndarray]:
+    positions = rows.sorted_positions()
+    return rows.meta["assessment_id"][positions], rows.matrix[positions]
+
+
+@pytest.mark.parametrize("one_by_one", [True, False])
+def test_merge_appends_in_place_and_keeps_every_snapshot(monkeypatch, one_by_one) -> None:
+    """Rows merged batch by batch are the sorted union; each merge writes into the room left
+    (no copy) while there is room, and a snapshot taken earlier never changes, even when an
+    older snapshot is merged again (it then gets its own copy)."""
+    if not one_by_one:
+        monkeypatch.setattr("storage.live_results.MERGE_ONE_BY_ONE", 0)
+    monkeypatch.setattr("storage.live_results.MIN_ROOM", 10)
+    rng = np.random.default_rng(3)
+    rows = merge(empty_rows(["global", "dim_a", "dim_b"]), _synthetic(rng, 40, 1))
+    everything = [rows]
+    kept: list[tuple[Rows, np.ndarray, np.ndarray]] = []
+    next_id, copies = 41, 0
+    for count in (1, 3, 2, 5, 4, 1, 7, 2):
+        batch = _synthetic(rng, count, next_id)
+        next_id += count
+        kept.append((rows, rows.matrix.copy(), rows.meta["assessment_id"].copy()))
+        merged = merge(rows, batch)
+        copies += merged.reserve is not rows.reserve
+        everything.append(batch)
+        rows = merged
+        whole = merge(empty_rows(rows.columns), _concat(everything))
+        ids, matrix = _in_order(rows)
+        expected_ids, expected = _in_order(whole)
+        np.testing.assert_array_equal(ids, expected_ids)
+        np.testing.assert_array_equal(matrix, expected)
+    assert 0 < copies < 4  # room for 10 rows, then 1/8 more: a copy now and then, not each time
+    for snapshot, matrix, ids in kept:
+        np.testing.assert_array_equal(snapshot.matrix, matrix)
+        np.testing.assert_array_equal(snapshot.meta["assessment_id"], ids)
+    # An older snapshot merged again must not write over the rows of any other one (it
+    # appends in place only when it is the newest of its matrix).
+    newest = rows.matrix.copy()
+    for older, matrix, _ in kept:
+        again = merge(older, _synthetic(rng, 2, next_id))
+        np.testing.assert_array_equal(again.matrix[: len(older)], matrix)
+        np.testing.assert_array_equal(rows.matrix, newest)
+        for snapshot, before, _ in kept:
+            np.testing.assert_array_equal(snapshot.matrix, before)
+
+
+def _concat(parts: list[Rows]) -> Rows:
+    meta = {k: np.concatenate([p.meta[k] for p in parts]) for k in parts[0].meta}
+    matrix = np.asfortranarray(np.concatenate([p.matrix for p in parts]))
+    return Rows(parts[0].columns, matrix, meta, parts[0].categories)
+
+
+def test_rows_without_firms_keep_their_order() -> None:
+    rng = np.random.default_rng(5)
+    rows = merge(
+        merge(empty_rows(["global", "dim_a", "dim_b"]), _synthetic(rng, 30, 1)),
+        _synthetic(rng, 6, 31),
+    )
+    assert rows.order is not None  # appended rows: stored out of order
+    gone = np.array([3, 7, 11], dtype=np.int64)
+    left = rows.without_firms(gone)
+    ids, matrix = _in_order(rows)
+    keep = ~np.isin(rows.meta["firm_id"][rows.sorted_positions()], gone)
+    left_ids, left_matrix = _in_order(left)
+    np.testing.assert_array_equal(left_ids, ids[keep])
+    np.testing.assert_array_equal(left_matrix, matrix[keep])
