@@ -142,6 +142,15 @@ class FormPage:
     def questions(self) -> list[schema.Question]:
         return [q for _, questions in self.parts for q in questions]
 
+    @property
+    def label(self) -> str:
+        return page_label(self.title, self.dimension)
+
+
+def page_label(title: str, dimension: str) -> str:
+    """ "Dimensión · eje", or just the dimension for a page that holds all of it."""
+    return title if title == dimension else f"{dimension} · {title}"
+
 
 # The pages depend only on the compiled questionnaire, which the app keeps for the life of
 # the process, and the form asks for them on every rerun. Keyed by identity (the compiled
@@ -200,8 +209,7 @@ class SectionStatus:
 
     @property
     def label(self) -> str:
-        """ "Dimensión · eje", or just the dimension for a page that holds all of it."""
-        return self.title if self.title == self.dimension else f"{self.dimension} · {self.title}"
+        return page_label(self.title, self.dimension)
 
     @property
     def complete(self) -> bool:

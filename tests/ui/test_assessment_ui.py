@@ -227,3 +227,49 @@ def test_a_section_chosen_by_a_label_of_an_earlier_run_still_opens(
     at.run()
     assert not at.exception, at.exception
     assert at.subheader[0].value == "Agua"
+
+
+def test_a_move_to_another_section_is_one_run_and_one_write(
+    app_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """«Guardar y continuar», «Anterior» and the list move before drawing: the new section is
+    drawn in the same run (no second run of the page) and the answer given on the way and the
+    place to resume are saved in one write (issue 11: CPU per interaction)."""
+    import storage.assessments
+    import ui.assessment
+
+    token = make_firm(app_env)
+    firm_id = firm_id_for(app_env, token)
+    at, aid = _start(token, "completo")
+    reads, writes = [], []
+    real_read, real_write = ui.assessment.assessment_row, storage.assessments.save_answers
+
+    def counted_read(*args, **kwargs):
+        reads.append(1)
+        return real_read(*args, **kwargs)
+
+    def counted_write(*args, **kwargs):
+        writes.append(kwargs.get("current_section"))
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(ui.assessment, "assessment_row", counted_read)
+    monkeypatch.setattr(storage.assessments, "save_answers", counted_write)
+    at.radio(key=widget_key(aid, "e1")).set_value(2)
+    at.button(key=f"next_{aid}").click().run()
+    assert not at.exception, at.exception
+    assert at.subheader[0].value == "Agua"
+    assert (len(reads), writes) == (1, ["agua"])
+    with _db(app_env) as database:
+        assert load_answers(database, aid, firm_id)[0] == {"e1": 2}
+    reads.clear(), writes.clear()
+    at.button(key=f"back_{aid}").click().run()
+    assert at.subheader[0].value == "Estrategia"
+    assert (len(reads), writes) == (1, ["estrategia"])
+    assert at.radio(key=widget_key(aid, "e1")).value == 2  # the answer is back on screen
+    reads.clear(), writes.clear()
+    at.radio(key=f"goto_{aid}").set_value(1).run()
+    assert at.subheader[0].value == "Agua" and at.radio(key=f"goto_{aid}").value == 1
+    assert (len(reads), writes) == (1, ["agua"])
+    reads.clear(), writes.clear()
+    at.run()  # a plain rerun: the buttons' clicks are gone, nothing moves or is written
+    assert at.subheader[0].value == "Agua" and (len(reads), writes) == (1, [])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass, field
+
 import streamlit as st
 
 from scoring import schema
@@ -18,6 +21,7 @@ from ui.assessment import load_assessment_or_stop, remember_saved, show_read_onl
 from ui.formstate import (
     CHANGED,
     FILL,
+    FormPage,
     form_pages,
     no_corresponde_allowed,
     progress,
@@ -26,6 +30,7 @@ from ui.formstate import (
     widget_sync,
 )
 
+log = logging.getLogger(__name__)
 REVIEW_PAGE = "ui/pages/review.py"
 # Open the section at its heading, focused, after «Guardar y continuar», «Anterior» or a jump
 # from the list of sections or from the review. Waits for the run to end (the old section's
@@ -79,8 +84,6 @@ SCROLL_KEY = f"scroll_{aid}"
 if section_key not in st.session_state:
     st.session_state[section_key] = section_index(compiled, view.current_section)
 current = min(max(int(st.session_state[section_key]), 0), len(sections) - 1)
-page = sections[current]
-questions = page.questions
 
 # Only what this session changed is saved (the firm may have the form open in two tabs, or on
 # two replicas). ``drawn`` keeps, per question, the widget values this session put in or saved:
@@ -88,86 +91,104 @@ questions = page.questions
 # (another tab's answer appears on the next rerun); a widget that differs was changed here and
 # is saved. Typed text stays on screen even when it cannot be saved yet.
 drawn: dict[str, dict[str, object]] = st.session_state.setdefault(f"drawn_{aid}", {})
-stored_state: dict[str, dict[str, object]] = {}
-# Each question's widget values in this run, read once (session state reads are not cheap).
-current_state: dict[str, dict[str, object] | None] = {}
-registry_fill: set[str] = set()
-for question in questions:
-    saved = view.answers.get(question.id)
-    if question.dato_registro == "tamano_empresa" and saved is None:
-        # Filled from the firm's registration (read-only in the form) and saved with the first
-        # run; kept once saved, as a new size class applies from the next assessment.
-        saved = firm.size_class
-        registry_fill.add(question.id)
-    stored = widgets.stored_widget_state(
-        question, saved, view.sources.get(question.id), view.reasons.get(question.id)
+
+
+@dataclass
+class Section:
+    """One section's questions in this run: the widget values read once (session state reads
+    are not cheap), the answers they hold, and the form's answers with them."""
+
+    index: int
+    page: FormPage
+    stored_state: dict[str, dict[str, object]] = field(default_factory=dict)
+    current_state: dict[str, dict[str, object] | None] = field(default_factory=dict)
+    registry_fill: set[str] = field(default_factory=set)
+    inputs: dict[str, widgets.QuestionInput] = field(default_factory=dict)
+    offer_no_corresponde: dict[str, bool] = field(default_factory=dict)
+    answers: dict[str, object] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return {qid: given.error for qid, given in self.inputs.items() if given.error}
+
+
+def _prepare(index: int) -> Section:
+    """Section ``index`` as its widgets hold it now (stored answers put into the widgets this
+    session did not touch)."""
+    here = Section(index, sections[index])
+    questions = here.page.questions
+    for question in questions:
+        saved = view.answers.get(question.id)
+        if question.dato_registro == "tamano_empresa" and saved is None:
+            # Filled from the firm's registration (read-only in the form) and saved with the
+            # first run; kept once saved, as a new size class applies from the next assessment.
+            saved = firm.size_class
+            here.registry_fill.add(question.id)
+        stored = widgets.stored_widget_state(
+            question, saved, view.sources.get(question.id), view.reasons.get(question.id)
+        )
+        here.stored_state[question.id] = stored
+        shown = widgets.current_widget_state(aid, question, list(stored))
+        if widget_sync(shown, drawn.get(question.id), stored) == FILL:
+            widgets.set_widget_state(aid, question, stored)
+            drawn[question.id] = stored
+            shown = dict(stored)
+        here.current_state[question.id] = shown
+    here.inputs = {q.id: widgets.read_input(aid, q) for q in questions}
+    here.answers, here.sources, here.reasons = (
+        dict(view.answers),
+        dict(view.sources),
+        dict(view.reasons),
     )
-    stored_state[question.id] = stored
-    shown = widgets.current_widget_state(aid, question, list(stored))
-    if widget_sync(shown, drawn.get(question.id), stored) == FILL:
-        widgets.set_widget_state(aid, question, stored)
-        drawn[question.id] = stored
-        shown = dict(stored)
-    current_state[question.id] = shown
-inputs = {q.id: widgets.read_input(aid, q) for q in questions}
-answers = dict(view.answers)
-sources = dict(view.sources)
-reasons = dict(view.reasons)
-
-
-def _merge() -> None:
-    for qid, given in inputs.items():
+    for qid, given in here.inputs.items():
         if given.error:
             continue  # keep the saved value until the typed text is valid
-        answers[qid] = given.value
+        here.answers[qid] = given.value
         if given.source:
-            sources[qid] = given.source
+            here.sources[qid] = given.source
         else:
-            sources.pop(qid, None)
+            here.sources.pop(qid, None)
         if given.reason:
-            reasons[qid] = given.reason
+            here.reasons[qid] = given.reason
         elif given.note:
-            reasons[qid] = given.note
+            here.reasons[qid] = given.note
         else:
-            reasons.pop(qid, None)
+            here.reasons.pop(qid, None)
+    # A legal-floor «No corresponde» the profile does not allow (any more) is not an answer.
+    for question in questions:
+        if isinstance(question, schema.RequirementQuestion):
+            allowed = no_corresponde_allowed(compiled, question, here.answers)
+            here.offer_no_corresponde[question.id] = allowed
+            if not allowed and here.inputs[question.id].value == "no_corresponde":
+                st.session_state[widgets.widget_key(aid, question.id)] = None
+                here.inputs[question.id] = widgets.QuestionInput(None)
+                here.answers[question.id] = None
+                here.current_state[question.id] = widgets.current_widget_state(
+                    aid, question, list(here.stored_state[question.id])
+                )
+    return here
 
 
-_merge()
-# A legal-floor «No corresponde» the profile does not allow (any more) is not an answer.
-offer_no_corresponde: dict[str, bool] = {}
-for question in questions:
-    if isinstance(question, schema.RequirementQuestion):
-        allowed = no_corresponde_allowed(compiled, question, answers)
-        offer_no_corresponde[question.id] = allowed
-        if not allowed and inputs[question.id].value == "no_corresponde":
-            st.session_state[widgets.widget_key(aid, question.id)] = None
-            inputs[question.id] = widgets.QuestionInput(None)
-            answers[question.id] = None
-            current_state[question.id] = widgets.current_widget_state(
-                aid, question, list(stored_state[question.id])
-            )
-statuses = section_statuses(compiled, answers, sources, reasons)
-answered, applicable = progress(statuses)
-
-
-def _touched() -> dict[str, dict[str, object]]:
+def _touched(here: Section) -> dict[str, dict[str, object]]:
     """The widget values of the questions this session changed since it drew or saved them."""
     found = {}
-    for question in questions:
-        current = current_state[question.id]
-        if question.id in registry_fill or (
-            widget_sync(current, drawn.get(question.id), stored_state[question.id]) == CHANGED
+    for question in here.page.questions:
+        shown = here.current_state[question.id]
+        if question.id in here.registry_fill or (
+            widget_sync(shown, drawn.get(question.id), here.stored_state[question.id]) == CHANGED
         ):
-            found[question.id] = current or {}
+            found[question.id] = shown or {}
     return found
 
 
-def _changes() -> tuple[dict[str, object], dict[str, str]]:
+def _changes(here: Section) -> tuple[dict[str, object], dict[str, str]]:
     """This section's valid answers that this session changed and the database lacks."""
     changed: dict[str, object] = {}
     changed_sources: dict[str, str] = {}
-    for qid, current in _touched().items():
-        given = inputs[qid]
+    for qid, shown in _touched(here).items():
+        given = here.inputs[qid]
         if given.error:
             continue
         if (
@@ -179,21 +200,16 @@ def _changes() -> tuple[dict[str, object], dict[str, str]]:
             if given.source:
                 changed_sources[qid] = given.source
         else:  # already stored (the other tab gave the same answer): nothing to write
-            drawn[qid] = {**drawn.get(qid, {}), **current}
+            drawn[qid] = {**drawn.get(qid, {}), **shown}
     return changed, changed_sources
 
 
-def _changed_reasons(changed: dict[str, object]) -> dict[str, str]:
-    """The comments of the changed answers: a «No aplica» reason or a note."""
-    return {qid: inputs[qid].comment for qid in changed if inputs[qid].comment}  # type: ignore[misc]
-
-
-def _save(section_id: str) -> bool:
+def _save(here: Section, section_id: str) -> bool:
     """Save what this session changed in the section and where to resume; False (with a
     message, the typed values still on screen) on error."""
-    touched = _touched()
-    changed, changed_sources = _changes()
-    changed_reasons = _changed_reasons(changed)
+    touched = _touched(here)
+    changed, changed_sources = _changes(here)
+    changed_reasons = {qid: here.inputs[qid].comment for qid in changed if here.inputs[qid].comment}
     try:
         saved = db.write(
             lambda database: save_answers(
@@ -217,6 +233,7 @@ def _save(section_id: str) -> bool:
         st.warning(str(exc), icon=":material/hourglass_top:")
         return False
     except Exception:
+        log.exception("could not save the answers of assessment %s", aid)
         st.error(
             "No pudimos guardar sus respuestas en este momento. Lo que escribió sigue en "
             "pantalla: espere unos segundos y vuelva a intentarlo."
@@ -224,7 +241,7 @@ def _save(section_id: str) -> bool:
         return False
     for qid, value in changed.items():
         drawn[qid] = {**drawn.get(qid, {}), **touched[qid]}  # saved: no longer a change
-        registry_fill.discard(qid)
+        here.registry_fill.discard(qid)
         view.carried.discard(qid)  # touched: confirmed
         if value is None:
             view.answers.pop(qid, None)
@@ -242,10 +259,53 @@ def _save(section_id: str) -> bool:
     return True
 
 
+def _section_chosen(value: object, count: int) -> int | None:
+    """The section index the list sent. A label drawn by an earlier run (its ✓/○ mark has
+    changed since) comes back as that text: found by the section's name."""
+    if isinstance(value, int) and 0 <= value < count:
+        return value
+    if isinstance(value, str):
+        name = value.partition(" ")[2]
+        return next((i for i, section in enumerate(sections) if section.label == name), None)
+    return None
+
+
+# Where this run was asked to go: «Anterior» or «Guardar y continuar» (drawn by the previous
+# run; their click is in session state before they are drawn again) or the list of sections.
+# The move is made now, before drawing: the new section is drawn in this same run (a move used
+# to draw the old section, save, and run the whole page again).
+target: int | None = None
+if st.session_state.get(f"back_{aid}") and current > 0:
+    target = current - 1
+elif st.session_state.get(f"next_{aid}"):
+    target = current + 1
+else:
+    chosen = _section_chosen(chosen_section, len(sections))
+    target = chosen if chosen is not None and chosen != current else None
+
+here = _prepare(current)
+blocked = False  # a move asked for while the section has data marked in red
+scroll = st.session_state.pop(SCROLL_KEY, False)
+if target is not None and here.errors:
+    blocked = True
+elif target is not None:
+    # Autosave and the place to resume in one write.
+    if _save(here, sections[min(target, len(sections) - 1)].id):
+        if target >= len(sections):
+            st.switch_page(REVIEW_PAGE, query_params={session.ASSESSMENT_PARAM: str(aid)})
+        st.session_state[section_key] = current = target
+        scroll = True
+        here = _prepare(current)
 # Autosave: whatever changed in this section is stored right away, so a reload, a closed tab
 # or a server restart loses nothing.
-if _changes()[0]:
-    _save(page.id)
+elif _changes(here)[0]:
+    _save(here, here.page.id)
+
+page = here.page
+questions = page.questions
+inputs = here.inputs
+statuses = section_statuses(compiled, here.answers, here.sources, here.reasons)
+answered, applicable = progress(statuses)
 
 with st.container(key="avance"):
     st.progress(
@@ -261,19 +321,6 @@ def _request_section() -> None:
     st.session_state[GOTO_REQUEST] = st.session_state[GOTO_KEY]
 
 
-def _section_chosen(value: object) -> int | None:
-    """The section index the list sent. A label drawn by an earlier run (its ✓/○ mark has
-    changed since) comes back as that text: found by the section's name."""
-    if isinstance(value, int) and 0 <= value < len(statuses):
-        return value
-    if isinstance(value, str):
-        name = value.partition(" ")[2]
-        return next((status.index for status in statuses if status.label == name), None)
-    return None
-
-
-chosen = _section_chosen(chosen_section)
-target: int | None = chosen if chosen is not None and chosen != current else None
 st.session_state[GOTO_KEY] = current
 marks = {status.index: f"{'✓' if status.complete else '○'} {status.label}" for status in statuses}
 with st.expander(f"Sección {current + 1} de {len(sections)} · ver todas las secciones"):
@@ -317,7 +364,7 @@ if any(q.tipo == "practica" for q in page.questions):
         "Cada respuesta se guarda al instante."
     )
 
-errors = {qid: given.error for qid, given in inputs.items() if given.error}
+errors = here.errors
 status_here = statuses[current]
 visible_ids = {q.id for q in status_here.visible}
 profile_na = {q.id for q in status_here.by_profile}
@@ -405,7 +452,7 @@ for theme, theme_questions in page.parts:
             question,
             number,
             errors.get(question.id),
-            no_corresponde=offer_no_corresponde.get(question.id, False),
+            no_corresponde=here.offer_no_corresponde.get(question.id, False),
             reason_missing=question.id in no_reason,
             carried_note=carried_notes.get(question.id) if question.id in view.carried else None,
         )
@@ -424,38 +471,25 @@ if no_reason:
         f"Falta el motivo de {what} en esta sección: sin motivo no se puede enviar la evaluación."
     )
 
-if st.session_state.pop(SCROLL_KEY, False):
+if scroll:
     st.html(_OPEN_AT_HEADING % current, unsafe_allow_javascript=True)
 
 last = current == len(sections) - 1
 left, right = st.columns(2)
-back = left.button(
+# Their clicks are handled at the top of the next run (``target``).
+left.button(
     "Anterior",
     key=f"back_{aid}",
     disabled=current == 0,
     width="stretch",
     icon=":material/arrow_back:",
 )
-forward = right.button(
+right.button(
     "Guardar e ir a revisión" if last else "Guardar y continuar",
     key=f"next_{aid}",
     type="primary",
     width="stretch",
     icon=":material/arrow_forward:",
 )
-if back:
-    target = current - 1
-elif forward:
-    target = len(sections) if last else current + 1
-
-if target is not None:
-    if errors:
-        st.error("Corrija los datos marcados en rojo antes de cambiar de sección.")
-        st.stop()
-    next_id = sections[min(target, len(sections) - 1)].id
-    if _save(next_id):
-        if target >= len(sections):
-            st.switch_page(REVIEW_PAGE, query_params={session.ASSESSMENT_PARAM: str(aid)})
-        st.session_state[section_key] = target
-        st.session_state[SCROLL_KEY] = True
-        st.rerun()
+if blocked:
+    st.error("Corrija los datos marcados en rojo antes de cambiar de sección.")
