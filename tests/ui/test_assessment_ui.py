@@ -261,6 +261,10 @@ def test_a_move_to_another_section_is_one_run_and_one_write(
     assert (len(reads), writes) == (1, ["agua"])
     with _db(app_env) as database:
         assert load_answers(database, aid, firm_id)[0] == {"e1": 2}
+    # The other section's widget values left session state (each radio and text box Streamlit
+    # draws copies all of it), also the parts never drawn (an unanswered question's note).
+    assert widget_key(aid, "e2", "nota") not in at.session_state
+    assert widget_key(aid, "agua_total", "nota") in at.session_state
     reads.clear(), writes.clear()
     at.button(key=f"back_{aid}").click().run()
     assert at.subheader[0].value == "Estrategia"

@@ -301,6 +301,13 @@ elif target is not None:
 elif _changes(here)[0]:
     _save(here, here.page.id)
 
+# The widget values of the questions of other sections go (Streamlit drops the drawn ones
+# anyway; the parts never drawn, like an empty note, would stay): every radio and text box
+# Streamlit draws copies all of session state, so it is kept to this section's.
+for qid in [qid for qid in drawn if qid not in here.stored_state]:
+    for part in drawn.pop(qid):
+        st.session_state.pop(widgets.widget_key(aid, qid, part), None)
+
 page = here.page
 questions = page.questions
 inputs = here.inputs
