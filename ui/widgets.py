@@ -6,7 +6,7 @@ import ast
 import datetime as dt
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import streamlit as st
@@ -18,6 +18,7 @@ from scoring.peru import SIZE_NAMES
 from ui.formstate import (
     NOTE_MAX,
     SOURCE_LABELS,
+    FormPage,
     choice_value_ok,
     clean_reason,
     note_error,
@@ -196,6 +197,28 @@ class QuestionInput:
     def comment(self) -> str | None:
         """What is stored in the answer's comment: the «No aplica» reason, or the note."""
         return self.reason or self.note
+
+
+@dataclass
+class SectionInput:
+    """One section of the form in one run (``ui/pages/fill.py``): its widget values read once
+    (session state reads are not cheap), the answers they hold, and the form's answers with
+    them. Defined here, not in the page: a class made in a page is made again on every run."""
+
+    index: int
+    page: FormPage
+    stored_state: dict[str, dict[str, object]] = field(default_factory=dict)
+    current_state: dict[str, dict[str, object] | None] = field(default_factory=dict)
+    registry_fill: set[str] = field(default_factory=set)
+    inputs: dict[str, QuestionInput] = field(default_factory=dict)
+    offer_no_corresponde: dict[str, bool] = field(default_factory=dict)
+    answers: dict[str, object] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return {qid: given.error for qid, given in self.inputs.items() if given.error}
 
 
 def widget_key(assessment_id: int, question_id: str, part: str = "v") -> str:

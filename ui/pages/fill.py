@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 
 import streamlit as st
 
@@ -21,7 +20,6 @@ from ui.assessment import load_assessment_or_stop, remember_saved, show_read_onl
 from ui.formstate import (
     CHANGED,
     FILL,
-    FormPage,
     form_pages,
     no_corresponde_allowed,
     progress,
@@ -29,6 +27,7 @@ from ui.formstate import (
     section_statuses,
     widget_sync,
 )
+from ui.widgets import SectionInput
 
 log = logging.getLogger(__name__)
 REVIEW_PAGE = "ui/pages/review.py"
@@ -93,31 +92,10 @@ current = min(max(int(st.session_state[section_key]), 0), len(sections) - 1)
 drawn: dict[str, dict[str, object]] = st.session_state.setdefault(f"drawn_{aid}", {})
 
 
-@dataclass
-class Section:
-    """One section's questions in this run: the widget values read once (session state reads
-    are not cheap), the answers they hold, and the form's answers with them."""
-
-    index: int
-    page: FormPage
-    stored_state: dict[str, dict[str, object]] = field(default_factory=dict)
-    current_state: dict[str, dict[str, object] | None] = field(default_factory=dict)
-    registry_fill: set[str] = field(default_factory=set)
-    inputs: dict[str, widgets.QuestionInput] = field(default_factory=dict)
-    offer_no_corresponde: dict[str, bool] = field(default_factory=dict)
-    answers: dict[str, object] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)
-    reasons: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def errors(self) -> dict[str, str]:
-        return {qid: given.error for qid, given in self.inputs.items() if given.error}
-
-
-def _prepare(index: int) -> Section:
+def _prepare(index: int) -> SectionInput:
     """Section ``index`` as its widgets hold it now (stored answers put into the widgets this
     session did not touch)."""
-    here = Section(index, sections[index])
+    here = SectionInput(index, sections[index])
     questions = here.page.questions
     for question in questions:
         saved = view.answers.get(question.id)
@@ -171,7 +149,7 @@ def _prepare(index: int) -> Section:
     return here
 
 
-def _touched(here: Section) -> dict[str, dict[str, object]]:
+def _touched(here: SectionInput) -> dict[str, dict[str, object]]:
     """The widget values of the questions this session changed since it drew or saved them."""
     found = {}
     for question in here.page.questions:
@@ -183,7 +161,7 @@ def _touched(here: Section) -> dict[str, dict[str, object]]:
     return found
 
 
-def _changes(here: Section) -> tuple[dict[str, object], dict[str, str]]:
+def _changes(here: SectionInput) -> tuple[dict[str, object], dict[str, str]]:
     """This section's valid answers that this session changed and the database lacks."""
     changed: dict[str, object] = {}
     changed_sources: dict[str, str] = {}
@@ -204,7 +182,7 @@ def _changes(here: Section) -> tuple[dict[str, object], dict[str, str]]:
     return changed, changed_sources
 
 
-def _save(here: Section, section_id: str) -> bool:
+def _save(here: SectionInput, section_id: str) -> bool:
     """Save what this session changed in the section and where to resume; False (with a
     message, the typed values still on screen) on error."""
     touched = _touched(here)
