@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
@@ -85,3 +86,34 @@ def test_cli_migrar(tmp_path, capsys) -> None:
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     assert cli.main(["migrar", "--url", url]) == 0
     assert "Base de datos al día" in capsys.readouterr().out
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("idle_limit", [0.0, 3600.0], ids=["idle", "in_use"])
+def test_a_dead_pooled_connection(idle_limit: float, monkeypatch) -> None:
+    """Issue 11: pooled connections are tested only after being idle (``ping_when_idle``, not a
+    round trip on every checkout). An idle one whose server process died is replaced before
+    use; one in steady use fails once, and the pool reconnects for the next."""
+    from sqlalchemy.exc import DBAPIError
+
+    from tests.storage.conftest import _postgres_base_url
+
+    monkeypatch.setattr("storage.db.PING_AFTER_IDLE_SECONDS", idle_limit)
+    base = _postgres_base_url()
+    pooled, admin = make_engine(base, pool_size=1, max_overflow=0), make_engine(base)
+    try:
+        with pooled.connect() as connection:
+            first = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f"SELECT pg_terminate_backend({int(first)})")
+        if idle_limit == 0.0:
+            with pooled.connect() as connection:
+                assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() != first
+        else:
+            with pytest.raises(DBAPIError), pooled.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+            with pooled.connect() as connection:
+                assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() != first
+    finally:
+        pooled.dispose()
+        admin.dispose()
