@@ -122,13 +122,12 @@ def ping_when_idle(engine: Engine) -> None:
     def _ping(dbapi_connection: Any, record: Any, proxy: Any) -> None:
         if time.monotonic() - record.info.get("idle_since", 0.0) <= PING_AFTER_IDLE_SECONDS:
             return
-        cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("SELECT 1")
+            # The dialect's ping, as ``pool_pre_ping`` does it: on psycopg it runs in autocommit,
+            # so no transaction stays open (the per-run reads switch to autocommit next).
+            engine.dialect.do_ping(dbapi_connection)
         except Exception as exc:  # the pool discards this connection and tries another
             raise DisconnectionError("a pooled connection was dead") from exc
-        finally:
-            cursor.close()
 
 
 def alembic_config(connection: Any = None) -> Any:

@@ -109,6 +109,11 @@ def test_a_dead_pooled_connection(idle_limit: float, monkeypatch) -> None:
         if idle_limit == 0.0:
             with pooled.connect() as connection:
                 assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() != first
+            # The test leaves no transaction open: the per-run reads of ``ui.db.connection``
+            # switch the tested connection to autocommit.
+            with pooled.connect() as connection:
+                reads = connection.execution_options(isolation_level="AUTOCOMMIT")
+                assert reads.exec_driver_sql("SELECT 1").scalar() == 1
         else:
             with pytest.raises(DBAPIError), pooled.connect() as connection:
                 connection.exec_driver_sql("SELECT 1")
