@@ -277,3 +277,28 @@ def test_a_move_to_another_section_is_one_run_and_one_write(
     reads.clear(), writes.clear()
     at.run()  # a plain rerun: the buttons' clicks are gone, nothing moves or is written
     assert at.subheader[0].value == "Agua" and (len(reads), writes) == (1, [])
+    # A click of buttons drawn with another section (the second click of a double click that
+    # arrives before the move's run drew this section) does not move again.
+    at.session_state[f"nav_drawn_{aid}"] = 0
+    at.button(key=f"back_{aid}").click().run()
+    assert at.subheader[0].value == "Agua" and writes == []
+    at.button(key=f"back_{aid}").click().run()  # now drawn here: it moves
+    assert at.subheader[0].value == "Estrategia"
+
+
+def test_a_blocked_move_still_saves_the_valid_answers(app_env: str) -> None:
+    token = make_firm(app_env)
+    firm_id = firm_id_for(app_env, token)
+    at, aid = _start(token, "completo")
+    at.radio(key=f"goto_{aid}").set_value(1).run()
+    assert at.subheader[0].value == "Agua"
+    # In one run: a valid answer, a number that is not one, and «Anterior».
+    radio = next(r for r in at.radio if r.key.startswith(f"a{aid}_") and r.key.endswith("_v"))
+    qid = radio.key.removeprefix(f"a{aid}_").removesuffix("_v")
+    radio.set_value(radio.options[0])
+    at.text_input(key=widget_key(aid, "agua_total")).input("mucha")
+    at.button(key=f"back_{aid}").click().run()
+    assert "Corrija los datos marcados" in texts(at) and at.subheader[0].value == "Agua"
+    with _db(app_env) as database:
+        saved = load_answers(database, aid, firm_id)[0]
+    assert qid in saved and "agua_total" not in saved

@@ -252,21 +252,24 @@ def _section_chosen(value: object, count: int) -> int | None:
 # run; their click is in session state before they are drawn again) or the list of sections.
 # The move is made now, before drawing: the new section is drawn in this same run (a move used
 # to draw the old section, save, and run the whole page again).
+# «Anterior» and «Guardar y continuar» move from the section they were drawn with: a second
+# click that comes before this run drew the next section's buttons (a double click on a slow
+# page) must not skip a section.
+NAV_DRAWN = f"nav_drawn_{aid}"
+buttons_here = st.session_state.get(NAV_DRAWN, current) == current
 target: int | None = None
-if st.session_state.get(f"back_{aid}") and current > 0:
+if buttons_here and st.session_state.get(f"back_{aid}") and current > 0:
     target = current - 1
-elif st.session_state.get(f"next_{aid}"):
+elif buttons_here and st.session_state.get(f"next_{aid}"):
     target = current + 1
 else:
     chosen = _section_chosen(chosen_section, len(sections))
     target = chosen if chosen is not None and chosen != current else None
 
 here = _prepare(current)
-blocked = False  # a move asked for while the section has data marked in red
+blocked = target is not None and bool(here.errors)  # a move while data is marked in red
 scroll = st.session_state.pop(SCROLL_KEY, False)
-if target is not None and here.errors:
-    blocked = True
-elif target is not None:
+if target is not None and not blocked:
     # Autosave and the place to resume in one write.
     if _save(here, sections[min(target, len(sections) - 1)].id):
         if target >= len(sections):
@@ -274,8 +277,10 @@ elif target is not None:
         st.session_state[section_key] = current = target
         scroll = True
         here = _prepare(current)
-# Autosave: whatever changed in this section is stored right away, so a reload, a closed tab
-# or a server restart loses nothing.
+        if _changes(here)[0]:  # filled from the registration, or a «No corresponde» undone
+            _save(here, here.page.id)
+# Autosave: whatever changed in this section is stored right away (also the valid answers
+# next to one marked in red), so a reload, a closed tab or a server restart loses nothing.
 elif _changes(here)[0]:
     _save(here, here.page.id)
 
@@ -462,6 +467,7 @@ if scroll:
 last = current == len(sections) - 1
 left, right = st.columns(2)
 # Their clicks are handled at the top of the next run (``target``).
+st.session_state[NAV_DRAWN] = current
 left.button(
     "Anterior",
     key=f"back_{aid}",
