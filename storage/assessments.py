@@ -431,10 +431,10 @@ def load_answers(
     return answers, sources
 
 
-# Read on every rerun of the form, so built once with bound parameters (SQLAlchemy reuses the
-# compiled statements). Two small queries: a join would repeat and re-parse the assessment's
-# dates on every answer row.
-_ASSESSMENT_ROW = select(
+# What every rerun of the form reads of its assessment: status, depth, dates, section,
+# questionnaire and ``updated_at`` (the version of its answers). Read by ``assessment_row`` or,
+# for the assessment the page asks for, with the login (``storage.sessions.identity_for_token``).
+ASSESSMENT_ROW_COLUMNS = (
     Assessment.status,
     Assessment.depth,
     Assessment.created_at,
@@ -443,7 +443,13 @@ _ASSESSMENT_ROW = select(
     Assessment.questionnaire_id,
     Assessment.questionnaire_hash,
     Assessment.updated_at,
-).where(Assessment.id == bindparam("assessment_id"), Assessment.firm_id == bindparam("firm_id"))
+)
+# Read on every rerun of the form, so built once with bound parameters (SQLAlchemy reuses the
+# compiled statements). The answers are another small query: a join would repeat and re-parse
+# the assessment's dates on every answer row.
+_ASSESSMENT_ROW = select(*ASSESSMENT_ROW_COLUMNS).where(
+    Assessment.id == bindparam("assessment_id"), Assessment.firm_id == bindparam("firm_id")
+)
 _ANSWER_ROWS = select(
     Answer.question_id, Answer.value, Answer.source, Answer.comment, Answer.carried_over
 ).where(Answer.assessment_id == bindparam("assessment_id"))

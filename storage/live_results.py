@@ -117,7 +117,7 @@ def _room(rows: int) -> int:
 
 def reserve_for(rows: int, width: int) -> Reserve:
     """An unfilled column-major matrix of ``rows`` rows (``used``) and room after them."""
-    return Reserve(np.empty((_room(rows), width), dtype=np.float32, order="F"), rows)
+    return Reserve(_column_major(_room(rows), width), rows)
 
 
 @dataclass
@@ -155,11 +155,10 @@ class Rows:
     def without_firms(self, gone: np.ndarray) -> Rows:
         """These rows but those of the firms ``gone`` (sorted), in the same order."""
         keep = ~np.isin(self.meta["firm_id"], gone)
-        if self.order is None:
-            return self.take(np.flatnonzero(keep))
         kept = self.take(np.flatnonzero(keep))
-        renumbered = np.cumsum(keep) - 1
-        kept.order = renumbered[self.order[keep[self.order]]]
+        if self.order is not None:
+            renumbered = np.cumsum(keep) - 1
+            kept.order = renumbered[self.order[keep[self.order]]]
         return kept
 
     def sorted_in_place(self, positions: np.ndarray) -> Rows:
@@ -534,7 +533,6 @@ class LiveResults:
                 self.reads["consentimiento"] += 1
                 joined = self._read(session, columns, only_firms=added, upto_id=seen_max)
                 rows = merge(rows, joined.rows)
-            self._firms = firms
         if count != seen_count:
             self.reads["nuevas"] += 1
             new = self._read(session, columns, after_id=seen_max, firms=firms)
@@ -542,6 +540,9 @@ class LiveResults:
                 return self._full(session, columns, firms, version)  # rows vanished meanwhile
             rows = merge(rows, new.rows)
             self._scanned = (count, id_sum, max(seen_max, new.last_id))
+        # Only now, with every read done: a read that fails leaves the firms of the snapshot
+        # still shown, so the next refresh makes the same change again.
+        self._firms = firms
         return Snapshot(version, rows)
 
     def _full(self, session: Session, columns: list[str], firms: np.ndarray, version: tuple):

@@ -13,10 +13,11 @@ import hmac
 import re
 import secrets
 
-from sqlalchemy import Connection, RowMapping, bindparam, delete, select, update
+from sqlalchemy import Connection, RowMapping, and_, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Account, AuthSession, Firm, utcnow
+from storage.assessments import ASSESSMENT_ROW_COLUMNS
+from storage.models import Account, Assessment, AuthSession, Firm, utcnow
 
 SESSION_HOURS = 12
 PENDING_SECONDS = 120  # a login waiting for the browser to collect its cookie
@@ -90,9 +91,11 @@ def account_for_token(
     return row.account
 
 
-# What a page needs to know about who is logged in, read in one query on every run. Built
-# once with a bound parameter: SQLAlchemy then reuses its compiled form and cache key, which
-# costs more than the query itself when the statement is rebuilt per call.
+# What a page needs to know about who is logged in, read in one query on every run, with the
+# assessment the page asks for when it is the firm's (the form reads it on every run: one query
+# less per answer). Built once with bound parameters: SQLAlchemy then reuses its compiled form
+# and cache key, which costs more than the query itself when the statement is rebuilt per call.
+ASSESSMENT_PREFIX = "assessment_"
 _IDENTITY = (
     select(
         AuthSession.token_hash,
@@ -114,25 +117,38 @@ _IDENTITY = (
         Firm.sales_year,
         Firm.consent_share_sni,
         Firm.consent_statistics,
+        *(column.label(ASSESSMENT_PREFIX + column.key) for column in ASSESSMENT_ROW_COLUMNS),
     )
     .join(Account, Account.id == AuthSession.account_id)
     .outerjoin(Firm, Firm.id == Account.firm_id)
+    .outerjoin(
+        Assessment,
+        and_(
+            Assessment.id == bindparam("assessment_id"),
+            Assessment.firm_id == Account.firm_id,
+        ),
+    )
     .where(AuthSession.token_hash == bindparam("digest"))
 )
 
 
 def identity_for_token(
-    connection: Connection | Session, token: str, now: dt.datetime | None = None
+    connection: Connection | Session,
+    token: str,
+    now: dt.datetime | None = None,
+    assessment_id: int | None = None,
 ) -> RowMapping | None:
     """The account behind a live token and, for a firm account, its firm (``ruc`` is None when
     the firm is gone), in one query; None for unknown, expired or revoked tokens.
 
+    With ``assessment_id``, also that assessment's row when it is the firm's (``assessment_of``).
     The same rules as ``account_for_token``, without loading ORM objects.
     """
     if not is_token(token):
         return None
     digest = hash_token(token)
-    row = connection.execute(_IDENTITY, {"digest": digest}).mappings().first()
+    params = {"digest": digest, "assessment_id": assessment_id}
+    row = connection.execute(_IDENTITY, params).mappings().first()
     if row is None or not hmac.compare_digest(row["token_hash"], digest):
         return None
     if row["revoked_at"] is not None or row["expires_at"] <= (now or utcnow()):
@@ -140,6 +156,14 @@ def identity_for_token(
     if row["disabled_at"] is not None:  # removed from the firm's team
         return None
     return row
+
+
+def assessment_of(row: RowMapping) -> dict[str, object] | None:
+    """The assessment read with the login (the keys of ``assessment_row``); None when the one
+    asked for is not the firm's, does not exist, or none was asked for."""
+    if row[ASSESSMENT_PREFIX + "questionnaire_hash"] is None:  # a column never empty
+        return None
+    return {column.key: row[ASSESSMENT_PREFIX + column.key] for column in ASSESSMENT_ROW_COLUMNS}
 
 
 def revoke_session(session: Session, token: str, now: dt.datetime | None = None) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -60,37 +59,17 @@ _ROW_FIELDS = (
 )
 
 
-# Ids are positive and fit PostgreSQL's ``integer``; anything else in ``?evaluacion=`` (huge,
-# negative, "1e3", "١٢", " 7", "1_000") is never sent to the database: it simply names nothing.
-MAX_ID = 2**31 - 1
-_ID_TEXT = re.compile(r"[1-9][0-9]{0,9}")
-INVALID_ID = 0
-
-
-def parse_id(raw: object) -> int:
-    """A record id from untrusted text, or ``INVALID_ID`` (which no record has)."""
-    text = raw if isinstance(raw, str) else str(raw) if isinstance(raw, int) else ""
-    if not _ID_TEXT.fullmatch(text):
-        return INVALID_ID
-    value = int(text)
-    return value if value <= MAX_ID else INVALID_ID
-
-
 def selected_assessment_id(draft_first_for: int | None = None) -> int | None:
     """The assessment named by ``?evaluacion=`` (validated) or chosen earlier in this session;
     None when neither; ``INVALID_ID`` when the parameter is not a valid id.
 
     ``draft_first_for``: a firm id; without ``?evaluacion=`` (the sidebar link), that firm's
     draft in progress comes first, so the form never opens on an old or missing choice."""
-    raw = st.query_params.get(session.ASSESSMENT_PARAM)
-    if raw is not None:
-        return parse_id(raw)
-    if draft_first_for is not None:
+    if draft_first_for is not None and st.query_params.get(session.ASSESSMENT_PARAM) is None:
         draft = draft_in_progress(draft_first_for)
         if draft is not None:
             return draft
-    chosen = st.session_state.get(session.ASSESSMENT_KEY)
-    return None if chosen is None else parse_id(chosen)
+    return session.selected_assessment_id()
 
 
 def draft_in_progress(firm_id: int) -> int | None:
@@ -119,16 +98,22 @@ def load_assessment_or_stop(firm_id: int, draft_first: bool = False) -> Assessme
         )
         st.page_link(session.DASHBOARD_PAGE, label="Ir a Mi panel", icon=":material/dashboard:")
         st.stop()
-    if assessment_id == INVALID_ID:
+    if assessment_id == session.INVALID_ID:
         _not_found()
-    with db.connection() as connection:
-        record = assessment_row(connection, assessment_id, firm_id)
-        snapshot = None
-        if record is not None:
-            snapshot = _kept_answers(assessment_id, firm_id, record["updated_at"])
-            if snapshot is None:
+    # Usually read with the login at the start of this run, and the answers kept from an
+    # earlier run of the same version: then nothing more is read.
+    record = session.assessment_read_with_login(assessment_id, firm_id)
+    if record is session.NOT_READ:
+        with db.connection() as connection:
+            record = assessment_row(connection, assessment_id, firm_id)
+    snapshot = None
+    if record is not None:
+        version = record["updated_at"]
+        snapshot = _kept_answers(assessment_id, firm_id, version)
+        if snapshot is None:
+            with db.connection() as connection:
                 snapshot = answer_snapshot(connection, assessment_id)
-                _keep_answers(assessment_id, firm_id, record["updated_at"], snapshot)
+            _keep_answers(assessment_id, firm_id, version, snapshot)
     if record is None or snapshot is None:
         _not_found()
     assert record is not None and snapshot is not None

@@ -10,6 +10,7 @@ cookies, may put a token in ``st.session_state[TOKEN_KEY]``.
 from __future__ import annotations
 
 import copy
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,13 @@ import streamlit as st
 
 from scoring import peru
 from storage.models import Account, Firm
-from storage.sessions import add_pending_login, identity_for_token, is_token, revoke_session
+from storage.sessions import (
+    add_pending_login,
+    assessment_of,
+    identity_for_token,
+    is_token,
+    revoke_session,
+)
 from ui import db
 
 COOKIE_NAME = "brujula_sesion"
@@ -30,6 +37,10 @@ FIRM_KEY = "auth_firm"
 NOTICE_PARAM = "aviso"
 ASSESSMENT_KEY = "evaluacion_id"
 ASSESSMENT_PARAM = "evaluacion"
+# The assessment the page asks for (``?evaluacion=`` or this session's choice), read with the
+# login at the start of the run: the form's pages take it instead of reading it again.
+ASSESSMENT_READ_KEY = "evaluacion_leida"
+NOT_READ = object()  # ``assessment_read_with_login``: this run read no such row
 
 LOGIN_PAGE = "ui/pages/login.py"
 DASHBOARD_PAGE = "ui/pages/dashboard.py"
@@ -140,11 +151,13 @@ def _cookie_token() -> str | None:
     return cookie(COOKIE_NAME)
 
 
-def _identity(token: str | None) -> tuple[AccountInfo, FirmInfo | None] | None:
+def _identity(
+    token: str | None, assessment_id: int | None = None
+) -> tuple[AccountInfo, FirmInfo | None, dict[str, object] | None] | None:
     if not isinstance(token, str) or not token:
         return None
     with db.connection() as connection:
-        row = identity_for_token(connection, token)
+        row = identity_for_token(connection, token, assessment_id=assessment_id)
     if row is None:
         return None
     account = AccountInfo(
@@ -169,7 +182,7 @@ def _identity(token: str | None) -> tuple[AccountInfo, FirmInfo | None] | None:
             row["consent_share_sni"],
             row["consent_statistics"],
         )
-    return account, firm
+    return account, firm, assessment_of(row)
 
 
 def identify() -> AccountInfo | None:
@@ -180,16 +193,32 @@ def identify() -> AccountInfo | None:
     the firm (``require_firm``) get what the database said in this very run.
     """
     token = _cookie_token() or st.session_state.get(TOKEN_KEY)
-    found = _identity(token)
-    account, firm = found if found is not None else (None, None)
+    asked = selected_assessment_id()
+    asked = None if asked == INVALID_ID else asked
+    found = _identity(token, asked)
+    account, firm, assessment = found if found is not None else (None, None, None)
     if account is not None:
         st.session_state[TOKEN_KEY] = token
     else:
         st.session_state.pop(TOKEN_KEY, None)
     st.session_state[ACCOUNT_KEY] = account
     st.session_state[FIRM_KEY] = firm
+    if firm is not None and asked is not None:
+        st.session_state[ASSESSMENT_READ_KEY] = (asked, firm.id, assessment)
+    else:
+        st.session_state.pop(ASSESSMENT_READ_KEY, None)
     _notice(account, firm)
     return account
+
+
+def assessment_read_with_login(assessment_id: int, firm_id: int) -> dict[str, object] | object:
+    """The row of the firm's assessment ``assessment_id`` read by this run's ``identify`` (None
+    when it is not the firm's); ``NOT_READ`` when this run read no such row. Taken once: a later
+    call in the same run, or a later run, reads the database again."""
+    read = st.session_state.pop(ASSESSMENT_READ_KEY, None)
+    if read is None or read[:2] != (assessment_id, firm_id):
+        return NOT_READ
+    return read[2]
 
 
 def _notice(account: AccountInfo | None, firm: FirmInfo | None) -> None:
@@ -360,16 +389,30 @@ def select_assessment(assessment_id: int) -> None:
         st.query_params[ASSESSMENT_PARAM] = str(int(assessment_id))
 
 
+# Ids are positive and fit PostgreSQL's ``integer``; anything else in ``?evaluacion=`` (huge,
+# negative, "1e3", "١٢", " 7", "1_000") is never sent to the database: it simply names nothing.
+MAX_ID = 2**31 - 1
+_ID_TEXT = re.compile(r"[1-9][0-9]{0,9}")
+INVALID_ID = 0
+
+
+def parse_id(raw: object) -> int:
+    """A record id from untrusted text, or ``INVALID_ID`` (which no record has)."""
+    text = raw if isinstance(raw, str) else str(raw) if isinstance(raw, int) else ""
+    if not _ID_TEXT.fullmatch(text):
+        return INVALID_ID
+    value = int(text)
+    return value if value <= MAX_ID else INVALID_ID
+
+
 def selected_assessment_id() -> int | None:
-    """The assessment chosen via ``?evaluacion=ID`` or earlier in this session."""
+    """The assessment named by ``?evaluacion=`` or chosen earlier in this session (validated:
+    ``INVALID_ID`` when it is not an id); None when neither."""
     raw = st.query_params.get(ASSESSMENT_PARAM)
     if raw is not None:
-        try:
-            return int(raw)
-        except ValueError:
-            return -1  # never matches: the page says it was not found
-    value = st.session_state.get(ASSESSMENT_KEY)
-    return int(value) if value is not None else None
+        return parse_id(raw)
+    chosen = st.session_state.get(ASSESSMENT_KEY)
+    return None if chosen is None else parse_id(chosen)
 
 
 FLASH_KEY = "flash_message"

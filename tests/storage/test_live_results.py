@@ -122,6 +122,35 @@ def test_live_rows_append_and_follow_consent(session: Session, compiled) -> None
     assert live.reads["completa"] == 2
 
 
+def test_a_failed_read_leaves_the_change_of_firms_for_the_next_refresh(
+    session: Session, compiled, monkeypatch
+) -> None:
+    loaded = compiled.loaded
+    firms = _firms(session)
+    _submit(session, compiled, firms["a"].id, 1)
+    _submit(session, compiled, firms["b"].id, 2)
+    live = LiveResults(loaded.id, "completo", loaded.content_hash)
+    _same_as_full_read(session, compiled, live)
+
+    firms["b"].consent_statistics = False  # b leaves and a submits again, before one refresh
+    session.commit()
+    _submit(session, compiled, firms["a"].id, 3)
+    read = LiveResults._read
+
+    def failing(self, *args, **options):
+        if "after_id" in options:
+            raise RuntimeError("conexión perdida")
+        return read(self, *args, **options)
+
+    monkeypatch.setattr(LiveResults, "_read", failing)
+    with pytest.raises(RuntimeError):
+        live.refresh(session)
+    monkeypatch.setattr(LiveResults, "_read", read)
+    # b's rows go now, although the failed refresh had already taken the new list of firms.
+    _same_as_full_read(session, compiled, live)
+    assert live.reads["completa"] == 1
+
+
 def test_read_rows_in_chunks_equals_one_read(session: Session, compiled) -> None:
     loaded = compiled.loaded
     firms = _firms(session)

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy.orm import Session
 
+from scoring.catalog import default_questionnaire
 from storage.accounts import (
     DUPLICATE_RUC,
     LOGIN_FAILED,
@@ -20,8 +21,9 @@ from storage.accounts import (
     register_firm,
     revoke_session,
 )
+from storage.assessments import assessment_row, start_assessment
 from storage.models import Account, AuthSession
-from storage.sessions import identity_for_token
+from storage.sessions import assessment_of, identity_for_token
 from tests.storage.storage_testdata import PASSWORD, make_firm, registration, valid_ruc
 
 T0 = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
@@ -153,6 +155,31 @@ def test_identity_for_token_follows_the_session_rules(session: Session) -> None:
     session.commit()
     assert identity_for_token(session, token, now=T0) is None
     assert identity_for_token(session, staff_token, now=T0) is not None
+
+
+def test_identity_for_token_reads_the_firms_assessment_asked_for(session: Session) -> None:
+    """The form's pages ask for their assessment with the login (one query per run): only the
+    firm's own assessment comes back, with the same fields as ``assessment_row``."""
+    loaded = default_questionnaire()
+    meta = (loaded.id, loaded.version, loaded.content_hash)
+    firm = make_firm(session)
+    other = make_firm(session, "2060000001", email="otra@empresa.pe")
+    token = open_session(session, session.get(Account, 1), now=T0)
+    staff = create_staff(session, "analista@sni.org.pe", "Analista SNI", PASSWORD)
+    staff_token = open_session(session, staff, now=T0)
+    mine = start_assessment(session, firm.id, meta, "expres")
+    theirs = start_assessment(session, other.id, meta, "expres")
+    session.commit()
+    with session.get_bind().connect() as connection:
+        row = identity_for_token(connection, token, now=T0, assessment_id=mine.id)
+        expected = dict(assessment_row(connection, mine.id, firm.id))
+        assert assessment_of(row) == expected and expected["status"] == "borrador"
+        assert row["firm_id"] == firm.id  # the login is read as without an assessment
+        for asked in (theirs.id, None, 10_000):
+            row = identity_for_token(connection, token, now=T0, assessment_id=asked)
+            assert row["firm_id"] == firm.id and assessment_of(row) is None
+        row = identity_for_token(connection, staff_token, now=T0, assessment_id=mine.id)
+        assert row["kind"] == "personal" and assessment_of(row) is None
 
 
 def test_other_ruc_prefixes_are_allowed(session: Session) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
 
 from storage.assessments import AssessmentLocked, load_answers, save_answers
 from storage.db import make_engine, session_scope
@@ -166,6 +167,28 @@ def test_another_firms_assessment_is_not_found(app_env: str) -> None:
     assert "No encontramos esa evaluación." in [e.value for e in at.error]
 
 
+def test_a_rerun_of_the_form_is_one_query(app_env: str) -> None:
+    """The login and the assessment are read together (issue 11: the answers only when their
+    version changed): a rerun with nothing new runs one statement."""
+    token = make_firm(app_env)
+    at, aid = _start(token, "completo")
+    at.radio(key=widget_key(aid, "e1")).set_value(2).run()
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        at.run()
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    assert not at.exception, at.exception
+    assert at.radio(key=widget_key(aid, "e1")).value == 2
+    assert len(statements) == 1, statements
+    assert "FROM sesiones" in statements[0] and "evaluaciones" in statements[0]
+
+
 def test_only_one_draft_per_depth(app_env: str) -> None:
     token = make_firm(app_env)
     _start(token)
@@ -236,13 +259,13 @@ def test_a_move_to_another_section_is_one_run_and_one_write(
     drawn in the same run (no second run of the page) and the answer given on the way and the
     place to resume are saved in one write (issue 11: CPU per interaction)."""
     import storage.assessments
-    import ui.assessment
+    import ui.session
 
     token = make_firm(app_env)
     firm_id = firm_id_for(app_env, token)
     at, aid = _start(token, "completo")
-    reads, writes = [], []
-    real_read, real_write = ui.assessment.assessment_row, storage.assessments.save_answers
+    reads, writes = [], []  # reads: the login and the assessment, once per run of the app
+    real_read, real_write = ui.session._identity, storage.assessments.save_answers
 
     def counted_read(*args, **kwargs):
         reads.append(1)
@@ -252,7 +275,7 @@ def test_a_move_to_another_section_is_one_run_and_one_write(
         writes.append(kwargs.get("current_section"))
         return real_write(*args, **kwargs)
 
-    monkeypatch.setattr(ui.assessment, "assessment_row", counted_read)
+    monkeypatch.setattr(ui.session, "_identity", counted_read)
     monkeypatch.setattr(storage.assessments, "save_answers", counted_write)
     at.radio(key=widget_key(aid, "e1")).set_value(2)
     at.button(key=f"next_{aid}").click().run()

@@ -58,7 +58,7 @@ def test_another_firms_assessment_is_not_found(app_env: str, page: str) -> None:
 
 
 def test_parse_id_accepts_only_plain_positive_ids() -> None:
-    from ui.assessment import INVALID_ID, MAX_ID, parse_id
+    from ui.session import INVALID_ID, MAX_ID, parse_id
 
     assert parse_id("42") == 42 and parse_id(str(MAX_ID)) == MAX_ID
     for bad in (*BAD_IDS, "0", "007", str(MAX_ID + 1), None, 3.0):
@@ -74,7 +74,7 @@ def test_an_unexpected_error_shows_a_spanish_message_with_a_logged_id(
     def broken(*args, **kwargs):
         raise RuntimeError("SELECT password_hash FROM cuentas -- secreto en /srv/app.py")
 
-    monkeypatch.setattr("ui.assessment.assessment_row", broken)
+    monkeypatch.setattr("ui.assessment.answer_snapshot", broken)
     with caplog.at_level(logging.ERROR, logger="brujula.errores"):
         at = open_page("ui/pages/fill.py", token, evaluacion=str(aid))
     shown = _clean(at)
