@@ -72,4 +72,7 @@ with errors.boundary():
     current = st.navigation(pages)
     # A title per page (browser tab, history, screen readers), in the page's own words.
     st.set_page_config(page_title=f"{current.title} · {APP_TITLE}")
-    current.run()
+    try:
+        current.run()
+    finally:  # read with the login for this run only (a page that did not take it)
+        st.session_state.pop(session.ASSESSMENT_READ_KEY, None)

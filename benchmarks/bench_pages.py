@@ -6,7 +6,7 @@
     elements in the same layout (``bare_page_like``): ratio of median rerun times, the two pages
     measured alternately (target ≤ 2×). Two things AppTest does unlike a server are set right
     for both pages: scripts stay compiled between reruns, and the session's browser connection
-    is a plain list of headers carrying the login cookie (``BrowserConnection``) instead of
+    is a plain list of headers carrying the login cookie (``browser_connection``) instead of
     AppTest's MagicMock. The ratios with AppTest's own behaviour are printed for information.
 
 Times are server script time (``ScriptRunner._run_script``), without AppTest's own polling.

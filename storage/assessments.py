@@ -444,9 +444,9 @@ ASSESSMENT_ROW_COLUMNS = (
     Assessment.questionnaire_hash,
     Assessment.updated_at,
 )
-# Read on every rerun of the form, so built once with bound parameters (SQLAlchemy reuses the
-# compiled statements). The answers are another small query: a join would repeat and re-parse
-# the assessment's dates on every answer row.
+# Read when the login did not read the assessment; built once with bound parameters
+# (SQLAlchemy reuses the compiled statements). The answers are another small query: a join
+# would repeat and re-parse the assessment's dates on every answer row.
 _ASSESSMENT_ROW = select(*ASSESSMENT_ROW_COLUMNS).where(
     Assessment.id == bindparam("assessment_id"), Assessment.firm_id == bindparam("firm_id")
 )
@@ -476,8 +476,9 @@ def assessment_row(
 def answer_snapshot(connection: Connection | Session, assessment_id: int) -> AnswerSnapshot:
     """The saved answers of an assessment with their sources, comments and carried-over marks.
 
-    Not scoped to a firm by itself: call it only for an id ``assessment_row`` found for the
-    firm (in the same transaction or keyed by the version it returned)."""
+    Not scoped to a firm by itself: call it only for an id ``assessment_row`` (or the login's
+    read, ``storage.sessions.assessment_of``) found for the firm, in the same transaction or
+    keyed by the version it returned."""
     snapshot = AnswerSnapshot({}, {}, {}, set())
     params = {"assessment_id": assessment_id}
     for question_id, value, source, comment, carried in connection.execute(_ANSWER_ROWS, params):

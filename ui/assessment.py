@@ -145,10 +145,11 @@ def load_assessment_or_stop(firm_id: int, draft_first: bool = False) -> Assessme
 
 
 # The answers last read in this session, with the version they were read at. Every rerun of
-# the form reads the assessment's row (status, section, version: one small query); the answers
-# are read again only when the version changed, that is when anything wrote them (another tab,
-# another replica, a save from this session). Session state, so one firm's answers are never
-# seen by another session; one assessment at a time.
+# the form reads the assessment's row (status, section, version: in the login's query, or on
+# its own when the login did not read it); the answers are read again only when the version
+# changed, that is when anything wrote them (another tab, another replica, a save from this
+# session). Session state, so one firm's answers are never seen by another session; one
+# assessment at a time.
 _ANSWERS_KEY = "answers_snapshot"
 
 

@@ -190,7 +190,9 @@ def identify() -> AccountInfo | None:
 
     The browser's cookie decides; a token in ``session_state`` counts only when no cookie was
     sent (tests). One query reads the session, the account and its firm, so pages asking for
-    the firm (``require_firm``) get what the database said in this very run.
+    the firm (``require_firm``) get what the database said in this very run, and the firm's
+    assessment the page asks for (``?evaluacion=`` or this session's choice), which the form's
+    pages take with ``assessment_read_with_login`` instead of reading it again.
     """
     token = _cookie_token() or st.session_state.get(TOKEN_KEY)
     asked = selected_assessment_id()

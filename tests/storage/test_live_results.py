@@ -146,7 +146,7 @@ def test_a_failed_read_leaves_the_change_of_firms_for_the_next_refresh(
     with pytest.raises(RuntimeError):
         live.refresh(session)
     monkeypatch.setattr(LiveResults, "_read", read)
-    # b's rows go now, although the failed refresh had already taken the new list of firms.
+    # b's rows go now, although the failed refresh had already read the new list of firms.
     _same_as_full_read(session, compiled, live)
     assert live.reads["completa"] == 1
 

@@ -187,6 +187,9 @@ def test_a_rerun_of_the_form_is_one_query(app_env: str) -> None:
     assert at.radio(key=widget_key(aid, "e1")).value == 2
     assert len(statements) == 1, statements
     assert "FROM sesiones" in statements[0] and "evaluaciones" in statements[0]
+    # A page that does not take the row read with the login leaves nothing for a later run.
+    dashboard = open_page("ui/pages/dashboard.py", token, evaluacion=str(aid))
+    assert not dashboard.exception and "evaluacion_leida" not in dashboard.session_state
 
 
 def test_only_one_draft_per_depth(app_env: str) -> None:
@@ -259,6 +262,7 @@ def test_a_move_to_another_section_is_one_run_and_one_write(
     drawn in the same run (no second run of the page) and the answer given on the way and the
     place to resume are saved in one write (issue 11: CPU per interaction)."""
     import storage.assessments
+    import ui.assessment
     import ui.session
 
     token = make_firm(app_env)
@@ -276,6 +280,8 @@ def test_a_move_to_another_section_is_one_run_and_one_write(
         return real_write(*args, **kwargs)
 
     monkeypatch.setattr(ui.session, "_identity", counted_read)
+    # The assessment comes with the login: no read of its own on the way.
+    monkeypatch.setattr(ui.assessment, "assessment_row", lambda *a, **k: pytest.fail("read"))
     monkeypatch.setattr(storage.assessments, "save_answers", counted_write)
     at.radio(key=widget_key(aid, "e1")).set_value(2)
     at.button(key=f"next_{aid}").click().run()

@@ -263,6 +263,27 @@ def test_sidebar_pages_open_the_draft_in_progress(app_env: str) -> None:
     assert widget_key(aid, "e1") in [r.key for r in fill.radio]
 
 
+def test_sidebar_pages_open_the_draft_although_the_session_chose_another(app_env: str) -> None:
+    """The login reads the assessment this session chose (here a sent one); the sidebar's form
+    opens the draft in progress instead, and must not take the row read for the other one."""
+    token = make_firm(app_env)
+    firm_id = firm_id_for(app_env, token)
+    sent = _answer_expres(app_env, token)
+    with _db(app_env) as database:
+        from storage.assessments import submit
+
+        submit(database, sent, firm_id, {"coverage": 1.0})
+    _, draft = _start(logged_in(token), "completo")
+    for page in (FILL, REVIEW):
+        at = logged_in(token)
+        at.session_state["evaluacion_id"] = sent
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
+        assert "Evaluación Completa · iniciada el" in texts(at)
+        assert "ya fue enviada" not in texts(at)
+        assert at.session_state["evaluacion_id"] == draft
+
+
 def test_sidebar_without_any_assessment_says_how_to_start(app_env: str) -> None:
     token = make_firm(app_env)
     at = open_page(FILL, token)
