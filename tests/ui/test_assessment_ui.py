@@ -281,7 +281,14 @@ def test_a_move_to_another_section_is_one_run_and_one_write(
 
     monkeypatch.setattr(ui.session, "_identity", counted_read)
     # The assessment comes with the login: no read of its own on the way.
-    monkeypatch.setattr(ui.assessment, "assessment_row", lambda *a, **k: pytest.fail("read"))
+    own_reads: list[int] = []
+    real_row = ui.assessment.assessment_row
+
+    def counted_row(*args, **kwargs):
+        own_reads.append(1)
+        return real_row(*args, **kwargs)
+
+    monkeypatch.setattr(ui.assessment, "assessment_row", counted_row)
     monkeypatch.setattr(storage.assessments, "save_answers", counted_write)
     at.radio(key=widget_key(aid, "e1")).set_value(2)
     at.button(key=f"next_{aid}").click().run()
@@ -303,6 +310,7 @@ def test_a_move_to_another_section_is_one_run_and_one_write(
     at.radio(key=f"goto_{aid}").set_value(1).run()
     assert at.subheader[0].value == "Agua" and at.radio(key=f"goto_{aid}").value == 1
     assert (len(reads), writes) == (1, ["agua"])
+    assert own_reads == []  # three moves, the assessment read with the login each time
     reads.clear(), writes.clear()
     at.run()  # a plain rerun: the buttons' clicks are gone, nothing moves or is written
     assert at.subheader[0].value == "Agua" and (len(reads), writes) == (1, [])
